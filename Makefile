@@ -1,0 +1,57 @@
+# The two commands a newcomer needs: `make run` and `make test` (README).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BIN    := $(abspath $(VENV))/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test demo install migrate web worker beat flower lint check clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput -v 0
+
+## Sets up and starts the sweeper: web (API + admin) on 127.0.0.1:8000, a Celery worker and Celery beat.
+run: migrate
+	$(PY) manage.py load_sources
+	PATH="$(BIN):$$PATH" $(BIN)/honcho -f Procfile start
+
+## Sets up and runs the whole test suite (PostgreSQL + Redis when reachable; required with CI=true).
+test: install
+	$(PY) tests/services.py $(PY) -m pytest $(PYTEST_ARGS)
+
+## One sweep over the sample feeds shipped in tgesweeper/demo/, served on 127.0.0.1; prints the events found.
+demo: install
+	rm -rf var/demo
+	TGE_VAR_DIR=var/demo DATABASE_URL= REDIS_URL= CELERY_BROKER_URL= SCRAPING_ALLOW_PRIVATE_NETWORKS=true \
+		sh -c '$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py demo'
+
+web: migrate
+	$(PY) manage.py runserver 127.0.0.1:8000 --insecure
+
+worker: install
+	$(BIN)/celery -A tgesweeper worker -Q fetch,parse,match,persist,notify --loglevel INFO
+
+beat: install
+	$(BIN)/celery -A tgesweeper beat --loglevel INFO
+
+flower: install
+	@test -n "$$FLOWER_BASIC_AUTH" || { echo "set FLOWER_BASIC_AUTH=user:password first"; exit 1; }
+	$(BIN)/celery -A tgesweeper flower --address=$${FLOWER_ADDRESS:-127.0.0.1} --port=$${FLOWER_PORT:-5555} \
+		--basic-auth="$$FLOWER_BASIC_AUTH"
+
+lint: install
+	$(BIN)/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf var

@@ -1,0 +1,36 @@
+"""Liveness and readiness probes: ready means the database and the broker answer."""
+from __future__ import annotations
+
+from django.db import connection
+from django.http import JsonResponse
+
+
+def live(request):
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # report, never raise: this is the probe
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _check_broker() -> str | None:
+    from tgesweeper.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def ready(request):
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    ok = not any(checks.values())
+    body = {"status": "ok" if ok else "unavailable", "checks": {k: v or "ok" for k, v in checks.items()}}
+    return JsonResponse(body, status=200 if ok else 503)

@@ -1,0 +1,183 @@
+"""What the sweeper stores: sources it reads, documents it read, TGE events it found and the mentions behind them.
+
+The pipeline owns Document, Mention and the facts on TGEEvent; people own Source rows and event review.
+Unique keys (source + external id, event key, event + document, batch id) make redelivered work a no-op.
+"""
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Source(models.Model):
+    class Kind(models.TextChoices):
+        RSS = "rss", "RSS / Atom feed"
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.RSS)
+    url = models.URLField(max_length=1000, blank=True, help_text="Feed or page address (http/https, public hosts only).")
+    query = models.CharField(max_length=500, blank=True, help_text="Search query, for kinds that search.")
+    interval_seconds = models.PositiveIntegerField(default=300, help_text="Seconds between scheduled fetches.")
+    enabled = models.BooleanField(default=True)
+    settings = models.JSONField(default=dict, blank=True, help_text="Per-source options for its kind.")
+
+    etag = models.CharField(max_length=500, blank=True, editable=False)
+    last_modified = models.CharField(max_length=100, blank=True, editable=False)
+    last_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_failure_at = models.DateTimeField(null=True, blank=True, editable=False)
+    failure_count = models.PositiveIntegerField(default=0, editable=False, help_text="Consecutive failed fetches.")
+    last_error = models.TextField(blank=True, editable=False)
+
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from api.validation import validate_source_url
+
+        validate_source_url(self)
+
+
+class Document(models.Model):
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="documents")
+    external_id = models.CharField(max_length=500)
+    url = models.URLField(max_length=2000, blank=True)
+    title = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    author = models.CharField(max_length=300, blank=True)
+    lang = models.CharField(max_length=16, blank=True)
+    published_at = models.DateTimeField(db_index=True)
+    date_missing = models.BooleanField(default=False, help_text="The source gave no usable date: fetch time used.")
+    fetched_at = models.DateTimeField(default=timezone.now)
+    content_hash = models.CharField(max_length=64, db_index=True)
+    matched = models.BooleanField(default=False, db_index=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="document_unique_per_source")]
+
+    def __str__(self) -> str:
+        return self.title[:80] or self.external_id
+
+
+class TGEEvent(models.Model):
+    """One row per token launch, however many documents mention it."""
+
+    class Status(models.TextChoices):
+        ANNOUNCED = "announced"
+        SCHEDULED = "scheduled"
+        LIVE = "live"
+        POSTPONED = "postponed"
+
+    key = models.CharField(max_length=200, unique=True, help_text="Normalized project + ticker; merges mentions.")
+    project = models.CharField(max_length=200)
+    ticker = models.CharField(max_length=20, blank=True)
+    tge_date = models.DateField(null=True, blank=True, db_index=True)
+    chain = models.CharField(max_length=60, blank=True)
+    venues = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ANNOUNCED)
+    confidence = models.FloatField(default=0.0, db_index=True)
+    is_candidate = models.BooleanField(default=True, db_index=True, help_text="Below the confidence threshold: for review.")
+    first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    mention_count = models.PositiveIntegerField(default=0)
+    source_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-first_seen_at"]
+        verbose_name = "TGE event"
+
+    def __str__(self) -> str:
+        return f"{self.project} ({self.ticker})" if self.ticker else self.project
+
+
+class Mention(models.Model):
+    """A document's evidence for an event: what matched and the text around it."""
+
+    event = models.ForeignKey(TGEEvent, on_delete=models.CASCADE, related_name="mentions")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="mentions")
+    kind = models.CharField(max_length=32)
+    tge_date = models.DateField(null=True, blank=True)
+    chain = models.CharField(max_length=60, blank=True)
+    venues = models.JSONField(default=list, blank=True)
+    matched_terms = models.JSONField(default=list, blank=True)
+    snippet = models.TextField(blank=True)
+    confidence = models.FloatField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["event", "document"], name="mention_unique_per_document")]
+
+    def __str__(self) -> str:
+        return f"{self.event} ← {self.document}"
+
+
+class SweepRun(models.Model):
+    """One requested sweep (``manage.py sweep``, ``make demo``, a benchmark): its progress ledger."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Sweep {self.pk} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SweepSource(models.Model):
+    """How one source fared in one sweep. Finished when fetch failed or every batch it produced persisted."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        PARSED = "parsed"
+        DONE = "done"
+        FAILED = "failed"
+
+    run = models.ForeignKey(SweepRun, on_delete=models.CASCADE, related_name="sources")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    error = models.TextField(blank=True)
+    not_modified = models.BooleanField(default=False)
+    documents_new = models.PositiveIntegerField(default=0)
+    batches_expected = models.PositiveIntegerField(default=0)
+    batches_done = models.PositiveIntegerField(default=0)
+    fetch_seconds = models.FloatField(default=0.0)
+    parse_seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "source"], name="sweep_source_once")]
+
+
+class PipelineBatch(models.Model):
+    """A persisted batch. Its id is claimed in the persist transaction, so a redelivered batch changes nothing."""
+
+    batch_id = models.CharField(max_length=100, primary_key=True)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    sweep_source = models.ForeignKey(SweepSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="batches")
+    documents = models.PositiveIntegerField(default=0)
+    mentions = models.PositiveIntegerField(default=0)
+    match_seconds = models.FloatField(default=0.0)
+    persist_seconds = models.FloatField(default=0.0)
+    persisted_at = models.DateTimeField(default=timezone.now)
+
+
+class PipelineFailure(models.Model):
+    """An item one stage could not handle: recorded with its error so nothing vanishes silently."""
+
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    stage = models.CharField(max_length=16)
+    external_id = models.CharField(max_length=500, blank=True)
+    error = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,227 @@
+"""Persistence for the pipeline: every database write the stages make, each idempotent under redelivery.
+
+Messages carry plain dicts; this module turns them into rows. ``persist_batch`` is the one transaction
+that stores documents, mentions and events; claiming the batch id inside it makes a second delivery a no-op.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from api.models import Document, Mention, PipelineBatch, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
+from tgesweeper.matching import Match
+from tgesweeper.matching.events import MentionFacts, event_key, summarize_event
+from tgesweeper.sources.documents import NormalizedDocument
+
+MAX_ERROR_CHARS = 2000
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+def record_fetch_success(source_id: int, *, etag: str | None, last_modified: str | None) -> None:
+    now = timezone.now()
+    Source.objects.filter(pk=source_id).update(
+        etag=(etag or "")[:500], last_modified=(last_modified or "")[:100],
+        last_fetched_at=now, last_success_at=now, failure_count=0, last_error="",
+    )
+
+
+def record_fetch_failure(source_id: int, error: str) -> None:
+    now = timezone.now()
+    Source.objects.filter(pk=source_id).update(
+        last_fetched_at=now, last_failure_at=now, failure_count=F("failure_count") + 1,
+        last_error=error[:MAX_ERROR_CHARS],
+    )
+
+
+def record_failures(source_id: int | None, stage: str, failures: Iterable[dict]) -> None:
+    PipelineFailure.objects.bulk_create(
+        PipelineFailure(source_id=source_id, stage=stage, external_id=str(f.get("external_id", ""))[:500],
+                        error=str(f.get("error", ""))[:MAX_ERROR_CHARS])
+        for f in failures
+    )
+
+
+def unseen(source_id: int, documents: Sequence[NormalizedDocument]) -> list[NormalizedDocument]:
+    """Drop documents this source already stored, so an item seen before is not matched again."""
+    seen = set(
+        Document.objects.filter(source_id=source_id, external_id__in=[d.external_id for d in documents])
+        .values_list("external_id", flat=True)
+    )
+    return [d for d in documents if d.external_id not in seen]
+
+
+# --- sweep ledger ----------------------------------------------------------------------------------
+
+def start_sweep(source_ids: Iterable[int]) -> tuple[int, dict[int, int]]:
+    """Open a sweep; returns its id and the ledger row id for each source."""
+    run = SweepRun.objects.create()
+    SweepSource.objects.bulk_create(SweepSource(run=run, source_id=sid) for sid in source_ids)
+    return run.pk, dict(SweepSource.objects.filter(run=run).values_list("source_id", "id"))
+
+
+def mark_fetch_failed(sweep_source_id: int | None, error: str, fetch_seconds: float) -> None:
+    if sweep_source_id:
+        SweepSource.objects.filter(pk=sweep_source_id).update(
+            state=SweepSource.State.FAILED, error=error[:MAX_ERROR_CHARS], fetch_seconds=fetch_seconds
+        )
+
+
+def mark_not_modified(sweep_source_id: int | None, fetch_seconds: float) -> None:
+    if sweep_source_id:
+        SweepSource.objects.filter(pk=sweep_source_id).update(
+            state=SweepSource.State.DONE, not_modified=True, fetch_seconds=fetch_seconds
+        )
+
+
+def mark_parsed(sweep_source_id: int | None, *, documents_new: int, batches: int, fetch_seconds: float,
+                parse_seconds: float) -> None:
+    if sweep_source_id:
+        state = SweepSource.State.PARSED if batches else SweepSource.State.DONE
+        SweepSource.objects.filter(pk=sweep_source_id).update(
+            state=state, documents_new=documents_new, batches_expected=batches,
+            fetch_seconds=fetch_seconds, parse_seconds=parse_seconds,
+        )
+
+
+def _mark_batch_done(sweep_source_id: int | None) -> None:
+    if not sweep_source_id:
+        return
+    SweepSource.objects.filter(pk=sweep_source_id).update(batches_done=F("batches_done") + 1)
+    SweepSource.objects.filter(
+        pk=sweep_source_id, state=SweepSource.State.PARSED, batches_done__gte=F("batches_expected")
+    ).update(state=SweepSource.State.DONE)
+
+
+def sweep_finished(run_id: int) -> bool:
+    pending = SweepSource.objects.filter(run_id=run_id).exclude(state__in=[SweepSource.State.DONE, SweepSource.State.FAILED])
+    if pending.exists():
+        return False
+    SweepRun.objects.filter(pk=run_id, finished_at__isnull=True).update(finished_at=timezone.now())
+    return True
+
+
+# --- the persist transaction -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PersistOutcome:
+    duplicate: bool
+    documents: int
+    mentions: int
+    changed_event_ids: list[int]
+
+
+def persist_batch(batch: dict) -> PersistOutcome:
+    """Store one matched batch: documents, mentions and their events, all or nothing, once.
+
+    ``batch`` is the match stage's message: ``batch_id``, ``source_id``, ``sweep_source_id``,
+    ``documents`` (NormalizedDocument dicts) and ``matches`` (a Match dict or None per document).
+    """
+    started = timezone.now()
+    with transaction.atomic():
+        _, claimed = PipelineBatch.objects.get_or_create(
+            batch_id=batch["batch_id"],
+            defaults={"source_id": batch["source_id"], "sweep_source_id": batch.get("sweep_source_id"),
+                      "documents": len(batch["documents"]), "match_seconds": batch.get("match_seconds", 0.0)},
+        )
+        if not claimed:
+            return PersistOutcome(duplicate=True, documents=0, mentions=0, changed_event_ids=[])
+
+        doc_ids = _store_documents(batch["source_id"], batch["documents"])
+        found = [
+            (doc_ids[d["external_id"]], Match.from_dict(m))
+            for d, m in zip(batch["documents"], batch["matches"], strict=True)
+            if m is not None and d["external_id"] in doc_ids
+        ]
+        mentions, changed = _store_mentions(found) if found else (0, [])
+        PipelineBatch.objects.filter(pk=batch["batch_id"]).update(
+            mentions=mentions, persist_seconds=(timezone.now() - started).total_seconds()
+        )
+        _mark_batch_done(batch.get("sweep_source_id"))
+    return PersistOutcome(duplicate=False, documents=len(doc_ids), mentions=mentions, changed_event_ids=changed)
+
+
+def _store_documents(source_id: int, documents: list[dict]) -> dict[str, int]:
+    now = timezone.now()
+    Document.objects.bulk_create(
+        [
+            Document(
+                source_id=source_id, external_id=d["external_id"], url=d["url"], title=d["title"], text=d["text"],
+                author=d["author"], lang=d.get("lang", ""), published_at=datetime.fromisoformat(d["published_at"]),
+                date_missing=d.get("date_missing", False), fetched_at=now,
+                content_hash=d.get("content_hash") or NormalizedDocument.from_dict(d).content_hash,
+            )
+            for d in documents
+        ],
+        ignore_conflicts=True,
+    )
+    return dict(
+        Document.objects.filter(source_id=source_id, external_id__in=[d["external_id"] for d in documents])
+        .values_list("external_id", "id")
+    )
+
+
+def _store_mentions(found: list[tuple[int, Match]]) -> tuple[int, list[int]]:
+    keys = {event_key(m.project, m.ticker): m for _, m in found}
+    TGEEvent.objects.bulk_create(
+        [TGEEvent(key=key, project=m.project[:200], ticker=(m.ticker or "")[:20]) for key, m in keys.items()],
+        ignore_conflicts=True,
+    )
+    # Lock in key order so two persist workers touching the same events cannot deadlock.
+    events = {e.key: e for e in TGEEvent.objects.select_for_update().filter(key__in=list(keys)).order_by("key")}
+    before = {key: _event_state(e) for key, e in events.items()}
+
+    now = timezone.now()
+    created = Mention.objects.bulk_create(
+        [
+            Mention(
+                event=events[event_key(m.project, m.ticker)], document_id=doc_id, kind=m.kind, tge_date=m.tge_date,
+                chain=(m.chain or "")[:60], venues=list(m.venues), matched_terms=list(m.matched_terms),
+                snippet=m.snippet, confidence=m.confidence, created_at=now,
+            )
+            for doc_id, m in found
+        ],
+        ignore_conflicts=True,
+    )
+    Document.objects.filter(pk__in=[doc_id for doc_id, _ in found]).update(matched=True)
+
+    for event in events.values():
+        _refresh_event(event)
+    changed = [e.pk for key, e in events.items() if _event_state(e) != before[key]]
+    return len(created), changed
+
+
+def _event_state(event: TGEEvent) -> tuple:
+    return (event.status, event.tge_date, round(event.confidence, 4), event.mention_count, event.is_candidate)
+
+
+def _refresh_event(event: TGEEvent) -> None:
+    """Recompute an event from all its mentions: counts never drift, whatever was redelivered."""
+    rows = list(
+        Mention.objects.filter(event=event).values_list(
+            "document__source__name", "confidence", "kind", "tge_date", "created_at", "chain", "venues"
+        )
+    )
+    facts = [
+        MentionFacts(source=src, confidence=conf, kind=kind, tge_date=tge_date, seen_at=seen, chain=chain or None,
+                     venues=tuple(venues or ()))
+        for src, conf, kind, tge_date, seen, chain, venues in rows
+    ]
+    summary = summarize_event(facts)
+    event.confidence = summary.confidence
+    event.status = summary.status
+    event.tge_date = summary.tge_date
+    event.chain = (summary.chain or "")[:60]
+    event.venues = list(summary.venues)
+    event.mention_count = len(rows)
+    event.source_count = len({row[0] for row in rows})
+    event.first_seen_at = min((row[4] for row in rows), default=event.first_seen_at)
+    event.last_seen_at = max((row[4] for row in rows), default=event.last_seen_at)
+    event.is_candidate = summary.confidence < settings.CONFIG["KEYWORD_MIN_CONFIDENCE"]
+    event.save()

@@ -1,0 +1,17 @@
+"""Checks on Source rows made when people save them (admin, API); fetch time checks again in ``tgesweeper.net``."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from tgesweeper import net
+
+
+def validate_source_url(source) -> None:
+    """Refuse non-http(s) and private-network URLs unless SCRAPING_ALLOW_PRIVATE_NETWORKS is set."""
+    if not source.url:
+        raise ValidationError({"url": f"A {source.get_kind_display()} source needs a URL."})
+    try:
+        net.check_url(source.url, allow_private=settings.CONFIG["SCRAPING_ALLOW_PRIVATE_NETWORKS"])
+    except net.FetchError as exc:
+        raise ValidationError({"url": exc.reason}) from None

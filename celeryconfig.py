@@ -1,0 +1,49 @@
+"""Celery settings for the sweeper (RELIABILITY.md "Defaults worth shipping").
+
+Delivery is at-least-once (acks_late, reject_on_worker_lost, prefetch 1); the store makes the effect
+exactly-once. One queue per stage so fetch workers can run many threads while match runs one process per core.
+"""
+from django.conf import settings
+from kombu import Queue
+
+_config = settings.CONFIG
+
+QUEUE_FETCH, QUEUE_PARSE, QUEUE_MATCH, QUEUE_PERSIST, QUEUE_NOTIFY = "fetch", "parse", "match", "persist", "notify"
+PIPELINE_QUEUES = (QUEUE_FETCH, QUEUE_PARSE, QUEUE_MATCH, QUEUE_PERSIST, QUEUE_NOTIFY)
+
+EMBEDDED_BROKER_URL = f"sqla+sqlite:///{_config.var_dir / 'broker.sqlite3'}"
+broker_url = _config["CELERY_BROKER_URL"] or _config["REDIS_URL"] or EMBEDDED_BROKER_URL
+broker_connection_retry_on_startup = True
+# Redis re-delivers an unacked message after the visibility timeout: keep it far above every time limit.
+broker_transport_options = {"visibility_timeout": 3600, "polling_interval": 0.2}
+
+task_queues = [Queue(name) for name in PIPELINE_QUEUES]
+task_default_queue = QUEUE_NOTIFY
+task_routes = {
+    "workers.tasks.fetch_source": {"queue": QUEUE_FETCH},
+    "workers.tasks.parse_payload": {"queue": QUEUE_PARSE},
+    "workers.tasks.match_documents": {"queue": QUEUE_MATCH},
+    "workers.tasks.persist_results": {"queue": QUEUE_PERSIST},
+    "workers.tasks.notify": {"queue": QUEUE_NOTIFY},
+}
+
+accept_content = ["json"]
+task_serializer = "json"
+result_serializer = "json"
+task_ignore_result = True  # nobody reads pipeline results; progress lives in the database
+result_backend = None
+
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+task_soft_time_limit = 60
+task_time_limit = 90
+worker_max_tasks_per_child = 1000
+worker_max_memory_per_child = 400_000  # KiB
+
+beat_scheduler = "django_celery_beat.schedulers:DatabaseScheduler"
+timezone = "UTC"
+
+# Flower and `celery events` need broadcast, which the embedded SQL broker lacks.
+worker_send_task_events = broker_url.startswith("redis")
+task_send_sent_event = worker_send_task_events

@@ -1,0 +1,207 @@
+"""Configuration: environment variables with the seed's names over the YAML defaults.
+
+One table (``SETTINGS``) names every setting, where its default lives and how it is checked,
+so a bad value stops start-up with a message that names the key. No Django here: the settings
+module, the Celery config and the management commands all read the same ``Config``.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_CONFIG_FILE = Path(__file__).with_name("default_config.yaml")
+DEFAULT_VAR_DIR = Path(__file__).resolve().parent.parent / "var"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the sweeper cannot run with."""
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _number(kind: type, low: float | None = None, high: float | None = None) -> Callable[[Any], Any]:
+    def parse(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"expected {kind.__name__}")
+        try:
+            number = kind(str(value).strip()) if isinstance(value, str) else kind(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected {'an integer' if kind is int else 'a number'}") from None
+        if kind is int and not isinstance(value, int) and str(value).strip() != str(number):
+            raise ValueError("expected an integer")
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValueError(f"expected a value between {low} and {high}")
+        return number
+
+    return parse
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return text
+
+    return parse
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(w.strip() for w in items if str(w).strip())
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    parse: Callable[[Any], Any]
+    yaml_path: tuple[str, ...] | None = None
+    default: Any = None
+    doc: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("APP_ENV", _choice("development", "test", "production"), ("application", "environment"),
+            doc="development, test or production (production turns on the secure defaults)"),
+    Setting("DEBUG", _boolean, default=False, doc="Django debug pages; never in production"),
+    Setting("LOG_LEVEL", _choice("debug", "info", "warning", "error"), default="info", doc="log level"),
+    Setting("DJANGO_SECRET_KEY", _text, default="", doc="Django signing key; required when APP_ENV=production"),
+    Setting("ALLOWED_HOSTS", _words, default=("127.0.0.1", "localhost"), doc="comma-separated host names served"),
+    Setting("TGE_VAR_DIR", _text, default=str(DEFAULT_VAR_DIR),
+            doc="folder for the embedded SQLite database, broker and cache"),
+    Setting("DATABASE_URL", _text, default="", doc="e.g. postgresql://user@127.0.0.1:5432/tge; empty = SQLite in var/"),
+    Setting("DATABASE_CONN_MAX_AGE", _number(int, 0, 3600), default=60, doc="seconds a DB connection is reused"),
+    Setting("REDIS_URL", _text, default="", doc="e.g. redis://127.0.0.1:6379/0; broker, cache and pub/sub. Empty = embedded"),
+    Setting("CELERY_BROKER_URL", _text, default="",
+            doc="overrides the broker; default REDIS_URL, else the embedded SQLite broker in var/"),
+    Setting("SCRAPING_INTERVAL", _number(int, 10, 86400), ("scraping", "interval"), doc="default seconds between fetches"),
+    Setting("SCRAPING_BATCH_SIZE", _number(int, 1, 1000), ("scraping", "batch_size"), doc="documents per pipeline message"),
+    Setting("SCRAPING_TIMEOUT", _number(float, 1, 300), ("scraping", "timeout"), doc="total deadline of one fetch, s"),
+    Setting("SCRAPING_CONNECT_TIMEOUT", _number(float, 0.1, 60), ("scraping", "connect_timeout"), doc="connect timeout, s"),
+    Setting("SCRAPING_READ_TIMEOUT", _number(float, 0.1, 120), ("scraping", "read_timeout"), doc="read timeout, s"),
+    Setting("SCRAPING_MAX_BYTES", _number(int, 1024, 200 * 1024 * 1024), ("scraping", "max_bytes"),
+            doc="decompressed body cap, bytes"),
+    Setting("SCRAPING_MAX_ITEMS", _number(int, 1, 10000), ("scraping", "max_items"), doc="items read per fetch"),
+    Setting("SCRAPING_ALLOW_PRIVATE_NETWORKS", _boolean, ("scraping", "allow_private_networks"),
+            doc="allow loopback/private source URLs (tests and make demo only)"),
+    Setting("SCRAPING_RETRY_MAX_ATTEMPTS", _number(int, 1, 10), ("resilience", "retry", "max_attempts"),
+            doc="attempts for a transient fetch error"),
+    Setting("SCRAPING_RETRY_BASE_DELAY", _number(float, 0, 600), ("resilience", "retry", "base_delay"),
+            doc="first retry delay, s (exponential with jitter)"),
+    Setting("SCRAPING_RETRY_MAX_DELAY", _number(float, 0, 3600), ("resilience", "retry", "max_delay"), doc="retry delay cap, s"),
+    Setting("KEYWORD_MIN_CONFIDENCE", _number(float, 0, 1), ("keyword_matching", "min_confidence"),
+            doc="confidence at which a match becomes a published event"),
+    Setting("KEYWORD_CONTEXT_WINDOW", _number(int, 10, 1000), ("keyword_matching", "context_window"),
+            doc="snippet characters either side of a match"),
+    Setting("KEYWORD_MAX_DISTANCE", _number(int, 1, 1000), ("keyword_matching", "max_distance"),
+            doc="max characters between a keyword and the name it qualifies"),
+    Setting("CACHE_TTL_SECONDS", _number(int, 0, 86400), ("performance", "cache_ttl_seconds"), doc="API cache lifetime, s"),
+    Setting("NOTIFY_CHANNEL", _text, ("notify", "channel"), doc="Redis pub/sub channel for new and changed events"),
+)
+
+
+class Config(Mapping[str, Any]):
+    """Validated settings by environment-variable name, plus the YAML's structured sections."""
+
+    def __init__(self, values: dict[str, Any], document: dict[str, Any]):
+        self._values = values
+        self.document = document
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def with_overrides(self, **values: Any) -> "Config":
+        """A copy with some values replaced (tests, the demo); unknown names are refused."""
+        unknown = set(values) - set(self._values)
+        if unknown:
+            raise ConfigError(f"{', '.join(sorted(unknown))}: no such setting")
+        return Config({**self._values, **values}, self.document)
+
+    @property
+    def default_sources(self) -> list[dict[str, Any]]:
+        return list(self.document.get("scraping", {}).get("news", {}).get("sources", []) or [])
+
+    @property
+    def keyword_matching(self) -> dict[str, Any]:
+        """The seed's ``keyword_matching`` section with the environment overrides applied."""
+        section = dict(self.document.get("keyword_matching") or {})
+        section["min_confidence"] = self["KEYWORD_MIN_CONFIDENCE"]
+        section["context_window"] = self["KEYWORD_CONTEXT_WINDOW"]
+        section["max_distance"] = self["KEYWORD_MAX_DISTANCE"]
+        return section
+
+    @property
+    def var_dir(self) -> Path:
+        return Path(self["TGE_VAR_DIR"])
+
+    @property
+    def production(self) -> bool:
+        return self["APP_ENV"] == "production"
+
+
+def _lookup(document: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = document
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def load_config(environ: Mapping[str, str] | None = None, path: str | Path | None = None) -> Config:
+    """Read the YAML (``TGE_CONFIG_FILE`` or the shipped default), apply the environment, validate everything."""
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get("TGE_CONFIG_FILE") or DEFAULT_CONFIG_FILE)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"TGE_CONFIG_FILE: cannot read {path}: {exc}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"TGE_CONFIG_FILE: {path} must hold a YAML mapping")
+
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.env in environ:
+            raw, origin = environ[setting.env], f"environment variable {setting.env}"
+        else:
+            found = _lookup(document, setting.yaml_path) if setting.yaml_path else None
+            raw = setting.default if found is None else found
+            origin = f"{'.'.join(setting.yaml_path)} in {path.name}" if found is not None else setting.env
+        if raw is None:
+            raise ConfigError(f"{setting.env}: no value (set it or add {'.'.join(setting.yaml_path or ())} to {path})")
+        try:
+            values[setting.env] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{setting.env}: {exc}, got {raw!r} (from {origin})") from None
+
+    if values["APP_ENV"] == "production" and not values["DJANGO_SECRET_KEY"]:
+        raise ConfigError("DJANGO_SECRET_KEY: required when APP_ENV=production")
+    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+        url = values[name]
+        if url and "://" not in url:
+            raise ConfigError(f"{name}: expected a URL such as scheme://host/..., got {url!r}")
+    return Config(values, document)

@@ -1,0 +1,177 @@
+"""The pipeline's stage functions: each joins the domain core (sources, matching) to the store.
+
+Tasks in ``workers.tasks`` call exactly one of these and pass on what it returns. Every input and
+output is a plain JSON-ready dict, so a message never carries an ORM object.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import time
+import zlib
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
+
+from api import live_stream, store
+from api.models import Source
+from tgesweeper import net
+from tgesweeper.matching import MatchConfig, MatchEngine, MatchInput
+from tgesweeper.sources import parser_for
+from tgesweeper.sources.documents import NormalizedDocument
+
+log = logging.getLogger(__name__)
+
+
+# Persist retries these with backoff (PostgreSQL restarting); nothing is acked before it is committed.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def fetch_policy() -> net.FetchPolicy:
+    config = settings.CONFIG
+    return net.FetchPolicy(
+        connect_timeout=config["SCRAPING_CONNECT_TIMEOUT"],
+        read_timeout=config["SCRAPING_READ_TIMEOUT"],
+        total_timeout=config["SCRAPING_TIMEOUT"],
+        max_bytes=config["SCRAPING_MAX_BYTES"],
+        allow_private=config["SCRAPING_ALLOW_PRIVATE_NETWORKS"],
+    )
+
+
+def claim_scheduled_fetch(source_id: int, interval_seconds: int) -> bool:
+    """One scheduled fetch per source per interval, even if two beat processes run by mistake."""
+    return cache.add(f"fetch-claim:{source_id}", 1, timeout=max(1, int(interval_seconds * 0.8)))
+
+
+# --- fetch -------------------------------------------------------------------------------------------
+
+def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool = False,
+          final_attempt: bool = True) -> dict | None:
+    """Fetch a source's bytes. Returns the parse message, or None when there is nothing to parse.
+
+    A transient error is re-raised for the task to retry unless this is the final attempt;
+    anything else is recorded on the Source (and the sweep ledger) and ends the fetch.
+    """
+    source = Source.objects.filter(pk=source_id, enabled=True).first() if scheduled else \
+        Source.objects.filter(pk=source_id).first()
+    if source is None:
+        store.mark_fetch_failed(sweep_source_id, "source deleted or disabled", 0.0)
+        return None
+    if scheduled and not claim_scheduled_fetch(source.pk, source.interval_seconds):
+        log.info("skip %s: already fetched in this interval", source.name)
+        return None
+
+    started = time.monotonic()
+    try:
+        result = net.fetch(source.url, policy=fetch_policy(), etag=source.etag or None,
+                           last_modified=source.last_modified or None)
+    except net.FetchError as exc:
+        if exc.transient and not final_attempt:
+            raise
+        elapsed = time.monotonic() - started
+        store.record_fetch_failure(source.pk, f"fetch: {exc.reason}")
+        store.mark_fetch_failed(sweep_source_id, f"fetch: {exc.reason}", elapsed)
+        return None
+
+    elapsed = time.monotonic() - started
+    if result.not_modified:
+        store.record_fetch_success(source.pk, etag=result.etag or source.etag, last_modified=result.last_modified
+                                   or source.last_modified)
+        store.mark_not_modified(sweep_source_id, elapsed)
+        return None
+    return {
+        "source_id": source.pk,
+        "sweep_source_id": sweep_source_id,
+        "kind": source.kind,
+        "url": result.url,
+        "etag": result.etag,
+        "last_modified": result.last_modified,
+        "fetched_at": datetime.now(timezone.utc).isoformat(),
+        "fetch_seconds": elapsed,
+        "body": base64.b64encode(zlib.compress(result.body, 6)).decode("ascii"),
+    }
+
+
+# --- parse -------------------------------------------------------------------------------------------
+
+def parse(payload: dict) -> list[dict]:
+    """Bytes to new, normalized documents in batches for the match stage."""
+    started = time.monotonic()
+    source_id, sweep_source_id = payload["source_id"], payload.get("sweep_source_id")
+    body = zlib.decompress(base64.b64decode(payload["body"]))
+    kind = parser_for(payload["kind"])
+    try:
+        documents = kind.parse(body, feed_url=payload["url"], fetched_at=datetime.fromisoformat(payload["fetched_at"]),
+                                 max_items=settings.CONFIG["SCRAPING_MAX_ITEMS"])
+    except kind.parse_error as exc:
+        store.record_fetch_failure(source_id, f"parse: {exc}")
+        store.mark_fetch_failed(sweep_source_id, f"parse: {exc}", payload.get("fetch_seconds", 0.0))
+        return []
+
+    store.record_fetch_success(source_id, etag=payload.get("etag"), last_modified=payload.get("last_modified"))
+    new = store.unseen(source_id, documents)
+    size = settings.CONFIG["SCRAPING_BATCH_SIZE"]
+    chunks = [new[i:i + size] for i in range(0, len(new), size)]
+    store.mark_parsed(sweep_source_id, documents_new=len(new), batches=len(chunks),
+                      fetch_seconds=payload.get("fetch_seconds", 0.0), parse_seconds=time.monotonic() - started)
+    return [
+        {
+            "batch_id": batch_id(source_id, chunk),
+            "source_id": source_id,
+            "sweep_source_id": sweep_source_id,
+            "documents": [d.to_dict() for d in chunk],
+        }
+        for chunk in chunks
+    ]
+
+
+def batch_id(source_id: int, documents: list[NormalizedDocument]) -> str:
+    """Same documents, same id: a re-fetched feed whose batch was already stored is recognized."""
+    digest = hashlib.sha256("\n".join(sorted(d.external_id for d in documents)).encode()).hexdigest()[:32]
+    return f"{source_id}:{digest}"
+
+
+# --- match -------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def engine() -> MatchEngine:
+    """One engine per worker process: building it (spaCy, automata) costs far more than using it."""
+    return MatchEngine(MatchConfig.from_mapping(settings.CONFIG.keyword_matching))
+
+
+def match(batch: dict, *, source_name: str | None = None) -> dict:
+    """Run the engine over a batch; an item that raises is recorded as failed, the rest go on."""
+    started = time.monotonic()
+    matcher = engine()
+    name = source_name or Source.objects.filter(pk=batch["source_id"]).values_list("name", flat=True).first() or ""
+    matches, failures = [], []
+    for doc in batch["documents"]:
+        try:
+            published = datetime.fromisoformat(doc["published_at"]) if doc.get("published_at") else None
+            found = matcher.match(MatchInput(title=doc["title"], text=doc["text"], published_at=published,
+                                             source=name, url=doc["url"]))
+            matches.append(found.to_dict() if found else None)
+        except Exception as exc:  # one bad item must not sink its batch (RELIABILITY.md, fault 9)
+            log.exception("match failed for %s", doc.get("external_id"))
+            matches.append(None)
+            failures.append({"external_id": doc.get("external_id", ""), "error": f"{type(exc).__name__}: {exc}"})
+    return {**batch, "matches": matches, "failures": failures, "match_seconds": time.monotonic() - started}
+
+
+# --- persist and notify ------------------------------------------------------------------------------
+
+def persist(batch: dict) -> list[int]:
+    """Store a matched batch once; returns the ids of events it created or changed."""
+    outcome = store.persist_batch(batch)
+    if batch.get("failures") and not outcome.duplicate:
+        store.record_failures(batch["source_id"], "match", batch["failures"])
+    return outcome.changed_event_ids
+
+
+def notify(event_ids: list[int]) -> int:
+    """Publish new and changed events on the Redis channel; returns how many were published."""
+    return live_stream.publish_events(event_ids)

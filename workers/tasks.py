@@ -1,0 +1,50 @@
+"""Celery tasks: one per pipeline stage, each calling one function of ``workers.pipeline`` and sending on.
+
+Tasks are thin on purpose: the work is in plain functions that tests and benchmarks call directly.
+Delivery is at-least-once; the persist transaction makes a redelivered batch a no-op.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+
+from tgesweeper import net
+from tgesweeper.celery import app
+from workers import pipeline
+
+
+@app.task(bind=True, name="workers.tasks.fetch_source", soft_time_limit=75, time_limit=90)
+def fetch_source(self, source_id: int, sweep_source_id: int | None = None, scheduled: bool = False) -> None:
+    attempts = settings.CONFIG["SCRAPING_RETRY_MAX_ATTEMPTS"]
+    try:
+        payload = pipeline.fetch(source_id, sweep_source_id=sweep_source_id, scheduled=scheduled,
+                                 final_attempt=self.request.retries + 1 >= attempts)
+    except net.FetchError as exc:  # transient, with attempts left: retry later, never sleep in the worker
+        countdown = net.backoff_delay(self.request.retries, base=settings.CONFIG["SCRAPING_RETRY_BASE_DELAY"],
+                                      cap=settings.CONFIG["SCRAPING_RETRY_MAX_DELAY"], retry_after=exc.retry_after)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=attempts - 1) from None
+    if payload:
+        parse_payload.delay(payload)
+
+
+@app.task(name="workers.tasks.parse_payload")
+def parse_payload(payload: dict) -> None:
+    for batch in pipeline.parse(payload):
+        match_documents.delay(batch)
+
+
+@app.task(name="workers.tasks.match_documents")
+def match_documents(batch: dict) -> None:
+    persist_results.delay(pipeline.match(batch))
+
+
+@app.task(name="workers.tasks.persist_results", autoretry_for=pipeline.DATABASE_UNAVAILABLE, retry_backoff=True,
+          retry_backoff_max=60, retry_jitter=True, max_retries=10)
+def persist_results(batch: dict) -> None:
+    changed = pipeline.persist(batch)
+    if changed:
+        notify.delay(changed)
+
+
+@app.task(name="workers.tasks.notify")
+def notify(event_ids: list[int]) -> None:
+    pipeline.notify(event_ids)
