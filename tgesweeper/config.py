@@ -172,16 +172,31 @@ def _lookup(document: dict[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
-def load_config(environ: Mapping[str, str] | None = None, path: str | Path | None = None) -> Config:
-    """Read the YAML (``TGE_CONFIG_FILE`` or the shipped default), apply the environment, validate everything."""
-    environ = os.environ if environ is None else environ
-    path = Path(path or environ.get("TGE_CONFIG_FILE") or DEFAULT_CONFIG_FILE)
+def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"TGE_CONFIG_FILE: cannot read {path}: {exc}") from None
     if not isinstance(document, dict):
         raise ConfigError(f"TGE_CONFIG_FILE: {path} must hold a YAML mapping")
+    return document
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """The user's file overlays the shipped defaults, mapping by mapping; lists are replaced whole."""
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
+def load_config(environ: Mapping[str, str] | None = None, path: str | Path | None = None) -> Config:
+    """Read the shipped YAML (overlaid by ``TGE_CONFIG_FILE``), apply the environment, validate everything."""
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get("TGE_CONFIG_FILE") or DEFAULT_CONFIG_FILE)
+    document = _read_yaml(DEFAULT_CONFIG_FILE)
+    if path != DEFAULT_CONFIG_FILE:
+        document = _merge(document, _read_yaml(path))
 
     values: dict[str, Any] = {}
     for setting in SETTINGS:

@@ -31,3 +31,6 @@ class Command(BaseCommand):
                     source.interval_seconds = int(entry.get("interval") or source.interval_seconds)
                     source.save()
                 self.stdout.write(f"{'created' if created else 'updated'} {source.name} ({source.url})")
+        from workers.schedule import sync_all_schedules
+
+        self.stdout.write(f"schedules in step for {sync_all_schedules()} source(s)")

@@ -1,0 +1,104 @@
+"""Hostile feeds end in a clear error on their Source, in bounded time, and lose nothing else (RELIABILITY.md)."""
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from api.models import Document, Source, SweepSource
+from tgesweeper.feedserver import render_rss
+from workers import sweeps
+
+pytestmark = pytest.mark.django_db
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [
+ <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+ <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
+ <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+ <!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">
+]>
+<rss version="2.0"><channel><title>&f;</title><item><title>&f;</title><guid>bomb</guid></item></channel></rss>"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<rss version="2.0"><channel><title>x</title>
+<item><title>leak &secret;</title><guid>xxe</guid><description>&secret;</description></item></channel></rss>"""
+
+GOOD = render_rss("Good", [{"guid": "good-1", "title": "Regulators publish guidance", "description": "Plain news.",
+                            "pub_date": datetime(2026, 11, 20, tzinfo=timezone.utc)}])
+
+
+def sweep(*sources: Source) -> dict[str, SweepSource]:
+    with sweeps.in_process():
+        run_id = sweeps.start_sweep([s.pk for s in sources])
+    assert sweeps.wait_for_sweep(run_id, timeout=0)
+    return {row.source.name: row for row in SweepSource.objects.filter(run_id=run_id).select_related("source")}
+
+
+@pytest.fixture
+def good(feed_server, allow_local):
+    feed_server.add("/good.xml", GOOD)
+    return Source.objects.create(name="good", url=feed_server.url("/good.xml"))
+
+
+def hostile(feed_server, name: str, body: bytes) -> Source:
+    feed_server.add(f"/{name}.xml", body)
+    return Source.objects.create(name=name, url=feed_server.url(f"/{name}.xml"))
+
+
+def test_entity_expansion_is_refused_in_bounded_time_and_the_good_feed_still_lands(feed_server, good):
+    bomb = hostile(feed_server, "bomb", BILLION_LAUGHS)
+    started = time.monotonic()
+    rows = sweep(bomb, good)
+    assert time.monotonic() - started < 10
+    assert rows["bomb"].state == SweepSource.State.FAILED and rows["bomb"].error.startswith("parse:")
+    bomb.refresh_from_db()
+    assert bomb.failure_count == 1 and bomb.last_error.startswith("parse:")
+    assert not Document.objects.filter(source=bomb).exists()
+    assert Document.objects.filter(source=good).count() == 1
+
+
+def test_external_entities_never_leak_local_files(feed_server, good):
+    xxe = hostile(feed_server, "xxe", EXTERNAL_ENTITY)
+    sweep(xxe, good)
+    for document in Document.objects.all():
+        assert "root:" not in document.title + document.text
+
+
+def test_malformed_xml_is_a_clear_parse_error(feed_server, good):
+    broken = hostile(feed_server, "broken", b"\x89PNG\r\n this is not a feed { <<")
+    rows = sweep(broken, good)
+    assert rows["broken"].state == SweepSource.State.FAILED
+    assert rows["broken"].error.startswith("parse:")
+    assert Document.objects.filter(source=good).count() == 1
+
+
+def test_a_body_over_the_cap_is_cut_with_a_clear_error(feed_server, good, config):
+    config(SCRAPING_MAX_BYTES=4096)
+    huge = hostile(feed_server, "huge", b"<rss>" + b" " * 100_000 + b"</rss>")
+    rows = sweep(huge, good)
+    assert rows["huge"].state == SweepSource.State.FAILED
+    assert rows["huge"].error.startswith("fetch:")
+    assert Document.objects.filter(source=good).count() == 1
+
+
+def test_nul_bytes_and_bad_dates_are_cleaned_and_flagged(feed_server, allow_local):
+    body = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>n</title>'
+            b"<item><title>Nul\x00 title</title><guid>n1</guid><pubDate>not a date</pubDate>"
+            b"<description>text\x00here</description></item></channel></rss>")
+    source = hostile(feed_server, "nul", body)
+    rows = sweep(source)
+    assert rows["nul"].state == SweepSource.State.DONE, rows["nul"].error
+    document = Document.objects.get(source=source)
+    assert "\x00" not in document.title + document.text
+    assert document.date_missing
+
+
+def test_a_private_address_is_refused_at_fetch_time_without_the_test_setting(feed_server):
+    feed_server.add("/internal.xml", GOOD)
+    source = Source.objects.create(name="internal", url=feed_server.url("/internal.xml"))
+    rows = sweep(source)
+    assert rows["internal"].state == SweepSource.State.FAILED
+    assert feed_server.hits["/internal.xml"] == 0
