@@ -156,6 +156,9 @@ class SweepSource(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "source"], name="sweep_source_once")]
 
+    def __str__(self) -> str:
+        return f"{self.source} in sweep {self.run_id}: {self.state}"
+
 
 class PipelineBatch(models.Model):
     """A persisted batch. Its id is claimed in the persist transaction, so a redelivered batch changes nothing."""
@@ -169,6 +172,9 @@ class PipelineBatch(models.Model):
     persist_seconds = models.FloatField(default=0.0)
     persisted_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return self.batch_id
+
 
 class PipelineFailure(models.Model):
     """An item one stage could not handle: recorded with its error so nothing vanishes silently."""
@@ -181,3 +187,6 @@ class PipelineFailure(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stage} failure: {self.external_id or self.error[:40]}"

@@ -8,10 +8,16 @@ from tgesweeper import net
 
 
 def validate_source_url(source) -> None:
-    """Refuse non-http(s) and private-network URLs unless SCRAPING_ALLOW_PRIVATE_NETWORKS is set."""
+    """Refuse non-http(s) and private-network URLs unless SCRAPING_ALLOW_PRIVATE_NETWORKS is set.
+
+    A host that does not resolve right now is accepted: the same guard runs again at every fetch,
+    and a temporary DNS failure should not stop an operator from adding a feed.
+    """
     if not source.url:
         raise ValidationError({"url": f"A {source.get_kind_display()} source needs a URL."})
     try:
         net.check_url(source.url, allow_private=settings.CONFIG["SCRAPING_ALLOW_PRIVATE_NETWORKS"])
+    except net.ConnectionFailed:
+        return
     except net.FetchError as exc:
         raise ValidationError({"url": exc.reason}) from None
