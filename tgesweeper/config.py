@@ -134,7 +134,7 @@ class Config(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._values)
 
-    def with_overrides(self, **values: Any) -> "Config":
+    def with_overrides(self, **values: Any) -> Config:
         """A copy with some values replaced (tests, the demo); unknown names are refused."""
         unknown = set(values) - set(self._values)
         if unknown:

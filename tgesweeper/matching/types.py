@@ -41,7 +41,7 @@ class Match:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Match":
+    def from_dict(cls, data: dict) -> Match:
         values = dict(data)
         values["tge_date"] = date.fromisoformat(values["tge_date"]) if values.get("tge_date") else None
         values["venues"] = tuple(values.get("venues") or ())

@@ -32,7 +32,7 @@ class NormalizedDocument:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "NormalizedDocument":
+    def from_dict(cls, data: dict) -> NormalizedDocument:
         fields = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in fields})
 
