@@ -14,8 +14,10 @@ PIPELINE_QUEUES = (QUEUE_FETCH, QUEUE_PARSE, QUEUE_MATCH, QUEUE_PERSIST, QUEUE_N
 EMBEDDED_BROKER_URL = f"sqla+sqlite:///{_config.var_dir / 'broker.sqlite3'}"
 broker_url = _config["CELERY_BROKER_URL"] or _config["REDIS_URL"] or EMBEDDED_BROKER_URL
 broker_connection_retry_on_startup = True
+_redis_broker = broker_url.startswith(("redis://", "rediss://"))
 # Redis re-delivers an unacked message after the visibility timeout: keep it far above every time limit.
-broker_transport_options = {"visibility_timeout": 3600, "polling_interval": 0.2}
+# (The SQL transport hands its options to SQLAlchemy's create_engine, which knows neither.)
+broker_transport_options = {"visibility_timeout": 3600, "polling_interval": 0.2} if _redis_broker else {}
 
 task_queues = [Queue(name) for name in PIPELINE_QUEUES]
 task_default_queue = QUEUE_NOTIFY
@@ -45,5 +47,5 @@ beat_scheduler = "django_celery_beat.schedulers:DatabaseScheduler"
 timezone = "UTC"
 
 # Flower and `celery events` need broadcast, which the embedded SQL broker lacks.
-worker_send_task_events = broker_url.startswith("redis")
+worker_send_task_events = _redis_broker
 task_send_sent_event = worker_send_task_events

@@ -1,10 +1,24 @@
 """Terminal tables for the sweep and demo commands (rich)."""
 from __future__ import annotations
 
+import logging
+import sys
+
 from rich.console import Console
 from rich.table import Table
 
 from api.models import SweepSource, TGEEvent
+
+
+def make_console() -> Console:
+    """A terminal's own width, or a wide one when piped (rich would otherwise cut names at 80 columns)."""
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def quiet_task_logs() -> None:
+    """In-process sweeps would print a line per task; the tables say what happened."""
+    for name in ("celery", "api.live_stream"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def sources_table(rows: list[SweepSource]) -> Table:

@@ -3,9 +3,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from rich.console import Console
 
-from api.console import print_sweep
+from api.console import make_console, print_sweep, quiet_task_logs
 from api.models import Source
 from tgesweeper.feedserver import FeedServer
 
@@ -22,7 +21,8 @@ class Command(BaseCommand):
             raise CommandError("the demo serves its feeds on 127.0.0.1: run `make demo`, "
                                "or set SCRAPING_ALLOW_PRIVATE_NETWORKS=true")
         feeds = sorted(DEMO_DIR.glob("*.xml"))
-        console = Console()
+        console = make_console()
+        quiet_task_logs()
         with FeedServer() as server:
             ids = []
             for feed in feeds:

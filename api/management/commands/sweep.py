@@ -1,9 +1,8 @@
 """Run one sweep of the enabled sources through the pipeline and print what it found."""
 from django.core.management.base import BaseCommand, CommandError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.console import print_sweep
+from api.console import make_console, print_sweep, quiet_task_logs
 from api.models import Source
 
 
@@ -28,7 +27,8 @@ class Command(BaseCommand):
         if not ids:
             raise CommandError("no enabled sources: run `python manage.py load_sources` or add one in the admin")
 
-        console = Console()
+        console = make_console()
+        quiet_task_logs()
         local = in_process or not sweeps.broker_configured()
         console.print(f"Sweeping {len(ids)} source(s) {'in-process' if local else 'through the broker'}…")
         if local:
