@@ -1,0 +1,253 @@
+"""RSS/Atom bytes -> NormalizedDocument list, safe against hostile feeds.
+
+feedparser gets bytes only (never a URL or a path) and never sees a DTD: the body is first
+converted to UTF-8 with feedparser's own encoding detection (so what we inspect is exactly
+what its XML parser will read, whatever charset the feed claims), control characters are
+dropped, and the DOCTYPE declaration with its internal subset is cut out of the prolog.
+With no DTD there is nothing to expand: billion laughs, quadratic blowup and external
+entities (file or network) all turn into undefined-entity errors, feedparser falls back to
+its loose parser, and the references stay inert literal text. A legitimate feed with a
+harmless DOCTYPE (e.g. Netscape RSS 0.91) still parses.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+from feedparser.encodings import convert_to_utf8
+from lxml import etree
+
+from tgesweeper.sources.documents import NormalizedDocument
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_TEXT_CHARS = 20_000
+MAX_TITLE_CHARS = 1_000
+MAX_AUTHOR_CHARS = 200
+MAX_URL_CHARS = 2_048
+MAX_EXTERNAL_ID_CHARS = 512
+OLDEST_DATE = datetime(1995, 1, 1, tzinfo=timezone.utc)
+FUTURE_SLACK = timedelta(days=2)
+
+
+class FeedError(Exception):
+    """The body cannot be read as a feed at all."""
+
+
+def parse_feed(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: int = 500) -> list[NormalizedDocument]:
+    """Parse one fetched feed body into at most ``max_items`` documents, deduplicated by external_id."""
+    if not body or not body.strip():
+        raise FeedError("the feed is empty")
+    if len(body) > MAX_BODY_BYTES:
+        raise FeedError(f"the feed is {len(body):,} bytes, over the {MAX_BODY_BYTES:,}-byte limit")
+    fetched_at = _utc(fetched_at).replace(microsecond=0)
+    data = _truncate_items(defuse(body), max_items)
+    parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+    entries = parsed.get("entries") or []
+    if not entries:
+        if parsed.get("bozo"):
+            raise FeedError(f"not a readable RSS/Atom feed: {parsed.get('bozo_exception')}")
+        if not parsed.get("version"):
+            raise FeedError("the document is not an RSS or Atom feed")
+        return []
+    documents: dict[str, NormalizedDocument] = {}
+    for entry in entries:
+        document = _normalize(entry, feed_url, fetched_at)
+        if document is not None and document.external_id not in documents:
+            documents[document.external_id] = document
+            if len(documents) >= max_items:
+                break
+    return list(documents.values())
+
+
+# --- hostile-input defences -----------------------------------------------------------------
+
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_PI_OR_COMMENT = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.S)
+_DOCTYPE_START = re.compile(rb"\s*<!DOCTYPE", re.I)
+_DECLARATION_IN_HEAD = re.compile(rb"<!(DOCTYPE|ENTITY|ATTLIST|ELEMENT|NOTATION)", re.I)
+_FIRST_ELEMENT = re.compile(rb"<\w")
+
+
+def defuse(body: bytes) -> bytes:
+    """UTF-8 bytes without control characters and without any DOCTYPE/DTD.
+
+    Raises FeedError for a DOCTYPE that cannot be delimited, rather than guessing.
+    """
+    result: dict = {}
+    data = convert_to_utf8({}, body, result)
+    if not result.get("encoding"):
+        data = data.decode("utf-8", "replace").encode("utf-8")
+    data = _CONTROL_BYTES.sub(b"", data)
+    data = _strip_doctype(data)
+    first = _FIRST_ELEMENT.search(data)
+    head = data[:first.start()] if first else data
+    if _DECLARATION_IN_HEAD.search(head):
+        raise FeedError("the feed has a DTD declaration outside a well-formed DOCTYPE; refusing to parse it")
+    return data
+
+
+def _strip_doctype(data: bytes) -> bytes:
+    """Cut the DOCTYPE (with its internal subset) out of the XML prolog."""
+    pos = 0
+    while True:
+        match = _PI_OR_COMMENT.match(data, pos)
+        if match is None:
+            break
+        pos = match.end()
+    match = _DOCTYPE_START.match(data, pos)
+    if match is None:
+        return data
+    end = _doctype_end(data, match.end())
+    if end < 0:
+        raise FeedError("the feed starts with an unterminated DOCTYPE declaration")
+    return data[:pos] + data[end:]
+
+
+def _doctype_end(data: bytes, pos: int) -> int:
+    """Index just past the '>' closing a DOCTYPE, honouring quotes, comments and [...]; -1 if none."""
+    depth = 0
+    n = len(data)
+    while pos < n:
+        c = data[pos]
+        if c in b"\"'":
+            close = data.find(bytes([c]), pos + 1)
+            if close < 0:
+                return -1
+            pos = close + 1
+            continue
+        if data.startswith(b"<!--", pos):
+            close = data.find(b"-->", pos + 4)
+            if close < 0:
+                return -1
+            pos = close + 3
+            continue
+        if c == ord("["):
+            depth += 1
+        elif c == ord("]"):
+            depth -= 1
+        elif c == ord(">") and depth <= 0:
+            return pos + 1
+        pos += 1
+    return -1
+
+
+_ITEM_END = re.compile(rb"</(?:\w+:)?(item|entry)\s*>")
+_ROOT_CLOSERS = {b"item": b"</channel></rss>", b"entry": b"</feed>"}
+
+
+def _truncate_items(data: bytes, max_items: int) -> bytes:
+    """Drop everything after the item we will keep last, so a feed of 100k tiny items costs
+    what ``max_items`` items cost (feedparser would otherwise parse all of them)."""
+    count = 0
+    for match in _ITEM_END.finditer(data):
+        count += 1
+        if count > max_items * 2:
+            closer = _ROOT_CLOSERS[match.group(1)]
+            if data.lstrip().startswith(b"<?xml") and b"<rdf:RDF" in data[:4096]:
+                closer = b"</rdf:RDF>"
+            return data[:match.end()] + closer
+    return data
+
+
+# --- normalization ----------------------------------------------------------------------------
+
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_WHITESPACE = re.compile(r"\s+")
+_HTML_PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, recover=True)
+_BLOCKS = ("p", "div", "br", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2", "h3", "h4", "h5",
+           "h6", "blockquote", "pre", "section", "article", "header", "footer", "hr", "dd", "dt")
+
+
+def clean_text(value: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Visible text of an HTML fragment: no tags, scripts or styles, entities decoded, whitespace collapsed."""
+    if not value:
+        return ""
+    value = _UNSAFE_CHARS.sub("", value)
+    if "<" in value:
+        value = _html_text(value)
+    elif "&" in value:
+        value = html.unescape(value)
+    return _WHITESPACE.sub(" ", _UNSAFE_CHARS.sub("", value)).strip()[:limit]
+
+
+def _html_text(fragment: str) -> str:
+    try:
+        root = etree.fromstring(f"<div>{fragment}</div>", _HTML_PARSER)
+    except (etree.ParserError, ValueError):
+        return html.unescape(re.sub(r"<[^>]*>", " ", fragment))
+    if root is None:
+        return ""
+    etree.strip_elements(root, "script", "style", "noscript", "template", "iframe", "object", with_tail=False)
+    for element in root.iter(*_BLOCKS):
+        element.tail = " " + (element.tail or "")
+    return " ".join(root.itertext())
+
+
+def _normalize(entry: dict, feed_url: str, fetched_at: datetime) -> NormalizedDocument | None:
+    title = clean_text(entry.get("title") or "", MAX_TITLE_CHARS)
+    text = clean_text(_best_content(entry))
+    url = _absolute_url(entry.get("link") or "", feed_url)
+    if not (title or text or url):
+        return None
+    published, date_missing = _published(entry, fetched_at)
+    external_id = clean_text(entry.get("id") or "", MAX_URL_CHARS) or url
+    if not external_id:
+        digest_input = f"{title}\n{url}" if (title or url) else text
+        external_id = "sha256:" + hashlib.sha256(digest_input.encode("utf-8")).hexdigest()
+    elif len(external_id) > MAX_EXTERNAL_ID_CHARS:
+        external_id = "sha256:" + hashlib.sha256(external_id.encode("utf-8")).hexdigest()
+    return NormalizedDocument(
+        external_id=external_id,
+        url=url,
+        title=title,
+        text=text,
+        author=clean_text(entry.get("author") or "", MAX_AUTHOR_CHARS),
+        published_at=published.isoformat(),
+        date_missing=date_missing,
+        lang=clean_text(entry.get("language") or "", 16),
+    )
+
+
+def _best_content(entry: dict) -> str:
+    contents = [c.get("value") or "" for c in entry.get("content") or []]
+    longest = max(contents, key=len, default="")
+    summary = entry.get("summary") or ""
+    return longest if len(longest) >= len(summary) else summary
+
+
+def _absolute_url(link: str, feed_url: str) -> str:
+    """An absolute http(s) URL or ''; javascript:, data: and other schemes are dropped."""
+    link = _UNSAFE_CHARS.sub("", link).strip()
+    if not link:
+        return ""
+    try:
+        url = urljoin(feed_url, link)
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return ""
+    if scheme not in ("http", "https") or len(url) > MAX_URL_CHARS:
+        return ""
+    return url
+
+
+def _published(entry: dict, fetched_at: datetime) -> tuple[datetime, bool]:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed: time.struct_time | None = entry.get(key)
+        if not parsed:
+            continue
+        try:
+            when = datetime(*parsed[:5], min(parsed[5], 59), tzinfo=timezone.utc)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if OLDEST_DATE <= when <= fetched_at + FUTURE_SLACK:
+            return when, False
+    return fetched_at, True
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
