@@ -13,11 +13,11 @@ import re
 import threading
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 Handler = Callable[[BaseHTTPRequestHandler], None]
@@ -69,7 +69,7 @@ class FeedServer:
         """Serve the files under ``directory`` at ``/<relative path>`` (read on each request)."""
         self._directories.append(Path(directory).resolve())
 
-    def start(self) -> "FeedServer":
+    def start(self) -> FeedServer:
         server = self
 
         class RequestHandler(_RequestHandler):
@@ -91,7 +91,7 @@ class FeedServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "FeedServer":
+    def __enter__(self) -> FeedServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -20,9 +20,9 @@ import socket
 import threading
 import time
 import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -226,7 +226,7 @@ class _FetchContext:
             for sock in self._sockets:
                 _shutdown(sock)
 
-    def __enter__(self) -> "_FetchContext":
+    def __enter__(self) -> _FetchContext:
         _local.context = self
         self._timer.start()
         return self
@@ -332,7 +332,7 @@ def fetch(url: str, *, policy: FetchPolicy = _STRICT, etag: str | None = None,
             if context.expired:
                 raise _total_timeout(url, policy) from None
             raise FetchTimeout(f"could not connect to {url} within {policy.connect_timeout:g}s", url=url) from None
-        except (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, socket.timeout):
+        except (TimeoutError, requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError):
             if context.expired or context.remaining() <= 0:
                 raise _total_timeout(url, policy) from None
             raise FetchTimeout(f"{url} sent nothing for {policy.read_timeout:g}s (read timeout)", url=url) from None

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             if result["lost"] or result["duplicated"] or result["unexpected"] or not result["finished"]:
                 raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
         else:
-            from tgesweeper.matching.benchmark import run_match_benchmark
+            from workers.benchmark import run_match_benchmark
 
             self._print(run_match_benchmark(docs=options["docs"]), options["json"])
 

@@ -1,0 +1,35 @@
+"""The benchmark commands run for real and count what they should (figures are printed, never asserted on speed)."""
+import json
+
+import pytest
+from django.core.management import call_command
+
+from api.models import Source
+from workers.benchmark import generate_items, run_pipeline_benchmark
+
+pytestmark = pytest.mark.services
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pipeline_benchmark_drains_with_nothing_lost_or_duplicated(allow_local, worker_env):
+    result = run_pipeline_benchmark(400, per_feed=200, concurrency=1, worker_env=worker_env, timeout=120)
+    assert result["finished"]
+    assert (result["lost"], result["duplicated"], result["unexpected"]) == (0, 0, 0)
+    assert result["batches"] == 8  # two feeds of 200 items in batches of 50 (the default)
+    assert result["mentions"] > 0
+    assert not Source.objects.filter(name__startswith="bench ").exists()
+
+
+def test_match_benchmark_prints_its_figures_as_json(capsys):
+    call_command("benchmark", "match", "--docs", "300", "--json")
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["docs"] == 300 and figures["docs_per_sec_per_core"] > 0 and figures["p99_ms"] >= figures["p50_ms"]
+
+
+def test_generated_news_is_mostly_noise_with_tagged_launches():
+    import random
+
+    items = generate_items(1000, "t", random.Random(1))
+    launches = [i for i in items if "token" in i["title"].lower()]
+    assert 20 <= len(launches) <= 100
+    assert len({i["guid"] for i in items}) == 1000
