@@ -169,11 +169,11 @@ def _store_documents(source_id: int, documents: list[dict]) -> dict[str, int]:
 
 def _store_mentions(found: list[tuple[int, Match]]) -> tuple[int, list[int]]:
     keys = {event_key(m.project, m.ticker): m for _, m in found}
+    # Insert and lock in key order so two persist workers touching the same events cannot deadlock.
     TGEEvent.objects.bulk_create(
-        [TGEEvent(key=key, project=m.project[:200], ticker=(m.ticker or "")[:20]) for key, m in keys.items()],
+        [TGEEvent(key=key, project=m.project[:200], ticker=(m.ticker or "")[:20]) for key, m in sorted(keys.items())],
         ignore_conflicts=True,
     )
-    # Lock in key order so two persist workers touching the same events cannot deadlock.
     events = {e.key: e for e in TGEEvent.objects.select_for_update().filter(key__in=list(keys)).order_by("key")}
     before = {key: _event_state(e) for key, e in events.items()}
 

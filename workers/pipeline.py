@@ -56,10 +56,10 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
     A transient error is re-raised for the task to retry unless this is the final attempt;
     anything else is recorded on the Source (and the sweep ledger) and ends the fetch.
     """
-    source = Source.objects.filter(pk=source_id, enabled=True).first() if scheduled else \
-        Source.objects.filter(pk=source_id).first()
-    if source is None:
-        store.mark_fetch_failed(sweep_source_id, "source deleted or disabled", 0.0)
+    sources = Source.objects.filter(pk=source_id)
+    source = (sources.filter(enabled=True) if scheduled else sources).first()
+    if source is None:  # deleted, or disabled since beat read its schedule: a quiet no-op
+        store.mark_fetch_failed(sweep_source_id, "source deleted", 0.0)
         return None
     if scheduled and not claim_scheduled_fetch(source.pk, source.interval_seconds):
         log.info("skip %s: already fetched in this interval", source.name)
