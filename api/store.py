@@ -13,10 +13,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from tgesweeper.matching.events import MentionFacts, event_key, summarize_event
 
 from api.models import Document, Mention, PipelineBatch, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
 from tgesweeper.matching import Match
+from tgesweeper.matching.events import MentionFacts, event_key, summarize_event
 from tgesweeper.sources.documents import NormalizedDocument
 
 MAX_ERROR_CHARS = 2000
