@@ -1,117 +1,111 @@
-"""A first TGE matching engine: the seed's keyword rule plus launch phrasing, with project/ticker/date extraction.
+"""The TGE matching engine: prefilter, noise rejection, launch shapes, extraction, confidence.
 
-One compiled regex on lowercased text is the prefilter, so ordinary news costs a single scan.
+``judge`` reads at most the headline and the first few thousand characters of the body: launch announcements say
+what they are up front, and a bound on the text read is a bound on the time spent per document.
 """
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from functools import lru_cache
 
+from tgesweeper.matching import extract, known_tokens, noise, score
 from tgesweeper.matching.config import MatchConfig
+from tgesweeper.matching.dates import tge_date
+from tgesweeper.matching.prefilter import Prefilter
+from tgesweeper.matching.shapes import found_shapes
+from tgesweeper.matching.tweets import is_tweet, tweet_name
 from tgesweeper.matching.types import Match, MatchInput, Verdict
 
-LAUNCH_PHRASES = (
-    r"token generation event", r"\btge\b", r"token launch", r"launch(?:es|ing)? (?:its |the |a )?(?:native )?\w* ?token",
-    r"token (?:goes|went|is) live", r"begins? trading", r"debuts?", r"airdrop claims?", r"claims? (?:is |are )?open",
-    r"first platform to feature", r"will be available on binance alpha", r"postpone", r"initial token offering",
-)
-SPECULATION = (
-    r"\bmay (?:launch|airdrop)", r"\bcould (?:launch|airdrop)", r"\bhints? at\b", r"\brumou?r", r"\bspeculat",
-    r"\ballegedly\b", r"\bhow to\b", r"\bwhat is\b", r"\bexplained\b", r"\bguide\b", r"\bprice prediction\b",
-)
-_TICKER = re.compile(r"\$([A-Z][A-Z0-9]{1,9})\b|\(([A-Z][A-Z0-9]{1,9})\)|\b([A-Z][A-Z0-9]{1,9}) tokens?\b")
-_PROJECT = re.compile(r"^((?:[A-Z0-9][\w.&'-]*)(?: (?:[A-Z0-9][\w.&'-]*))*)")
-_STOP_WORDS = {"To", "Will", "Sets", "Set", "Token", "Opens", "Launches", "Launch", "Goes", "TGE", "Is", "Plans"}
-_MONTHS = ("january february march april may june july august september october november december").split()
-_DATE = re.compile(r"\b(" + "|".join(m.capitalize() for m in _MONTHS) + r")\s+(\d{1,2})(?!\d)(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?"
-                   r"|\b(\d{4})-(\d{2})-(\d{2})\b")
+TITLE_CHARS = 400
+LEAD_CHARS = 3000
+SHAPE_CHARS = 1500
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 class MatchEngine:
     def __init__(self, config: MatchConfig = MatchConfig()):
         self.config = config
-        keywords = [re.escape(k.lower()) for k in config.tge_keywords] + list(LAUNCH_PHRASES)
-        self._prefilter = re.compile("|".join(f"(?:{k})" for k in keywords))
-        exclusions = [re.escape(e.lower()) for e in config.exclusions] + list(SPECULATION)
-        self._exclusions = re.compile("|".join(f"(?:{e})" for e in exclusions))
+        self._prefilter = Prefilter(config.tge_keywords)
+        self._exclusions = re.compile("|".join(rf"\b{re.escape(e.lower())}" for e in config.exclusions)) if config.exclusions \
+            else None
+        self._watch = {w.casefold() for w in config.watchlist}
+        self._extractor = extract.Extractor()
 
     def match(self, doc: MatchInput) -> Match | None:
         return self.judge(doc).match
 
     def judge(self, doc: MatchInput) -> Verdict:
-        text = f"{doc.title}. {doc.text}".replace("\x00", " ")[:20_000]
-        lowered = text.lower()
-        hits = list(self._prefilter.finditer(lowered))
+        title = _clean(doc.title or "", TITLE_CHARS)
+        lead = _clean(doc.text or "", LEAD_CHARS)
+        low_title, low_lead = title.lower(), lead.lower()
+        hits = self._prefilter.hits(f"{low_title}\n{low_lead}")
         if not hits:
-            return Verdict(None, "no launch phrase", "prefilter")
-        excluded = self._exclusions.search(lowered)
-        if excluded:
-            return Verdict(None, f"speculation or explainer: {excluded.group(0)!r}", "rejected")
-        ticker = _ticker(text)
-        project = _project(doc.title, ticker)
-        if not project:
-            return Verdict(None, "no project named", "rejected")
-        terms = tuple(dict.fromkeys(h.group(0) for h in hits))
-        tge_date = _date(text, doc.published_at)
-        kind = _kind(lowered, tge_date)
-        strong = any(t in ("token generation event", "tge", "first platform to feature") or "live" in t
-                     or "trading" in t or "launch" in t for t in terms)
-        confidence = 0.55 + (0.2 if strong else 0.0) + (0.1 if ticker else 0.0) + (0.05 if tge_date else 0.0)
-        if any(project.lower() == w.lower() for w in self.config.watchlist):
-            confidence += 0.05
-        first = hits[0]
+            return Verdict(None, "no launch words", "prefilter")
+        if self._exclusions:
+            excluded = self._exclusions.search(low_title) or self._exclusions.search(low_lead[:600])
+            if excluded:
+                return Verdict(None, f"excluded term {excluded.group(0)!r}", "rejected")
+        rejected = noise.first_hit(noise.REJECT, low_title) or noise.first_hit(noise.LEAD_REJECT, low_lead[:600])
+        if rejected:
+            return Verdict(None, f"{rejected[0]}: {rejected[1]!r}", "rejected")
+        title_shapes = found_shapes(low_title)
+        body_shapes = found_shapes(low_lead[:SHAPE_CHARS])
+        if not title_shapes and not body_shapes:
+            return Verdict(None, f"launch words {hits[:3]} but no launch shape", "no_shape")
+
+        named = self._extractor.name(title, lead[:SHAPE_CHARS], doc.published_at)
+        if not named.project and is_tweet(doc.source, doc.url):
+            named = tweet_name(title)
+        if not named.project:
+            return Verdict(None, "launch shape but no project named", "rejected")
+        known = known_tokens.lookup(named.project, named.ticker)
+        if known_tokens.is_established(known, doc.published_at):
+            return Verdict(None, f"established token {known.ticker} (trading since {known.first_trading:%Y-%m})", "rejected")
+
+        penalties = noise.all_hits(noise.PENALTY, low_title)
+        penalties.update(noise.all_hits(noise.LEAD_PENALTY, low_lead[:600]))
+        when = tge_date(title, lead, doc.published_at)
+        evidence = score.Evidence(
+            title_shapes=title_shapes, body_shapes=body_shapes, penalties=penalties, has_ticker=bool(named.ticker),
+            tge_date=when, name_in_title=named.from_title, near_project=self._near(named, title_shapes, body_shapes, lead),
+            watched=bool(self._watch & {named.project.casefold(), (named.ticker or "").casefold()}),
+        )
+        confidence = score.confidence(evidence)
+        full = f"{title}. {lead}"
+        main = (title_shapes or body_shapes)[0]
+        found = main.pattern.search(full.lower())
+        start, end = (found.start(), found.end()) if found else (0, 0)
         window = self.config.context_window
-        snippet = text[max(0, first.start() - window):first.end() + window].strip()
-        found = Match(project=project, ticker=ticker, tge_date=tge_date, kind=kind, confidence=round(min(confidence, 0.99), 3),
-                      matched_terms=terms, snippet=snippet, reason=f"launch phrase {terms[0]!r}")
-        return Verdict(found, found.reason, "matched")
+        terms = tuple(dict.fromkeys(m.group(0) for s in (*title_shapes, *body_shapes)
+                                    if (m := s.pattern.search(low_title) or s.pattern.search(low_lead[:SHAPE_CHARS]))))
+        reason = f"{main.name} {terms[0]!r}" + (f"; minus {', '.join(penalties)}" if penalties else "")
+        result = Match(
+            project=named.project, ticker=named.ticker, tge_date=when, kind=score.kind(evidence, low_title),
+            confidence=confidence, chain=extract.chain(f"{title} {lead[:SHAPE_CHARS]}"),
+            venues=extract.venues(f"{title} {lead[:600]}"), matched_terms=terms,
+            snippet=full[max(0, start - window):end + window].strip(), reason=reason,
+        )
+        return Verdict(result, reason, "matched" if confidence >= self.config.min_confidence else "candidate")
+
+    def _near(self, named, title_shapes, body_shapes, lead: str) -> bool:
+        """Body-only evidence must sit within ``max_distance`` characters of the project or ticker it is about."""
+        if title_shapes:
+            return True
+        low = lead[:SHAPE_CHARS].lower()
+        names = [n.lower() for n in (named.project, named.ticker) if n]
+        for shape in body_shapes:
+            for found in shape.pattern.finditer(low):
+                lo, hi = max(0, found.start() - self.config.max_distance), found.end() + self.config.max_distance
+                if any(n in low[lo:hi] for n in names):
+                    return True
+        return False
 
 
-def _ticker(text: str) -> str | None:
-    for found in _TICKER.finditer(text):
-        symbol = next(g for g in found.groups() if g)
-        if symbol not in {"TGE", "IDO", "ICO", "UTC", "NFT", "DEX", "CEX", "USD", "USDT"}:
-            return symbol
-    return None
+def _clean(text: str, limit: int) -> str:
+    return " ".join(_CONTROL.sub(" ", text[: limit * 2]).split())[:limit]
 
 
-def _project(title: str, ticker: str | None) -> str | None:
-    found = _PROJECT.match(title.strip())
-    if not found:
-        return ticker
-    words = []
-    for word in found.group(1).split():
-        if word in _STOP_WORDS or word.rstrip("'s") == ticker:
-            break
-        words.append(word.removesuffix("'s"))
-    return " ".join(words[:5]) or ticker
-
-
-def _date(text: str, published: datetime | None) -> date | None:
-    lowered = text.lower()
-    if published and "tomorrow" in lowered:
-        return (published + timedelta(days=1)).date()
-    found = _DATE.search(text)
-    if not found:
-        return None
-    try:
-        if found.group(4):
-            return date(int(found.group(4)), int(found.group(5)), int(found.group(6)))
-        year = int(found.group(3)) if found.group(3) else (published.year if published else None)
-        if year is None:
-            return None
-        return date(year, _MONTHS.index(found.group(1).lower()) + 1, int(found.group(2)))
-    except ValueError:
-        return None
-
-
-def _kind(lowered: str, tge_date: date | None) -> str:
-    if "postpone" in lowered or "delayed" in lowered:
-        return "postponed"
-    if "first platform to feature" in lowered or "at launch" in lowered:
-        return "listing_at_launch"
-    if "airdrop claim" in lowered or "claims open" in lowered or "claim the airdrop" in lowered:
-        return "airdrop_claim"
-    if any(p in lowered for p in ("goes live", "went live", "began trading", "begins trading", "debut")):
-        return "live"
-    return "scheduled" if tge_date else "announce"
+@lru_cache(maxsize=8)
+def get_engine(config: MatchConfig = MatchConfig()) -> MatchEngine:
+    """One engine per configuration per process: building one costs the spaCy pipeline and the automaton."""
+    return MatchEngine(config)

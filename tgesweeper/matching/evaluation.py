@@ -1,0 +1,173 @@
+"""Measure the engine on a labeled JSONL corpus exactly as the pipeline uses it: through ``MatchEngine.judge``.
+
+A document counts as found only if its match reaches ``min_confidence``; matches below are review candidates.
+The calibration table says, per confidence bin, what share of the items the engine scored there really are launches.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from tgesweeper.matching.engine import MatchEngine
+from tgesweeper.matching.events import normalize_project
+from tgesweeper.matching.types import MatchInput
+
+BINS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0001)
+
+
+def read_corpus(path: str | Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def evaluate_corpus(path: str | Path, engine: MatchEngine | None = None) -> dict:
+    return evaluate_items(read_corpus(path), engine)
+
+
+def evaluate_items(items: Iterable[dict], engine: MatchEngine | None = None) -> dict:
+    engine = engine or MatchEngine()
+    threshold = engine.config.min_confidence
+    rows = []
+    for item in items:
+        verdict = engine.judge(MatchInput(title=item.get("title") or "", text=item.get("text") or "",
+                                          published_at=_when(item.get("published_at")), source=item.get("source") or "",
+                                          url=item.get("url") or ""))
+        rows.append((item, verdict))
+    result = _counts(rows, threshold)
+    result["per_source"] = {prefix: _counts(group, threshold, brief=True)
+                            for prefix, group in sorted(_group(rows, lambda i: i["id"].split(":")[0]).items())}
+    result["calibration"] = _calibration(rows, threshold)
+    return result
+
+
+def _counts(rows: list, threshold: float, brief: bool = False) -> dict:
+    tp = fp = fn = 0
+    project_ok = ticker_ok = date_ok = 0
+    false_pos, false_neg = [], []
+    per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for item, verdict in rows:
+        found = verdict.match is not None and verdict.match.confidence >= threshold
+        truth = item.get("label") == "tge"
+        if truth:
+            per_kind[item.get("kind") or "?"][1] += 1
+        if found and truth:
+            tp += 1
+            per_kind[item.get("kind") or "?"][0] += 1
+            m = verdict.match
+            project_ok += same_project(m.project, item.get("project"))
+            ticker_ok += (m.ticker or None) == (item.get("ticker") or None)
+            date_ok += (m.tge_date.isoformat() if m.tge_date else None) == item.get("tge_date")
+        elif found:
+            fp += 1
+            false_pos.append(_error(item, verdict))
+        elif truth:
+            fn += 1
+            false_neg.append(_error(item, verdict))
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    result = {"n": len(rows), "tp": tp, "fp": fp, "fn": fn, "precision": round(precision, 4),
+              "recall": round(recall, 4), "f1": round(f1, 4)}
+    if brief:
+        return result
+    result.update({
+        "project_accuracy": round(project_ok / tp, 4) if tp else None,
+        "ticker_accuracy": round(ticker_ok / tp, 4) if tp else None,
+        "date_accuracy": round(date_ok / tp, 4) if tp else None,
+        "recall_per_kind": {k: {"found": f, "of": n, "recall": round(f / n, 4)} for k, (f, n) in sorted(per_kind.items())},
+        "false_positives": false_pos,
+        "false_negatives": false_neg,
+    })
+    return result
+
+
+def same_project(found: str | None, expected: str | None) -> bool:
+    """Names agree if one normalized name contains the other ("Holoworld" / "Holoworld AI")."""
+    a, b = normalize_project(found or ""), normalize_project(expected or "")
+    if not a or not b:
+        return False
+    a, b = re.sub(r"\s", "", a), re.sub(r"\s", "", b)
+    return a in b or b in a
+
+
+def _calibration(rows: list, threshold: float) -> dict:
+    table = []
+    for lo, hi in zip(BINS, BINS[1:], strict=False):
+        scored = [item for item, v in rows if v.match is not None and lo <= v.match.confidence < hi]
+        true = sum(item.get("label") == "tge" for item in scored)
+        table.append({"bin": f"[{lo:.2f},{min(hi, 1.0):.2f})", "count": len(scored),
+                      "share_tge": round(true / len(scored), 4) if scored else None})
+    above = [item for item, v in rows if v.match is not None and v.match.confidence >= threshold]
+    unmatched = [item for item, v in rows if v.match is None]
+    return {
+        "bins": table,
+        "at_or_above_threshold": {"threshold": threshold, "count": len(above),
+                                  "share_tge": round(sum(i.get("label") == "tge" for i in above) / len(above), 4)
+                                  if above else None},
+        "no_match": {"count": len(unmatched), "share_tge": round(sum(i.get("label") == "tge" for i in unmatched)
+                                                                 / len(unmatched), 4) if unmatched else None},
+    }
+
+
+def _error(item: dict, verdict) -> dict:
+    m = verdict.match
+    return {"id": item.get("id"), "title": (item.get("title") or "")[:140], "label": item.get("label"),
+            "kind": item.get("kind"), "confidence": m.confidence if m else None, "project": m.project if m else None,
+            "stage": verdict.stage, "reason": verdict.reason}
+
+
+def _group(rows, key) -> dict:
+    groups: dict[str, list] = defaultdict(list)
+    for item, verdict in rows:
+        groups[key(item)].append((item, verdict))
+    return groups
+
+
+def _when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def format_report(result: dict, show_errors: bool = False) -> str:
+    """A human-readable report: headline figures, per kind, per source prefix, calibration, then errors if asked."""
+    lines = [
+        f"items {result['n']}  tp {result['tp']}  fp {result['fp']}  fn {result['fn']}",
+        f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  f1 {result['f1']:.3f}",
+        f"on true positives: project {_pct(result.get('project_accuracy'))}  ticker {_pct(result.get('ticker_accuracy'))}"
+        f"  date {_pct(result.get('date_accuracy'))}",
+        "", "recall per kind:",
+    ]
+    for kind, row in result.get("recall_per_kind", {}).items():
+        lines.append(f"  {kind:<18} {row['found']:>3}/{row['of']:<3} {row['recall']:.3f}")
+    lines += ["", "per source prefix:"]
+    for prefix, row in result.get("per_source", {}).items():
+        lines.append(f"  {prefix:<6} n {row['n']:>4}  tp {row['tp']:>3}  fp {row['fp']:>3}  fn {row['fn']:>3}"
+                     f"  P {row['precision']:.3f}  R {row['recall']:.3f}  F1 {row['f1']:.3f}")
+    calibration = result.get("calibration", {})
+    lines += ["", "calibration (matches by confidence; share that are real launches):"]
+    for row in calibration.get("bins", []):
+        share = "-" if row["share_tge"] is None else f"{row['share_tge']:.3f}"
+        lines.append(f"  {row['bin']:<14} count {row['count']:>4}  share tge {share}")
+    above = calibration.get("at_or_above_threshold", {})
+    if above:
+        share = "-" if above["share_tge"] is None else f"{above['share_tge']:.3f}"
+        lines.append(f"  >= {above['threshold']:.2f}: {above['count']} items, share tge {share}")
+    if show_errors:
+        for label, key in (("false positives", "false_positives"), ("false negatives", "false_negatives")):
+            lines += ["", f"{label}:"]
+            for e in result.get(key, []):
+                conf = "-" if e["confidence"] is None else f"{e['confidence']:.2f}"
+                lines.append(f"  {e['id']} [{conf}] {e['title']}\n      -> {e['stage']}: {e['reason']}")
+    return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

@@ -1,0 +1,189 @@
+"""Who launches what, where: the project as named, its ticker, chain and venues.
+
+Headlines name the project in a few regular ways: "Name (TICKER) ...", "Name's ... token/airdrop", or as the subject
+before the verb, often behind descriptors ("Ethereum scaling solution Optimism unveils ..."). spaCy's blank English
+tokenizer splits the title into tokens (handling possessives, punctuation, hyphens); small rules walk them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import spacy
+
+from tgesweeper.matching import known_tokens
+
+TICKER_SHAPE = re.compile(r"^(?=.*[A-Z])[A-Z0-9]{1,10}$")
+NOT_TICKERS = frozenset({
+    "TGE", "IDO", "ICO", "IEO", "UTC", "NFT", "NFTS", "DEX", "CEX", "AMM", "ETF", "ETP", "ETN", "USD", "EUR", "API", "AI",
+    "DAO", "DEFI", "CEO", "CTO", "SEC", "CFTC", "US", "UK", "EU", "IPO", "SPAC", "FAQ", "APR", "APY", "KYC", "VIP", "TVL",
+    "UPDATE", "BREAKING", "NEW", "NEWS", "L1", "L2", "EVM", "ZK", "P2P", "OTC", "ATH", "PR", "TV", "Q1", "Q2", "Q3", "Q4",
+    "RWA", "RWAS", "BEP20", "ERC20", "SPL", "TRC20", "BNSOL", "LINK",
+})
+# Words that say what a project is rather than what it is called.
+DESCRIPTORS = frozenset("""
+ethereum solana polkadot cardano bitcoin bnb binance coinbase kraken okx bybit avalanche polygon cosmos tron ton sui
+aptos arbitrum base near layer l1 l2 layer-2 layer-1 dex defi exchange bridge scaling solution platform project
+blockchain chain startup firm wallet app game gaming nft nfts dao ecosystem new the altcoin crypto cryptocurrency
+aggregator lending protocol-based based holders users traders investors community hunters farmers team developer
+developers popular leading major decentralized decentralised web3 metaverse a an its their his her our
+""".split())
+NAME_SUFFIXES = frozenset("protocol network networks finance labs ai dao chain swap coin token fi money".split())
+STOP_WORDS = frozenset("""
+introducing participate exclusive announcing announces announced announce breaking update report exclusive: will
+to is are was were be been set sets launches launch launched launching unveils unveiled reveals revealed opens opened
+goes went debuts debuted lists listed listing plans planned airdrops airdropped begins began starts started introduces
+introduced rolls rolled drops dropping moves upgrades confirms confirmed completes completed postpones postponed delays
+delayed hits soars explodes gets got has have details detailed kicks kickstart prepares says said receive receives
+token tokens airdrop tge pre-tge on in at for with and or of by from as after before amid via its new now today
+""".split())
+CONNECTORS = frozenset({"to", "of", "the", "and", "&", "de", "la"})
+CHAINS = (
+    ("BNB Chain", r"bnb (?:smart )?chain|\bbsc\b|bep-?20"), ("Ethereum", r"\bethereum\b|erc-?20"),
+    ("Solana", r"\bsolana\b"), ("Base", r"\bon base\b|\bbase (?:network|chain|mainnet)\b"),
+    ("Arbitrum", r"\barbitrum\b"), ("Polygon", r"\bpolygon\b"), ("Avalanche", r"\bavalanche\b"),
+    ("Cardano", r"\bcardano\b"), ("Polkadot", r"\bpolkadot\b|\bparachain\b"), ("Cosmos", r"\bcosmos\b"),
+    ("Sui", r"\bsui\b"), ("Aptos", r"\baptos\b"), ("TON", r"\bton blockchain\b|\bthe open network\b"),
+    ("Tron", r"\btron\b"), ("Bitcoin", r"\bon bitcoin\b|\bbitcoin layer"), ("XRP Ledger", r"\bxrp ledger\b|\bxrpl\b"),
+)
+_CHAIN_RES = tuple((name, re.compile(pattern)) for name, pattern in CHAINS)
+VENUES = (
+    ("Binance Alpha", r"binance alpha"), ("Binance Futures", r"binance futures"), ("Binance Wallet", r"binance wallet"),
+    ("Binance", r"\bbinance\b(?! (?:alpha|futures|wallet|square|\.us))"), ("Binance.US", r"binance\.us"),
+    ("Coinbase", r"\bcoinbase\b"), ("Kraken", r"\bkraken\b"), ("OKX", r"\bokx\b|\bokex\b"), ("Bybit", r"\bbybit\b"),
+    ("KuCoin", r"\bkucoin\b"), ("Upbit", r"\bupbit\b"), ("Bithumb", r"\bbithumb\b"), ("Gate", r"\bgate\.io\b|\bgate\b"),
+    ("Bitget", r"\bbitget\b"), ("MEXC", r"\bmexc\b"), ("HTX", r"\bhtx\b|\bhuobi\b"), ("Crypto.com", r"crypto\.com"),
+    ("Bitstamp", r"\bbitstamp\b"), ("Robinhood", r"\brobinhood\b"), ("Uniswap", r"\buniswap\b"),
+    ("PancakeSwap", r"\bpancakeswap\b"), ("Raydium", r"\braydium\b"), ("Hyperliquid", r"\bhyperliquid\b"),
+)
+_VENUE_RES = tuple((name, re.compile(pattern)) for name, pattern in VENUES)
+_PAIR = re.compile(r"((?:[A-Z0-9][\w.&'’-]*)(?:\s+(?:to|of|the|and|&|[A-Z0-9][\w.&'’-]*)){0,5})\s*\(\$?([A-Z0-9]{1,10})\)")
+_CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9]{1,9})\b")
+_TOKEN_WORD = re.compile(r"\b([A-Z][A-Z0-9]{1,9})\s+(?:governance\s+|utility\s+|native\s+)?(?:tokens?|coins?|airdrop)\b")
+_CALLED = re.compile(r"\b(?:called|dubbed|named|ticker)\s+\$?([A-Z][A-Z0-9]{1,9})\b")
+_POSSESSIVE = re.compile(
+    r"\b([A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3})['’]s\s+(?:[\w-]+\s+){0,3}?(?:token|airdrop|tge|token generation event)\b",
+    re.IGNORECASE)
+_DESCRIPTOR_AFFIX = re.compile(r"\b[\w.]+-(?:based|powered|native|focused|backed|built|inspired)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Named:
+    """The project and ticker a document is about, with where the name came from."""
+
+    project: str | None
+    ticker: str | None
+    from_title: bool
+
+
+class Extractor:
+    """Holds the spaCy tokenizer; built once per engine."""
+
+    def __init__(self):
+        self._nlp = spacy.blank("en")
+
+    def name(self, title: str, lead: str, published) -> Named:
+        pairs = [(n, t, True) for n, t in _pairs(title)] + [(n, t, False) for n, t in _pairs(lead)]
+        fresh = [p for p in pairs if not known_tokens.is_established(known_tokens.lookup(p[0], p[1]), published)]
+        if fresh:
+            project, ticker, in_title = fresh[0]
+            return Named(project, ticker, in_title)
+        possessive = _possessive(title)
+        subject = possessive or self._subject(title)
+        ticker = _ticker(title, subject) or _ticker(lead, subject)
+        if pairs and not subject:
+            project, ticker, in_title = pairs[0]
+            return Named(project, ticker, in_title)
+        if subject:
+            return Named(subject, ticker, True)
+        lead_subject = self._subject(lead[:200])
+        if lead_subject:
+            return Named(lead_subject, ticker or _ticker(lead, lead_subject), False)
+        return Named(ticker, ticker, False) if ticker else Named(None, None, False)
+
+    def _subject(self, title: str) -> str | None:
+        """The name at the end of the headline's subject: the capitalized run just before the first verb."""
+        cleaned = _DESCRIPTOR_AFFIX.sub(" ", title)
+        words: list[str] = []
+        for token in self._nlp.make_doc(cleaned[:300]):
+            lower = token.lower_
+            if token.is_punct and lower not in {"&", ".", "-"} or lower in {"'s", "’s", "'", "’"}:
+                break
+            if lower in STOP_WORDS and words:
+                break
+            if lower in STOP_WORDS:
+                continue
+            words.append(token.text)
+        return _trailing_name(words)
+
+
+def _trailing_name(words: list[str]) -> str | None:
+    name: list[str] = []
+    for word in reversed(words):
+        lower = word.lower()
+        capitalized = word[:1].isupper() or word[:1].isdigit() or (len(word) > 1 and word[1:2].isupper())
+        if lower in NAME_SUFFIXES and not _has_name(name):
+            name.insert(0, word)
+            continue
+        if lower in CONNECTORS and name and _has_name(name):
+            name.insert(0, word)
+            continue
+        if not capitalized or lower in DESCRIPTORS:
+            break
+        name.insert(0, word)
+    while name and (name[0].lower() in CONNECTORS or name[0].lower() in NAME_SUFFIXES and len(name) > 1 and False):
+        name.pop(0)
+    if not _has_name(name):
+        return None
+    return " ".join(name)
+
+
+def _has_name(words: list[str]) -> bool:
+    return any(w.lower() not in NAME_SUFFIXES and w.lower() not in CONNECTORS for w in words)
+
+
+def _pairs(text: str) -> list[tuple[str, str]]:
+    """``Name (TICKER)`` pairs, the name stripped of leading words that are not part of it."""
+    found = []
+    for match in _PAIR.finditer(text[:3000]):
+        ticker = match.group(2)
+        if not TICKER_SHAPE.match(ticker) or ticker in NOT_TICKERS:
+            continue
+        words = match.group(1).split()
+        while words and (words[0].lower().strip(":") in STOP_WORDS or words[0].lower() in CONNECTORS
+                         or words[0].lower() in DESCRIPTORS):
+            words.pop(0)
+        name = _trailing_name(words) if words else None
+        found.append((name or ticker, ticker))
+    return found
+
+
+def _possessive(title: str) -> str | None:
+    found = _POSSESSIVE.search(title)
+    if not found:
+        return None
+    return _trailing_name(found.group(1).split())
+
+
+def _ticker(text: str, project: str | None) -> str | None:
+    candidates = [m.group(1).upper() for m in _CASHTAG.finditer(text[:3000])]
+    candidates += [m.group(1) for m in _CALLED.finditer(text[:3000])]
+    candidates += [m.group(1) for m in _TOKEN_WORD.finditer(text[:3000])]
+    usable = [c for c in candidates if c not in NOT_TICKERS and TICKER_SHAPE.match(c)]
+    if project:
+        squashed = re.sub(r"[^A-Z0-9]", "", project.upper())
+        usable = [c for c in usable if c != squashed or len(c) <= 6] or usable
+    return usable[0] if usable else None
+
+
+def chain(text: str) -> str | None:
+    lowered = text.lower()
+    for name, pattern in _CHAIN_RES:
+        if pattern.search(lowered):
+            return name
+    return None
+
+
+def venues(text: str) -> tuple[str, ...]:
+    lowered = text.lower()
+    return tuple(name for name, pattern in _VENUE_RES if pattern.search(lowered))

@@ -1,0 +1,93 @@
+"""The families of news that mention tokens or airdrops without announcing a launch.
+
+A ``REJECT`` family in the headline ends the judgement; a ``PENALTY`` family lowers confidence so the item becomes a
+candidate for review rather than an event. Patterns run on lowercased text.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    pattern: re.Pattern
+
+
+def _family(name: str, pattern: str) -> Family:
+    return Family(name, re.compile(pattern))
+
+
+SPECULATION = (
+    r"\b(?:may|might|could|would)\s+(?:soon\s+|still\s+|yet\s+)?(?:be\s+)?(?:launch|airdrop|list|release|issue|introduce|"
+    r"debut|drop|get|have|see|hold|do)\w*|\bhint(?:s|ed|ing)?\b|\brumou?r|\bspeculat|\ballegedly\b|\bteas(?:e|es|ed|er|ing)\b"
+    r"|\beye(?:s|ing|d)?\b|\bmull(?:s|ing)?\b|\bconsider(?:s|ing)\b|\bpotential(?:ly)?\b|\bpossib(?:le|ly)\b"
+    r"|\bwants? to\b|\bunconfirmed\b|\bspoof\b|\breportedly\b|\bcommunity claims\b|\bwhat if\b|\bpredict"
+    r"|\bexpect(?:s|ed)? (?:a |an )?(?:token|airdrop)|\bno plans\b|\bnot (?:launch|plan)|\bdenies\b|\bsoon™"
+)
+REJECT = (
+    _family("speculation", SPECULATION),
+    _family("explainer", r"\bhow (?:to|someone|do|does|did|can|much)\b|\bwhat (?:is|are|does|happened)\b|\bwhy\b|\bguide\b"
+                         r"|\bexplain|\bbeginner|\btop \d+\b|\bbest\b|\bshould you\b|\bvs\.?\b|\?\s*$|\btutorial\b"
+                         r"|\beverything you need\b|\bwatch\b|\bpodcast\b|\bopinion\b|\binterview\b|\blessons?\b"
+                         r"|\bcheck eligibility\b|\bwhere to\b"),
+    _family("exploit_or_scam", r"\bexploit|\bhack|\bscam|\bphish|\bst(?:eal|eals|ole|olen)\b|\bdrain|\bfake\b|\bflash ?loan"
+                               r"|\brug|\bfraud|\bimpersonat|\battacker|\bvulnerab|\bsybil|\bsecurity (?:reminder|alert)"),
+    _family("government", r"\bcbdc\b|\bcentral bank\b|\bgovernment\b|\bministry\b|\bdigital (?:ruble|yuan|euro|dollar|rupee)"),
+    _family("post_launch_product", r"will add .{0,80}\bon (?:earn|buy crypto|convert|margin|futures)|\bbuy crypto, convert"
+                                   r"|\btoken swap|\bcontract swap|\bredenomination|\brebrand|\btrading competition"
+                                   r"|\bperpetual contracts?|\bperps?\b|\bdelist|\bremoval of|\boptions\b|\bvoucher"
+                                   r"|\bcreatorpad\b|\bmargin\b|\bloans?\b|\bstaking rewards?\b|\bapr\b|\bsuper stake\b"
+                                   r"|\baffiliate\b|\breferral\b|\bsimple earn promotion"),
+    _family("fundraise", r"\brais(?:e|es|ed|ing)\b|\bprivate (?:token )?sales?\b|\bfunding round|\bseries [a-d]\b"
+                         r"|\bled by\b|\bvaluation\b|\bventure|\bvc\b|\bseed round\b|\bstrategic round\b"),
+    _family("governance_vote", r"\bvot(?:e|es|ed|ing)\b|\bproposal\b|\bpropos(?:e|es|ed)\b|\breallocat\w*|\bredirect\w*"
+                               r"|\bcancel\w*|\bclawback\b"),
+    _family("roundup", r"listing and delisting|\bweekly\b|\bdigest\b|\bmore news\b|\bnews:|\broundup\b|\brecap\b"
+                       r"|\bmarket report\b|\bnewsletter\b|\bthis week in\b|\bdaily\b|\bmarket wrap"),
+    _family("tradfi", r"\betfs?\b|\betps?\b|\betns?\b|\bipo\b|\bspac\b|\bnasdaq\b|\bnyse\b|\bstock exchange\b"
+                      r"|\bbond\b|\bpublicly[- ]traded\b|\bgo(?:es|ing)? public\b"),
+    _family("nft_drop", r"\bnft (?:airdrop|drop|collection|mint)|\bairdrops? (?:\w+ ){0,4}nfts?\b|\bnft marketplace"
+                        r"|\bnfts? (?:airdrop|drop)"),
+    _family("generic_tge", r"\btge (?:model|mechanism|framework|platform|product|process|guide|season|calendar)\b"
+                           r"|\blisting process\b|\bupcoming (?:tges|token launches|airdrops)\b|\btges\b"
+                           r"|\btoken launches\b"),
+    _family("presale_promo", r"\bpresale\b|\bpre-sale\b|\bto buy\b|\bbuy now\b|\b\d+x\b|\bgems?\b|\bsponsored\b"),
+    _family("points_program", r"\bpoints? (?:program|campaign|system|season)\b|\bloyalty\b"),
+)
+# Checked on the first lines of the body too: they settle the question whatever the headline says.
+LEAD_REJECT = (
+    _family("government", r"\bcbdc\b|\bcentral bank\b|\bgovernment\b|\bministry\b"),
+    _family("already_trading", r"\bcan now trade\b|\balready (?:trad\w+|listed|live|available for trading)\b"
+                               r"|\bhas been trading\b|\bcontinues? to trade\b"),
+)
+LEAD_PENALTY = (_family("speculation", SPECULATION),)
+PENALTY = (
+    _family("price_talk", r"\bprices?\b|\bsoar|\bsurg|\brall(?:y|ies|ied)\b|\bjump|\bspike|\bplung|\bcrash|\bdip|\btumbl"
+                          r"|\bslump|\bpump|\bdump|\bskyrocket|\bexplod|\bmoon|\bbullish|\bbearish|\ball-time high|\bath\b"
+                          r"|\b\d+(?:\.\d+)?%|\bmarket cap|\bbreakout|\bresistance\b|\bsupport\b|\bgains?\b|\blos(?:es|s|t)\b"
+                          r"|\bwhales?\b|\btrading volume|\bworth \$|\bfloor price|\bsell(?:s|ing)? off|\bsell-off"),
+    _family("second_wave", r"\b(?:second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|latest|another|next|new round of|"
+                           r"round \d|season \d+|phase \d|final)\s+(?:\w+\s+){0,2}airdrops?\b|\bairdrop continues\b"
+                           r"|\bs\d+ airdrop|\bairdrop (?:season|round|phase) (?:\d|two|three)"),
+)
+
+
+def first_hit(families: Iterable[Family], lowered: str) -> tuple[str, str] | None:
+    """The first family that matches, with the words that matched."""
+    for family in families:
+        found = family.pattern.search(lowered)
+        if found:
+            return family.name, found.group(0)
+    return None
+
+
+def all_hits(families: Iterable[Family], lowered: str) -> dict[str, str]:
+    hits = {}
+    for family in families:
+        found = family.pattern.search(lowered)
+        if found:
+            hits[family.name] = found.group(0)
+    return hits

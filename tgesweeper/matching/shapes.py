@@ -1,0 +1,78 @@
+"""How launches are reported: phrasings that say a named project's token is created, scheduled, trading or delayed.
+
+Each shape carries the kind it implies and a base confidence: how often, in launch-heavy news, a headline of that
+shape really announces a launch. Exchange announcement shapes are near-certain; "airdrop ... tokens to" is weaker.
+Patterns run on lowercased text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    kind: str
+    weight: float
+    pattern: re.Pattern
+
+
+def _shape(name: str, kind: str, weight: float, pattern: str) -> Shape:
+    return Shape(name, kind, weight, re.compile(pattern))
+
+
+_TOKEN = r"(?:tokens?|coins?|cryptocurrency)"
+_MODIFIERS = r"(?:(?:its|a|the|their|an|own|new|native|governance|utility|first|long-awaited|much-anticipated|\S+['’]s)\s+)"
+SHAPES = (
+    _shape("first_platform", "listing_at_launch", 0.97,
+           r"first (?:platform|exchange) to (?:feature|list|open trading|offer trading)"),
+    _shape("binance_alpha", "listing_at_launch", 0.9, r"will be available on binance alpha"),
+    _shape("hodler_airdrop", "listing_at_launch", 0.93, r"on binance hodler airdrops"),
+    _shape("launchpool", "listing_at_launch", 0.9, r"on binance (?:launchpool|megadrop)|launchpool[:!]? (?:farm|stake)"),
+    _shape("seed_tag_listing", "listing_at_launch", 0.88, r"will list .{0,60}with (?:a )?seed tag"),
+    _shape("wallet_tge", "scheduled", 0.94,
+           r"(?:participate|subscribe|join)\b.{0,60}\b(?:pre-tge|tge|token generation event)"
+           r"|(?:exclusive|binance wallet)\b.{0,60}\b(?:pre-tge|tge|token generation event)"),
+    _shape("postponed", "postponed", 0.93,
+           r"listing will be (?:postponed|delayed)|(?:postpone|delay|reschedule)[sd]? (?:its |the )?"
+           r"(?:\$?\w+ )?(?:tge|token generation event|token launch|token listing|listing|airdrop)"
+           r"|(?:tge|token generation event|token launch|token listing)\b.{0,30}\b(?:postponed|delayed|pushed back|rescheduled)"),
+    _shape("tge", "announce", 0.9, r"\b(?:tge|token generation event)\b"),
+    _shape("token_launch", "announce", 0.88, rf"\b{_TOKEN} launch(?:es)?\b"),
+    _shape("launches_token", "announce", 0.88,
+           rf"\b(?:launch(?:es|ed|ing)?|unveil(?:s|ed|ing)?|introduc(?:es|ed|e|ing)|releas(?:es|ed|e|ing)|"
+           rf"debut(?:s|ed|ing)?|roll(?:s|ed|ing)? out|reveal(?:s|ed|ing)?|drop(?:s|ping)?|issu(?:es|ed|e|ing)|"
+           rf"mint(?:s|ed|ing)?|announc(?:es|ed|e|ing))\s+{_MODIFIERS}{{0,3}}(?:\$?[a-z0-9]{{2,10}}\s+)?"
+           rf"(?:governance\s+|utility\s+|native\s+)?{_TOKEN}\b"),
+    _shape("token_live", "live", 0.88,
+           rf"\b{_TOKEN} (?:is |goes |went |now |officially )*live\b|(?:goes|went|is now) live with (?:its )?(?:token|airdrop)"
+           rf"|\b{_TOKEN} debut(?:s|ed)?\b|\b(?:begins?|began|starts?|started|commences?) trading\b"
+           r"|\btrading (?:begins|began|started|opens|opened)\b"
+           r"|\bhits? (?:the )?market|first day of trading|\bdebuts? (?:on|at|with)\b|\bopen(?:s|ed)? for trading\b"),
+    _shape("after_launch", "live", 0.84, r"\b(?:after|following|since) (?:its |the )?(?:token )?launch\b"),
+    _shape("claim_open", "airdrop_claim", 0.88,
+           r"airdrop claims? (?:opens?|is open|are open|goes live|live|window|period|portal)|"
+           r"\bopen(?:s|ed)? (?:the )?(?:airdrop )?claim|claim (?:period|window|portal) (?:opens|is open|is live)|"
+           rf"\bclaimable\b|{_TOKEN} claim\b|\bclaim(?:s|ing)? (?:for|of) (?:the )?(?:\$?\w+ )?(?:token|airdrop)"),
+    _shape("airdrops_tokens", "live", 0.8,
+           rf"\bairdrop(?:s|ped)?\s+(?:[\d.,]+\s*(?:m|mn|million|b|bn|billion|k)?\s+)?(?:of\s+)?(?:its\s+|their\s+)?"
+           rf"(?:\$?[a-z0-9]{{2,10}}\s+)?(?:governance\s+|native\s+|new\s+)?(?:{_TOKEN}\s+)?to\b"),
+    _shape("sale", "announce", 0.86,
+           r"\b(?:ido|ieo|initial dex offering|initial exchange offering|public (?:token )?sale|token sale|"
+           r"initial token offering)\b"),
+    _shape("sale_live", "live", 0.9, r"\b(?:token |public )?sale (?:goes|went|is now) live\b"),
+    _shape("listing_at_launch", "listing_at_launch", 0.9,
+           r"\blists? .{0,40}\bat launch\b|\blisting at launch\b|\bday-one listing\b"),
+    _shape("new_token_airdrop", "announce", 0.85,
+           rf"(?:upcoming|new|native|governance|own)\s+{_TOKEN}\b.{{0,80}}\bairdrop|\bairdrop\b.{{0,80}}\b(?:upcoming|new|native|"
+           rf"governance|own)\s+{_TOKEN}\b"),
+    _shape("listing", "listing_at_launch", 0.72, r"\blist(?:s|ed|ing)? (?:on|at)\b"),
+)
+
+FUTURE = re.compile(r"\b(?:to|will|set to|set for|scheduled|plans? to|soon|upcoming|next week|tomorrow|later today)\b")
+PAST = re.compile(r"\b(?:launched|went live|debuted|began|started|airdropped|has launched|is live|now live)\b")
+
+
+def found_shapes(lowered: str) -> list[Shape]:
+    return [shape for shape in SHAPES if shape.pattern.search(lowered)]
