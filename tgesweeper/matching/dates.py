@@ -31,7 +31,7 @@ ANCHOR = re.compile(
 ANCHOR_REACH = 80
 BODY_REACH = 2500
 # A month-day without a year more than this many days before publication is read as next year's.
-PAST_TOLERANCE = 120
+PAST_TOLERANCE = 30
 
 
 def tge_date(title: str, body: str, published: datetime | None) -> date | None:

@@ -41,13 +41,13 @@ class MatchEngine:
         hits = self._prefilter.hits(f"{low_title}\n{low_lead}")
         if not hits:
             return Verdict(None, "no launch words", "prefilter")
+        rejected = noise.first_hit(noise.REJECT, low_title) or noise.first_hit(noise.LEAD_REJECT, low_lead[:600])
+        if rejected:
+            return Verdict(None, f"{rejected[0]}: {rejected[1]!r}", "rejected")
         if self._exclusions:
             excluded = self._exclusions.search(low_title) or self._exclusions.search(low_lead[:600])
             if excluded:
                 return Verdict(None, f"excluded term {excluded.group(0)!r}", "rejected")
-        rejected = noise.first_hit(noise.REJECT, low_title) or noise.first_hit(noise.LEAD_REJECT, low_lead[:600])
-        if rejected:
-            return Verdict(None, f"{rejected[0]}: {rejected[1]!r}", "rejected")
         title_shapes = found_shapes(low_title)
         body_shapes = found_shapes(low_lead[:SHAPE_CHARS])
         if not title_shapes and not body_shapes:

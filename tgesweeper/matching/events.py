@@ -15,19 +15,25 @@ STATUS_OF_KIND = {
     "airdrop_claim": "live",
     "postponed": "postponed",
 }
-_NOISE_WORDS = re.compile(r"\b(token|tokens|coin|protocol|network|labs|foundation|finance|the)\b")
+_NOISE_WORDS = re.compile(r"\b(token|tokens|coin|coins|protocol|network|networks|labs|foundation|finance|the|dao)\b")
+_BRACKETS = re.compile(r"\([^)]*\)|\$\w+")
 
 
 def normalize_project(project: str) -> str:
+    """Casefolded name without punctuation, bracketed tickers, cashtags and generic words like "Protocol"."""
     text = unicodedata.normalize("NFKC", project).casefold()
-    text = _NOISE_WORDS.sub(" ", re.sub(r"[^\w\s]", " ", text))
+    text = _NOISE_WORDS.sub(" ", re.sub(r"[^\w\s]", " ", _BRACKETS.sub(" ", text)))
     return " ".join(text.split())
 
 
 def event_key(project: str, ticker: str | None) -> str:
-    """``"Foo Protocol"``, ``"foo"`` and ``"FOO token ($FOO)"`` map to one key; the URL plays no part."""
-    name = normalize_project(project) or (ticker or "").casefold()
-    return f"{name}|{(ticker or '').upper().lstrip('$')}"[:200]
+    """``"Foo Protocol"``, ``"foo"`` and ``"FOO token ($FOO)"`` map to one key; the URL plays no part.
+
+    The key is the normalized name: sources disagree on whether they state the ticker, so the ticker decides only
+    when no name is left.
+    """
+    name = normalize_project(project or "") or (ticker or "").casefold().lstrip("$")
+    return re.sub(r"\s+", "-", name)[:200] or "unnamed"
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,15 @@ class EventSummary:
     venues: tuple[str, ...]
 
 
+_PROGRESS = ("announced", "scheduled", "live")
+
+
 def summarize_event(mentions: Sequence[MentionFacts]) -> EventSummary:
-    """Noisy-OR over the best confidence of each independent source; the latest stated status and date win."""
+    """Noisy-OR over the best confidence of each independent source; the latest stated date wins.
+
+    Status: a postponement holds until a later mention says the launch moved on; otherwise the most advanced status
+    seen, so a late rewrite of the original announcement does not turn a live token back into "announced".
+    """
     if not mentions:
         return EventSummary(0.0, "announced", None, None, ())
     best: dict[str, float] = {}
@@ -61,14 +74,22 @@ def summarize_event(mentions: Sequence[MentionFacts]) -> EventSummary:
     for confidence in best.values():
         doubt *= 1.0 - min(max(confidence, 0.0), 1.0)
     ordered = sorted(mentions, key=lambda m: m.seen_at)
-    latest = ordered[-1]
     dated = [m for m in ordered if m.tge_date]
     chains = [m.chain for m in ordered if m.chain]
     venues = tuple(dict.fromkeys(v for m in ordered for v in m.venues))
     return EventSummary(
         confidence=round(1.0 - doubt, 4),
-        status=STATUS_OF_KIND.get(latest.kind, "announced"),
+        status=_status(ordered),
         tge_date=dated[-1].tge_date if dated else None,
         chain=chains[-1] if chains else None,
         venues=venues,
     )
+
+
+def _status(ordered: Sequence[MentionFacts]) -> str:
+    statuses = [STATUS_OF_KIND.get(m.kind, "announced") for m in ordered]
+    last_postponed = max((i for i, s in enumerate(statuses) if s == "postponed"), default=-1)
+    after = statuses[last_postponed + 1:]
+    if last_postponed >= 0 and not after:
+        return "postponed"
+    return max(after, key=_PROGRESS.index)

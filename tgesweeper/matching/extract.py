@@ -96,6 +96,9 @@ class Extractor:
             return Named(project, ticker, in_title)
         if subject:
             return Named(subject, ticker, True)
+        called = _CALLED.search(lead[:1500])
+        if called and called.group(1) not in NOT_TICKERS:
+            return Named(called.group(1), called.group(1), False)
         lead_subject = self._subject(lead[:200])
         if lead_subject:
             return Named(lead_subject, ticker or _ticker(lead, lead_subject), False)
@@ -107,6 +110,8 @@ class Extractor:
         words: list[str] = []
         for token in self._nlp.make_doc(cleaned[:300]):
             lower = token.lower_
+            if lower in {"'s", "’s"} and token.i + 1 < len(token.doc) and token.doc[token.i + 1].lower_ in DESCRIPTORS:
+                return None
             if token.is_punct and lower not in {"&", ".", "-"} or lower in {"'s", "’s", "'", "’"}:
                 break
             if lower in STOP_WORDS and words:
@@ -118,24 +123,27 @@ class Extractor:
 
 
 def _trailing_name(words: list[str]) -> str | None:
+    """The capitalized run at the end of ``words``: "Ethereum Layer 2 Network Quellis" -> "Quellis"."""
     name: list[str] = []
     for word in reversed(words):
         lower = word.lower()
-        capitalized = word[:1].isupper() or word[:1].isdigit() or (len(word) > 1 and word[1:2].isupper())
-        if lower in NAME_SUFFIXES and not _has_name(name):
+        if lower in NAME_SUFFIXES:
+            if _has_name(name):
+                break
             name.insert(0, word)
             continue
-        if lower in CONNECTORS and name and _has_name(name):
+        if lower in CONNECTORS:
+            if not _has_name(name):
+                break
             name.insert(0, word)
             continue
+        capitalized = word[:1].isupper() or (word[:1].isdigit() and not word.isdigit()) or word[1:2].isupper()
         if not capitalized or lower in DESCRIPTORS:
             break
         name.insert(0, word)
-    while name and (name[0].lower() in CONNECTORS or name[0].lower() in NAME_SUFFIXES and len(name) > 1 and False):
+    while name and name[0].lower() in CONNECTORS:
         name.pop(0)
-    if not _has_name(name):
-        return None
-    return " ".join(name)
+    return " ".join(name) if _has_name(name) else None
 
 
 def _has_name(words: list[str]) -> bool:
@@ -145,15 +153,15 @@ def _has_name(words: list[str]) -> bool:
 def _pairs(text: str) -> list[tuple[str, str]]:
     """``Name (TICKER)`` pairs, the name stripped of leading words that are not part of it."""
     found = []
-    for match in _PAIR.finditer(text[:3000]):
+    for match in _PAIR.finditer(_DESCRIPTOR_AFFIX.sub(" ", text[:3000])):
         ticker = match.group(2)
         if not TICKER_SHAPE.match(ticker) or ticker in NOT_TICKERS:
             continue
         words = match.group(1).split()
         while words and (words[0].lower().strip(":") in STOP_WORDS or words[0].lower() in CONNECTORS
-                         or words[0].lower() in DESCRIPTORS):
+                         or words[0].lower() in DESCRIPTORS and len(words) > 1 and words[1].lower() not in CONNECTORS):
             words.pop(0)
-        name = _trailing_name(words) if words else None
+        name = " ".join(words) if words else None
         found.append((name or ticker, ticker))
     return found
 

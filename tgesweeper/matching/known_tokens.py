@@ -13,6 +13,8 @@ from datetime import date, datetime
 # The first days of trading still produce "X soars after launch" stories that are launches; after this many days
 # past the first trading month's start, news about the token is about a token that trades.
 GRACE_DAYS = 60
+# "Portal to Bitcoin" is not Bitcoin: a known name at the end of a longer name counts unless a connector precedes it.
+_CONNECTORS = frozenset({"to", "of", "on", "for", "the", "and", "in"})
 
 # TICKER|Name;Alias|YYYY-MM (first trading month, approximate)
 _TABLE = """
@@ -377,6 +379,10 @@ def lookup(project: str | None, ticker: str | None) -> KnownToken | None:
     name = _normal(project or "")
     if name and name in BY_NAME:
         return BY_NAME[name]
+    words = name.split()
+    for start in range(1, len(words)):
+        if words[start - 1] not in _CONNECTORS and " ".join(words[start:]) in BY_NAME:
+            return BY_NAME[" ".join(words[start:])]
     token = BY_TICKER.get((ticker or "").upper())
     if token is None:
         return None

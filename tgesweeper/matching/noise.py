@@ -21,10 +21,11 @@ def _family(name: str, pattern: str) -> Family:
 
 
 SPECULATION = (
-    r"\b(?:may|might|could|would)\s+(?:soon\s+|still\s+|yet\s+)?(?:be\s+)?(?:launch|airdrop|list|release|issue|introduce|"
+    r"\b(?:may|might|could)\s+(?:soon\s+|still\s+|yet\s+)?(?:be\s+)?(?:launch|airdrop|list|release|issue|introduce|"
     r"debut|drop|get|have|see|hold|do)\w*|\bhint(?:s|ed|ing)?\b|\brumou?r|\bspeculat|\ballegedly\b|\bteas(?:e|es|ed|er|ing)\b"
     r"|\beye(?:s|ing|d)?\b|\bmull(?:s|ing)?\b|\bconsider(?:s|ing)\b|\bpotential(?:ly)?\b|\bpossib(?:le|ly)\b"
-    r"|\bwants? to\b|\bunconfirmed\b|\bspoof\b|\breportedly\b|\bcommunity claims\b|\bwhat if\b|\bpredict"
+    r"|\bwants? to (?:launch|issue|release|airdrop|list|create|mint)\b"
+    r"|\bunconfirmed\b|\bspoof\b|\breportedly\b|\bcommunity claims\b|\bwhat if\b|\bpredict"
     r"|\bexpect(?:s|ed)? (?:a |an )?(?:token|airdrop)|\bno plans\b|\bnot (?:launch|plan)|\bdenies\b|\bsoon™"
 )
 REJECT = (

@@ -13,7 +13,7 @@ from datetime import date
 
 from tgesweeper.matching.shapes import FUTURE, PAST, Shape
 
-BODY_ONLY = 0.08
+BODY_ONLY = 0.05
 NAME_OUTSIDE_TITLE = 0.04
 TICKER_BONUS = 0.02
 DATE_BONUS = 0.02

@@ -23,6 +23,10 @@ def _shape(name: str, kind: str, weight: float, pattern: str) -> Shape:
 
 
 _TOKEN = r"(?:tokens?|coins?|cryptocurrency)"
+# "rolls out token assessment format": here "token" describes something else.
+_NOT_A_TOKEN = (r"(?:assessment|standards?|format|program|programme|framework|gating|gated|bridge|swap|unlock|buyback|"
+                r"burn|incentives?|rewards?|vesting|economics|model|lists?|listings?|support|tracker|pages?|registry|"
+                r"factory|launchpad|launcher|wallet|portal|holders|staking|migration|upgrade|audit)\b")
 _MODIFIERS = r"(?:(?:its|a|the|their|an|own|new|native|governance|utility|first|long-awaited|much-anticipated|\S+['’]s)\s+)"
 SHAPES = (
     _shape("first_platform", "listing_at_launch", 0.97,
@@ -44,20 +48,31 @@ SHAPES = (
            rf"\b(?:launch(?:es|ed|ing)?|unveil(?:s|ed|ing)?|introduc(?:es|ed|e|ing)|releas(?:es|ed|e|ing)|"
            rf"debut(?:s|ed|ing)?|roll(?:s|ed|ing)? out|reveal(?:s|ed|ing)?|drop(?:s|ping)?|issu(?:es|ed|e|ing)|"
            rf"mint(?:s|ed|ing)?|announc(?:es|ed|e|ing))\s+{_MODIFIERS}{{0,3}}(?:\$?[a-z0-9]{{2,10}}\s+)?"
-           rf"(?:governance\s+|utility\s+|native\s+)?{_TOKEN}\b"),
+           rf"(?:governance\s+|utility\s+|native\s+)?{_TOKEN}\b(?!\s+{_NOT_A_TOKEN})"),
     _shape("token_live", "live", 0.88,
            rf"\b{_TOKEN} (?:is |goes |went |now |officially )*live\b|(?:goes|went|is now) live with (?:its )?(?:token|airdrop)"
            rf"|\b{_TOKEN} debut(?:s|ed)?\b|\b(?:begins?|began|starts?|started|commences?) trading\b"
            r"|\btrading (?:begins|began|started|opens|opened)\b"
            r"|\bhits? (?:the )?market|first day of trading|\bdebuts? (?:on|at|with)\b|\bopen(?:s|ed)? for trading\b"),
-    _shape("after_launch", "live", 0.84, r"\b(?:after|following|since) (?:its |the )?(?:token )?launch\b"),
+    _shape("after_launch", "live", 0.88, r"\b(?:after|following|since) (?:its |the )?(?:token )?launch\b"),
     _shape("claim_open", "airdrop_claim", 0.88,
            r"airdrop claims? (?:opens?|is open|are open|goes live|live|window|period|portal)|"
-           r"\bopen(?:s|ed)? (?:the )?(?:airdrop )?claim|claim (?:period|window|portal) (?:opens|is open|is live)|"
+           r"\bopen(?:s|ed|ing)? (?:\w+ ){0,3}?(?:the )?(?:airdrop )?claim|"
+           r"claim (?:period|window|portal) (?:opens|is open|is live)|"
            rf"\bclaimable\b|{_TOKEN} claim\b|\bclaim(?:s|ing)? (?:for|of) (?:the )?(?:\$?\w+ )?(?:token|airdrop)"),
     _shape("airdrops_tokens", "live", 0.8,
            rf"\bairdrop(?:s|ped)?\s+(?:[\d.,]+\s*(?:m|mn|million|b|bn|billion|k)?\s+)?(?:of\s+)?(?:its\s+|their\s+)?"
            rf"(?:\$?[a-z0-9]{{2,10}}\s+)?(?:governance\s+|native\s+|new\s+)?(?:{_TOKEN}\s+)?to\b"),
+    _shape("airdrops_to_users", "live", 0.84,
+           r"\bairdrop(?:s|ped)\s+(?:[\w$.,]+\s+){1,5}?to\s+(?:its\s+|\d[\d,.]*\s+|early\s+|eligible\s+)?"
+           r"(?:users|holders|traders|wallets|community|stakers|participants|customers|addresses)"),
+    _shape("airdrops_token", "live", 0.86,
+           rf"\bairdrop(?:s|ped)? (?:its |the |a )?(?:new |native |governance |own )?{_TOKEN}\b"),
+    _shape("airdrop_announced", "announce", 0.84,
+           r"\b(?:announc\w*|detail\w*|reveal\w*|unveil\w*|confirm\w*|set\w*|plan\w*|kick\w* off)\b.{0,50}\bairdrop\b"
+           r"|\b(?:send|distribut\w*|giv\w+|allocat\w*)\s+(?:[\w$.,]+\s+){0,4}?tokens?\s+to\b.{0,60}\bairdrop\b"),
+    _shape("listing_with_airdrop", "listing_at_launch", 0.86,
+           r"\blist(?:s|ed|ing)?\b.{0,60}\bairdrop|\bairdrop\b.{0,60}\blist(?:s|ed|ing)\b"),
     _shape("sale", "announce", 0.86,
            r"\b(?:ido|ieo|initial dex offering|initial exchange offering|public (?:token )?sale|token sale|"
            r"initial token offering)\b"),

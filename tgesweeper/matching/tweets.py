@@ -28,7 +28,8 @@ def tweet_name(text: str) -> Named:
     """The last @handle that is not the exchange speaking, and the first $cashtag."""
     tokens = _tokenizer().tokenize(text)
     handles = [t[1:] for t in tokens if t.startswith("@") and len(t) > 2]
-    cashtags = [t[1:].upper() for t in tokens if t.startswith("$") and t[1:2].isalpha()]
+    cashtags = [b.upper() for a, b in zip(tokens, tokens[1:], strict=False) if a == "$" and b[:1].isalpha()]
+    cashtags += [t[1:].upper() for t in tokens if t.startswith("$") and t[1:2].isalpha()]
     ticker = next((c for c in cashtags if c not in NOT_TICKERS), None)
     project = handles[-1] if handles else ticker
     return Named(project, ticker, True)

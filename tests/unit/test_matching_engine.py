@@ -1,0 +1,145 @@
+"""The engine on invented headlines: launch shapes found with their kind, each noise family refused."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from tgesweeper.matching import MatchConfig, MatchEngine, MatchInput, get_engine
+
+PUBLISHED = datetime(2026, 5, 4, 9, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return get_engine()
+
+
+def judge(engine, title, text="", published=PUBLISHED, source=""):
+    return engine.judge(MatchInput(title=title, text=text, published_at=published, source=source))
+
+
+def found(engine, title, text="", **kw):
+    verdict = judge(engine, title, text, **kw)
+    assert verdict.match is not None, verdict.reason
+    assert verdict.match.confidence >= engine.config.min_confidence, verdict.reason
+    return verdict.match
+
+
+@pytest.mark.parametrize("title, text, kind", [
+    ("Velmora (VLM) Will Be Available on Binance Alpha and Binance Futures (2026-05-06)",
+     "Binance is the first platform to feature and open trading for Velmora (VLM) on Binance Alpha.", "listing_at_launch"),
+    ("Introducing Corvane (CRV2) on Binance HODLer Airdrops! Earn CRV2 With Retroactive BNB Simple Earn Subscriptions",
+     "Binance will then list CRV2 at 2026-05-05 10:00 (UTC).", "listing_at_launch"),
+    ("Participate in the Exclusive Tidewell (TDW) Pre-Token Generation Event (Pre-TGE) on Binance Wallet",
+     "Eligible users can subscribe to TDW before it becomes tradable.", "scheduled"),
+    ("Velmora (VLM) Listing Will Be Postponed on Binance Alpha (2026-05-12)", "", "postponed"),
+    ("Kestrelfi postpones TGE to June", "The KSTF token generation event moves.", "postponed"),
+    ("Orbitra opens airdrop claims as ORBX token debuts", "", "airdrop_claim"),
+    ("Ferrowind (FWD) token goes live", "", "live"),
+    ("Quorra token sale goes live", "The public sale of QRA tokens opened at noon.", "live"),
+    ("Upbit lists Glimmerdex (GMD) at launch", "", "listing_at_launch"),
+    ("Layer 2 network Ardent unveils ARD governance token and airdrop", "", "announce"),
+])
+def test_it_finds_the_ways_launches_are_reported(engine, title, text, kind):
+    assert found(engine, title, text).kind == kind
+
+
+@pytest.mark.parametrize("title, family", [
+    ("Marrowfield may launch a token next year", "speculation"),
+    ("Wallet hints at airdrop as users rush to qualify", "speculation"),
+    ("Rumored Brightpeak token launch sends users to its bridge", "speculation"),
+    ("Sandline teases token sale", "speculation"),
+    ("How to prepare for a token generation event", "explainer"),
+    ("What is a TGE?", "explainer"),
+    ("Airdrop scam drains wallets of Plentix users", "exploit_or_scam"),
+    ("Someone exploited the Tarnis airdrop claim contract", "exploit_or_scam"),
+    ("Central bank to airdrop digital currency to citizens", "government"),
+    ("Binance Will Add Velmora (VLM) Token on Earn, Buy Crypto, Convert & Margin", "post_launch_product"),
+    ("Binance Will Support the Pyrex (PYX) Token Swap and Rebranding to Nova (NOV)", "post_launch_product"),
+    ("Harbor Labs raises $30M in private token sale", "fundraise"),
+    ("Glimmer DAO opens vote on cancelling airdrop", "governance_vote"),
+    ("Weekly roundup: new token listings on exchanges", "roundup"),
+    ("Spot Solana ETF debuts on Nasdaq", "tradfi"),
+    ("Exchange airdrops NFT collection to users", "nft_drop"),
+    ("Introducing the Keystone TGE Model on Binance Wallet", "generic_tge"),
+    ("Dogwave presale enters final stage before token launch", "presale_promo"),
+])
+def test_it_rejects_each_noise_family(engine, title, family):
+    verdict = judge(engine, title)
+    assert verdict.match is None and verdict.stage == "rejected", verdict.reason
+    assert verdict.reason.startswith(family)
+
+
+def test_price_talk_about_an_established_token_is_not_a_launch(engine):
+    verdict = judge(engine, "Dogecoin (DOGE) starts trading on Kraken", published=PUBLISHED)
+    assert verdict.match is None and "established token DOGE" in verdict.reason
+
+
+def test_a_known_token_is_new_news_within_its_first_weeks(engine):
+    launch_day = datetime(2022, 5, 31, tzinfo=timezone.utc)
+    assert found(engine, "Optimism (OP) token goes live", published=launch_day).ticker == "OP"
+    assert judge(engine, "Optimism (OP) token goes live", published=launch_day + timedelta(days=400)).match is None
+
+
+def test_an_exchange_saying_the_token_already_trades_is_not_a_launch(engine):
+    verdict = judge(engine, "Introducing Velmora (VLM) on Binance HODLer Airdrops!",
+                    "Please note that users can now trade VLM on Binance Alpha.")
+    assert verdict.match is None and verdict.reason.startswith("already_trading")
+
+
+def test_price_words_turn_a_weak_launch_into_a_candidate(engine):
+    verdict = judge(engine, "Lumora airdrops LUM to holders, price jumps 40%")
+    assert verdict.match is not None and verdict.match.confidence < engine.config.min_confidence
+    assert verdict.stage == "candidate"
+
+
+def test_a_second_wave_airdrop_is_weaker_than_a_first(engine):
+    first = judge(engine, "Peltra airdrops PLT tokens to early users").match
+    second = judge(engine, "Peltra airdrops PLT tokens to early users in third airdrop round").match
+    assert second.confidence < first.confidence
+
+
+def test_ordinary_news_stops_at_the_prefilter(engine):
+    verdict = judge(engine, "Bitcoin slips below $88,000", "Traders wait for jobs data.")
+    assert verdict.match is None and verdict.stage == "prefilter"
+
+
+def test_a_launch_word_without_a_launch_shape_is_not_a_match(engine):
+    verdict = judge(engine, "Token prices drift lower in quiet trading")
+    assert verdict.match is None
+
+
+def test_config_exclusions_reject(engine):
+    custom = MatchEngine(MatchConfig(exclusions=("sponsored",)))
+    assert custom.judge(MatchInput("Ferrowind (FWD) token goes live", "Sponsored content.")).match is None
+
+
+def test_a_watchlist_raises_confidence_but_is_not_required():
+    plain = MatchEngine()
+    watching = MatchEngine(MatchConfig(watchlist=("Ferrowind",)))
+    doc = MatchInput("Ferrowind airdrops FWD tokens to early users", "", PUBLISHED)
+    assert plain.judge(doc).match is not None
+    assert watching.judge(doc).match.confidence > plain.judge(doc).match.confidence
+
+
+def test_chain_and_venues_are_read_when_stated(engine):
+    match = found(engine, "Velmora (VLM) Will Be Available on Binance Alpha and Binance Futures (2026-05-06)",
+                  "Binance is the first platform to feature and open trading for Velmora (VLM). Network: BNB Smart Chain.")
+    assert match.chain == "BNB Chain"
+    assert {"Binance Alpha", "Binance Futures"} <= set(match.venues)
+
+
+def test_the_snippet_is_the_context_window_around_the_main_term():
+    engine = MatchEngine(MatchConfig(context_window=20))
+    match = engine.match(MatchInput("Velmora (VLM) token goes live", "x" * 500, PUBLISHED))
+    assert "goes live" in match.snippet and len(match.snippet) <= len("token goes live") + 40
+
+
+def test_get_engine_is_cached_per_config():
+    assert get_engine(MatchConfig()) is get_engine(MatchConfig())
+    assert get_engine(MatchConfig(min_confidence=0.5)) is not get_engine(MatchConfig())
+
+
+def test_date_of_an_alpha_listing_comes_from_the_title(engine):
+    match = found(engine, "Velmora (VLM) Will Be Available on Binance Alpha and Binance Futures (2026-05-06)",
+                  "Binance is the first platform to feature and open trading for Velmora (VLM).")
+    assert match.tge_date == date(2026, 5, 6)

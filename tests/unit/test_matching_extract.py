@@ -1,0 +1,89 @@
+"""Project, ticker and date extraction, and the dated list of established tokens."""
+from datetime import date, datetime, timezone
+
+import pytest
+
+from tgesweeper.matching import get_engine
+from tgesweeper.matching.dates import tge_date
+from tgesweeper.matching.extract import Extractor
+from tgesweeper.matching.known_tokens import is_established, lookup
+from tgesweeper.matching.tweets import is_tweet, tweet_name
+from tgesweeper.matching.types import MatchInput
+
+PUBLISHED = datetime(2026, 5, 4, 9, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return Extractor()
+
+
+@pytest.mark.parametrize("title, project, ticker", [
+    ("Participate in the Exclusive Astral Ridge (ARG) Pre-TGE", "Astral Ridge", "ARG"),
+    ("Bridge to Nowhere (BTN) Will Be Available on Binance Alpha", "Bridge to Nowhere", "BTN"),
+    ("Ethereum scaling solution Vantor unveils governance token", "Vantor", None),
+    ("Ethereum Layer 2 Network Quellis Is Dropping a Token", "Quellis", None),
+    ("Solana DEX Marlow to introduce token", "Marlow", None),
+    ("Cardano-based lender Finnea announces IDO", "Finnea", None),
+    ("Ethereum bridge Span Protocol unveils token and airdrop", "Span Protocol", None),
+    ("Kestrel launches $KST token", "Kestrel", "KST"),
+    ("Holders will soon receive Brightwater's long-awaited airdrop", "Brightwater", None),
+])
+def test_it_names_the_project_and_ticker_as_headlines_do(extractor, title, project, ticker):
+    named = extractor.name(title, "", PUBLISHED)
+    assert (named.project, named.ticker) == (project, ticker)
+
+
+def test_a_name_in_brackets_behind_an_established_chain_is_skipped(extractor):
+    named = extractor.name("New token built on Polkadot (DOT) explodes after launch",
+                           "Tessellate (TSL) is a parachain project.", PUBLISHED)
+    assert (named.project, named.ticker) == ("Tessellate", "TSL")
+
+
+def test_a_token_called_in_the_body_names_an_unnamed_project(extractor):
+    named = extractor.name("Vechain's DEX to launch governance token", "Its token, called VEXO, launches Monday.",
+                           PUBLISHED)
+    assert named.project == "VEXO"
+
+
+@pytest.mark.parametrize("title, text, expected", [
+    ("Foo (FOO) Will Be Available on Binance Alpha (2026-05-06)", "", date(2026, 5, 6)),
+    ("Foo token launches on March 3", "", date(2027, 3, 3)),
+    ("Foo token launches on June 3", "", date(2026, 6, 3)),
+    ("Foo TGE", "The token generation event is set for 12 May 2026.", date(2026, 5, 12)),
+    ("Foo TGE tomorrow", "", date(2026, 5, 5)),
+    ("Foo TGE", "Binance will then list FOO at 2026-05-09 10:00 (UTC).", date(2026, 5, 9)),
+    ("Foo TGE", "Founded on 2019-01-01, the team now prepares.", None),
+    ("Foo token launch", "The team may announce details later.", None),
+])
+def test_it_reads_the_tge_date_relative_to_publication(title, text, expected):
+    assert tge_date(title, text, PUBLISHED) == expected
+
+
+def test_relative_dates_need_a_publication_date():
+    assert tge_date("Foo TGE tomorrow", "", None) is None
+    assert tge_date("Foo TGE on March 3", "", None) is None
+
+
+def test_established_means_trading_before_the_item_was_published():
+    op = lookup("Optimism", "OP")
+    assert not is_established(op, datetime(2022, 4, 27, tzinfo=timezone.utc))
+    assert is_established(op, datetime(2023, 4, 27, tzinfo=timezone.utc))
+
+
+def test_a_ticker_clash_with_another_name_is_not_a_known_token():
+    assert lookup("Opal Finance", "OP") is None
+    assert lookup(None, "OP") is not None
+    assert lookup("Portal to Bitcoin", "PTB") is None
+    assert lookup("Dogecoin Rival Shiba Inu", None).ticker == "SHIB"
+
+
+def test_tweets_name_projects_by_handle():
+    assert is_tweet("twitter", "") and not is_tweet("CoinDesk", "https://example.com/a")
+    named = tweet_name("#Exchange will list @quillswap_xyz $QSW")
+    assert (named.project, named.ticker) == ("quillswap_xyz", "QSW")
+
+
+def test_a_tweet_without_a_headline_name_uses_the_handle():
+    match = get_engine().match(MatchInput("will list @quillswap_xyz $QSW at launch", "", PUBLISHED, source="twitter"))
+    assert match is not None and match.ticker == "QSW"
