@@ -143,3 +143,23 @@ def test_date_of_an_alpha_listing_comes_from_the_title(engine):
     match = found(engine, "Velmora (VLM) Will Be Available on Binance Alpha and Binance Futures (2026-05-06)",
                   "Binance is the first platform to feature and open trading for Velmora (VLM).")
     assert match.tge_date == date(2026, 5, 6)
+
+
+@pytest.mark.parametrize("title, kind", [
+    ("Quillnet details QNX airdrop for early users", "announce"),
+    ("Brightwater airdrop is now live for early testers", "airdrop_claim"),
+    ("Velmora (VLM) makes trading debut on Bybit", "live"),
+    ("Introducing Corvane (CVN) on Bybit Launchpool", "listing_at_launch"),
+])
+def test_more_launch_shapes(engine, title, kind):
+    assert found(engine, title).kind == kind
+
+
+def test_generic_plural_tokens_are_not_a_launch(engine):
+    assert judge(engine, "Artists launch social tokens to engage fans").match is None
+
+
+def test_a_body_opening_with_an_established_token_is_about_that_token(engine):
+    verdict = judge(engine, "Holders to receive airdrop, says platform",
+                    "Dogecoin (DOGE) holders will get tokens from the Lumen (LMN) project.")
+    assert verdict.match is None and "established token DOGE" in verdict.reason

@@ -59,7 +59,7 @@ VENUES = (
 _VENUE_RES = tuple((name, re.compile(pattern)) for name, pattern in VENUES)
 _PAIR = re.compile(r"((?:[A-Z0-9][\w.&'’-]*)(?:\s+(?:to|of|the|and|&|[A-Z0-9][\w.&'’-]*)){0,5})\s*\(\$?([A-Z0-9]{1,10})\)")
 _CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9]{1,9})\b")
-_TOKEN_WORD = re.compile(r"\b([A-Z][A-Z0-9]{1,9})\s+(?:governance\s+|utility\s+|native\s+)?(?:tokens?|coins?|airdrop)\b")
+_TOKEN_WORD = re.compile(r"\b([A-Z][A-Z0-9]{1,9})\s+(?i:governance\s+|utility\s+|native\s+)?(?i:tokens?|coins?|airdrop)\b")
 _CALLED = re.compile(r"\b(?:called|dubbed|named|ticker)\s+\$?([A-Z][A-Z0-9]{1,9})\b")
 _POSSESSIVE = re.compile(
     r"\b([A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3})['’]s\s+(?:[\w-]+\s+){0,3}?(?:token|airdrop|tge|token generation event)\b",
@@ -83,8 +83,19 @@ class Extractor:
         self._nlp = spacy.blank("en")
 
     def name(self, title: str, lead: str, published) -> Named:
-        pairs = [(n, t, True) for n, t in _pairs(title)] + [(n, t, False) for n, t in _pairs(lead)]
-        fresh = [p for p in pairs if not known_tokens.is_established(known_tokens.lookup(p[0], p[1]), published)]
+        title_pairs = [(n, t, True) for n, t in _pairs(title)]
+        lead_pairs = [(n, t, False) for n, t in _pairs(lead)]
+        pairs = title_pairs + lead_pairs
+
+        def fresh_pair(pair) -> bool:
+            return not known_tokens.is_established(known_tokens.lookup(pair[0], pair[1]), published)
+
+        # A body's pairs name the project only if the headline's pair was context ("built on Polkadot (DOT)")
+        # or the body opens with a new token; a body opening with an established token is about that token.
+        if title_pairs or (lead_pairs and fresh_pair(lead_pairs[0])):
+            fresh = [p for p in pairs if fresh_pair(p)]
+        else:
+            fresh = []
         if fresh:
             project, ticker, in_title = fresh[0]
             return Named(project, ticker, in_title)
@@ -119,7 +130,14 @@ class Extractor:
             if lower in STOP_WORDS:
                 continue
             words.append(token.text)
-        return _trailing_name(words)
+        name = _trailing_name(words)
+        if name:
+            size = len(name.split())
+            for start in range(max(0, len(words) - size - 2), len(words) - size):
+                longer = " ".join(words[start:])
+                if known_tokens.lookup(longer, None) and known_tokens.BY_NAME.get(known_tokens.normal(longer)):
+                    return longer
+        return name
 
 
 def _trailing_name(words: list[str]) -> str | None:
@@ -161,7 +179,9 @@ def _pairs(text: str) -> list[tuple[str, str]]:
         while words and (words[0].lower().strip(":") in STOP_WORDS or words[0].lower() in CONNECTORS
                          or words[0].lower() in DESCRIPTORS and len(words) > 1 and words[1].lower() not in CONNECTORS):
             words.pop(0)
-        name = " ".join(words) if words else None
+        stops = [i for i, w in enumerate(words) if w.lower() in STOP_WORDS and w.lower() not in CONNECTORS]
+        words = words[stops[-1] + 1:] if stops else words
+        name = " ".join(words) if 0 < len(words) <= 5 else None
         found.append((name or ticker, ticker))
     return found
 

@@ -354,7 +354,7 @@ class KnownToken:
     first_trading: date
 
 
-def _normal(name: str) -> str:
+def normal(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", name.casefold()).strip()
 
 
@@ -367,7 +367,7 @@ def _load() -> tuple[dict[str, KnownToken], dict[str, KnownToken]]:
         token = KnownToken(ticker, tuple(names.split(";")), date(int(year), int(mon), 1))
         by_ticker.setdefault(ticker, token)
         for name in token.names:
-            by_name.setdefault(_normal(name), token)
+            by_name.setdefault(normal(name), token)
     return by_ticker, by_name
 
 
@@ -376,7 +376,7 @@ BY_TICKER, BY_NAME = _load()
 
 def lookup(project: str | None, ticker: str | None) -> KnownToken | None:
     """The known token this project/ticker pair names. A ticker alone matches only if the project name does not contradict it."""
-    name = _normal(project or "")
+    name = normal(project or "")
     if name and name in BY_NAME:
         return BY_NAME[name]
     words = name.split()
@@ -386,7 +386,7 @@ def lookup(project: str | None, ticker: str | None) -> KnownToken | None:
     token = BY_TICKER.get((ticker or "").upper())
     if token is None:
         return None
-    if not name or name == _normal(token.ticker) or any(name in _normal(n) or _normal(n) in name for n in token.names):
+    if not name or name == normal(token.ticker) or any(name in normal(n) or normal(n) in name for n in token.names):
         return token
     return None
 

@@ -64,7 +64,11 @@ LEAD_REJECT = (
     _family("already_trading", r"\bcan now trade\b|\balready (?:trad\w+|listed|live|available for trading)\b"
                                r"|\bhas been trading\b|\bcontinues? to trade\b"),
 )
-LEAD_PENALTY = (_family("speculation", SPECULATION),)
+# In a body, "could see" is market talk; only hedged launch verbs and rumor words count against a launch.
+LEAD_PENALTY = (_family("speculation", r"\b(?:may|might|could)\s+(?:soon\s+)?"
+                                       r"(?:launch|airdrop|list|release|issue|introduce|debut)"
+                                       r"|\brumou?r|\bspeculat|\ballegedly\b|\bhint(?:s|ed)? at\b|\bteas(?:e|es|ed)\b"
+                                       r"|\breportedly\b|\bunconfirmed\b"),)
 PENALTY = (
     _family("price_talk", r"\bprices?\b|\bsoar|\bsurg|\brall(?:y|ies|ied)\b|\bjump|\bspike|\bplung|\bcrash|\bdip|\btumbl"
                           r"|\bslump|\bpump|\bdump|\bskyrocket|\bexplod|\bmoon|\bbullish|\bbearish|\ball-time high|\bath\b"

@@ -34,6 +34,7 @@ SHAPES = (
     _shape("binance_alpha", "listing_at_launch", 0.9, r"will be available on binance alpha"),
     _shape("hodler_airdrop", "listing_at_launch", 0.93, r"on binance hodler airdrops"),
     _shape("launchpool", "listing_at_launch", 0.9, r"on binance (?:launchpool|megadrop)|launchpool[:!]? (?:farm|stake)"),
+    _shape("launch_program", "listing_at_launch", 0.86, r"\b(?:launchpool|megadrop|jumpstart|launchpad)\b"),
     _shape("seed_tag_listing", "listing_at_launch", 0.88, r"will list .{0,60}with (?:a )?seed tag"),
     _shape("wallet_tge", "scheduled", 0.94,
            r"(?:participate|subscribe|join)\b.{0,60}\b(?:pre-tge|tge|token generation event)"
@@ -48,15 +49,17 @@ SHAPES = (
            rf"\b(?:launch(?:es|ed|ing)?|unveil(?:s|ed|ing)?|introduc(?:es|ed|e|ing)|releas(?:es|ed|e|ing)|"
            rf"debut(?:s|ed|ing)?|roll(?:s|ed|ing)? out|reveal(?:s|ed|ing)?|drop(?:s|ping)?|issu(?:es|ed|e|ing)|"
            rf"mint(?:s|ed|ing)?|announc(?:es|ed|e|ing))\s+{_MODIFIERS}{{0,3}}(?:\$?[a-z0-9]{{2,10}}\s+)?"
-           rf"(?:governance\s+|utility\s+|native\s+)?{_TOKEN}\b(?!\s+{_NOT_A_TOKEN})"),
+           rf"(?:governance\s+|utility\s+|native\s+)?(?:token|coin|cryptocurrency)\b(?!\s+{_NOT_A_TOKEN})"),
     _shape("token_live", "live", 0.88,
            rf"\b{_TOKEN} (?:is |goes |went |now |officially )*live\b|(?:goes|went|is now) live with (?:its )?(?:token|airdrop)"
            rf"|\b{_TOKEN} debut(?:s|ed)?\b|\b(?:begins?|began|starts?|started|commences?) trading\b"
            r"|\btrading (?:begins|began|started|opens|opened)\b"
-           r"|\bhits? (?:the )?market|first day of trading|\bdebuts? (?:on|at|with)\b|\bopen(?:s|ed)? for trading\b"),
+           r"|\bhits? (?:the )?market|\b(?:trading|market) debut\b"
+           r"|first day of trading|\bdebuts? (?:on|at|with)\b|\bopen(?:s|ed)? for trading\b"),
     _shape("after_launch", "live", 0.88, r"\b(?:after|following|since) (?:its |the )?(?:token )?launch\b"),
     _shape("claim_open", "airdrop_claim", 0.88,
            r"airdrop claims? (?:opens?|is open|are open|goes live|live|window|period|portal)|"
+           r"\bairdrop\b.{0,40}\b(?:goes|is|now|went) live\b|"
            r"\bopen(?:s|ed|ing)? (?:\w+ ){0,3}?(?:the )?(?:airdrop )?claim|"
            r"claim (?:period|window|portal) (?:opens|is open|is live)|"
            rf"\bclaimable\b|{_TOKEN} claim\b|\bclaim(?:s|ing)? (?:for|of) (?:the )?(?:\$?\w+ )?(?:token|airdrop)"),
@@ -68,8 +71,9 @@ SHAPES = (
            r"(?:users|holders|traders|wallets|community|stakers|participants|customers|addresses)"),
     _shape("airdrops_token", "live", 0.86,
            rf"\bairdrop(?:s|ped)? (?:its |the |a )?(?:new |native |governance |own )?{_TOKEN}\b"),
-    _shape("airdrop_announced", "announce", 0.84,
-           r"\b(?:announc\w*|detail\w*|reveal\w*|unveil\w*|confirm\w*|set\w*|plan\w*|kick\w* off)\b.{0,50}\bairdrop\b"
+    _shape("airdrop_announced", "announce", 0.85,
+           r"\b(?:announc\w*|detail\w*|reveal\w*|unveil\w*|confirm\w*|set\w*|plan\w*|kick\w* off|receiv\w*|snapshot)\b"
+           r".{0,50}\bairdrop\b"
            r"|\b(?:send|distribut\w*|giv\w+|allocat\w*)\s+(?:[\w$.,]+\s+){0,4}?tokens?\s+to\b.{0,60}\bairdrop\b"),
     _shape("listing_with_airdrop", "listing_at_launch", 0.86,
            r"\blist(?:s|ed|ing)?\b.{0,60}\bairdrop|\bairdrop\b.{0,60}\blist(?:s|ed|ing)\b"),
