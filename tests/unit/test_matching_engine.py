@@ -163,3 +163,13 @@ def test_a_body_opening_with_an_established_token_is_about_that_token(engine):
     verdict = judge(engine, "Holders to receive airdrop, says platform",
                     "Dogecoin (DOGE) holders will get tokens from the Lumen (LMN) project.")
     assert verdict.match is None and "established token DOGE" in verdict.reason
+
+
+def test_a_central_bank_in_the_body_only_matters_next_to_an_airdrop(engine):
+    assert found(engine, "Ferrowind (FWD) token goes live", "Markets await central bank commentary.")
+    verdict = judge(engine, "Citizens to get airdrop", "The government will airdrop a digital currency to citizens.")
+    assert verdict.match is None and verdict.reason.startswith("government")
+
+
+def test_a_name_that_merely_starts_like_a_known_token_is_new(engine):
+    assert found(engine, "Nexoriny (NEXO) token goes live").project == "Nexoriny"

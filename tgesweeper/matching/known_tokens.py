@@ -386,9 +386,15 @@ def lookup(project: str | None, ticker: str | None) -> KnownToken | None:
     token = BY_TICKER.get((ticker or "").upper())
     if token is None:
         return None
-    if not name or name == normal(token.ticker) or any(name in normal(n) or normal(n) in name for n in token.names):
+    if not name or name == normal(token.ticker) or any(_overlaps(name, normal(n)) for n in token.names):
         return token
     return None
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """Whole words of one name appear in the other: "Sweat Economy" ~ "Sweat", but "Nexoriny" is not "Nexo"."""
+    padded_a, padded_b = f" {a} ", f" {b} "
+    return padded_a in padded_b or padded_b in padded_a
 
 
 def is_established(token: KnownToken | None, published: datetime | date | None) -> bool:

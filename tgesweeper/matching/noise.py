@@ -60,7 +60,8 @@ REJECT = (
 )
 # Checked on the first lines of the body too: they settle the question whatever the headline says.
 LEAD_REJECT = (
-    _family("government", r"\bcbdc\b|\bcentral bank\b|\bgovernment\b|\bministry\b"),
+    _family("government", r"\b(?:cbdc|central bank|government|ministry)\b.{0,60}\bairdrop"
+                          r"|\bairdrop\b.{0,60}\b(?:cbdc|central bank|government|ministry)\b"),
     _family("already_trading", r"\bcan now trade\b|\balready (?:trad\w+|listed|live|available for trading)\b"
                                r"|\bhas been trading\b|\bcontinues? to trade\b"),
 )
