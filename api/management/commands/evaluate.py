@@ -12,12 +12,16 @@ class Command(BaseCommand):
         parser.add_argument("path", help="JSONL file: id, title, text, published_at, label (tge|other), project, ...")
         parser.add_argument("--json", action="store_true", help="print the full result as JSON")
         parser.add_argument("--show-errors", action="store_true", help="list false positives and negatives with reasons")
+        parser.add_argument("--half", choices=("A", "B"), help="only one half of the corpus, split by project")
 
     def handle(self, *args, path: str, **options):
-        from tgesweeper.matching.evaluation import evaluate_corpus, format_report
+        from tgesweeper.matching.evaluation import evaluate_items, format_report, read_corpus, split_by_project
 
         try:
-            result = evaluate_corpus(path)
+            items = read_corpus(path)
+            if options["half"]:
+                items = split_by_project(items)["AB".index(options["half"])]
+            result = evaluate_items(items)
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot evaluate {path}: {exc}") from None
         if options["json"]:
