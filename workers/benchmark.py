@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import random
-import statistics
 import tempfile
 import time
 import uuid
@@ -20,8 +19,7 @@ from django.db.models import Count, Sum
 
 from api.models import Document, Mention, PipelineBatch, Source, SweepSource
 from tgesweeper.feedserver import FeedServer, render_rss
-from tgesweeper.matching import MatchInput
-from workers import pipeline, sweeps
+from workers import sweeps
 from workers.local_worker import LocalWorker
 
 SYLLABLES = ("ka", "lo", "mi", "ra", "zen", "tor", "vi", "qua", "nex", "sol", "dra", "fen", "lum", "ori", "pax")
@@ -129,26 +127,3 @@ def _broker_scheme() -> str:
     from tgesweeper.celery import app
 
     return app.conf.broker_url.split(":", 1)[0]
-
-
-def run_match_benchmark(docs: int = 5000, *, seed: int = 0) -> dict:
-    """The match stage alone, one core: the generated mix (about 5% launches) through the pipeline's engine."""
-    items = generate_items(docs, f"match{seed}", random.Random(seed))
-    engine = pipeline.engine()
-    inputs = [MatchInput(title=i["title"], text=i["description"], published_at=i["pub_date"]) for i in items]
-    engine.judge(inputs[0])
-    latencies = []
-    started = time.perf_counter()
-    for doc in inputs:
-        t0 = time.perf_counter()
-        engine.judge(doc)
-        latencies.append((time.perf_counter() - t0) * 1000)
-    seconds = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "docs": docs,
-        "seconds": round(seconds, 3),
-        "docs_per_sec_per_core": round(docs / seconds),
-        "p50_ms": round(statistics.median(latencies), 4),
-        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 4),
-    }

@@ -37,9 +37,10 @@ class Command(BaseCommand):
             if result["lost"] or result["duplicated"] or result["unexpected"] or not result["finished"]:
                 raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
         else:
-            from workers.benchmark import run_match_benchmark
+            from tgesweeper.matching.benchmark import run_match_benchmark
+            from workers.pipeline import engine
 
-            self._print(run_match_benchmark(docs=options["docs"]), options["json"])
+            self._print(run_match_benchmark(docs=options["docs"], engine=engine()), options["json"])
 
     def _print(self, result: dict, as_json: bool) -> None:
         if as_json:

@@ -1,4 +1,4 @@
-"""The first matching engine and corroboration: launch shapes found, speculation and noise refused."""
+"""Short hand-written launch announcements and near-misses through the engine, then corroboration across sources."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
