@@ -12,6 +12,15 @@ from django.utils import timezone
 class Source(models.Model):
     class Kind(models.TextChoices):
         RSS = "rss", "RSS / Atom feed"
+        HTML = "html", "HTML page (CSS selectors)"
+        JSON = "json", "JSON endpoint (field mapping)"
+        X = "x", "X / Twitter (API v2)"
+        BROWSER = "browser", "JS-rendered page (headless browser)"
+
+    class Circuit(models.TextChoices):
+        CLOSED = "closed", "closed (fetching)"
+        OPEN = "open", "open (resting after repeated failures)"
+        HALF_OPEN = "half_open", "half-open (one trial fetch)"
 
     name = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.RSS)
@@ -28,6 +37,14 @@ class Source(models.Model):
     last_failure_at = models.DateTimeField(null=True, blank=True, editable=False)
     failure_count = models.PositiveIntegerField(default=0, editable=False, help_text="Consecutive failed fetches.")
     last_error = models.TextField(blank=True, editable=False)
+    cursor = models.CharField(max_length=200, blank=True, editable=False,
+                              help_text="Where the next fetch resumes (e.g. the newest post id already read).")
+    circuit_state = models.CharField(max_length=16, choices=Circuit.choices, default=Circuit.CLOSED, editable=False)
+    circuit_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_fetch_not_before = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Set by a rate limit (429 reset) or an open circuit.")
+    adaptive_interval_seconds = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, help_text="Current polling interval chosen from how often the source publishes.")
 
     periodic_task = models.OneToOneField(
         "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, editable=False,

@@ -24,10 +24,13 @@ MAX_ERROR_CHARS = 2000
 
 # --- sources -------------------------------------------------------------------------------------
 
-def record_fetch_success(source_id: int, *, etag: str | None, last_modified: str | None) -> None:
+def record_fetch_success(source_id: int, *, etag: str | None, last_modified: str | None,
+                         cursor: str | None = None) -> None:
+    """Remember what the next fetch sends back (ETag, Last-Modified, since-id cursor); the source is healthy again."""
     now = timezone.now()
+    cursor_update = {"cursor": cursor[:200]} if cursor else {}
     Source.objects.filter(pk=source_id).update(
-        etag=(etag or "")[:500], last_modified=(last_modified or "")[:100],
+        etag=(etag or "")[:500], last_modified=(last_modified or "")[:100], **cursor_update,
         last_fetched_at=now, last_success_at=now, failure_count=0, last_error="",
     )
 

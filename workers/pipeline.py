@@ -21,7 +21,7 @@ from api import live_stream, store
 from api.models import Source
 from tgesweeper import net
 from tgesweeper.matching import MatchConfig, MatchEngine, MatchInput
-from tgesweeper.sources import parser_for
+from tgesweeper.sources import SourceSpec, kind_for
 from tgesweeper.sources.documents import NormalizedDocument
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,7 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
 
     started = time.monotonic()
     try:
-        result = net.fetch(source.url, policy=fetch_policy(), etag=source.etag or None,
-                           last_modified=source.last_modified or None)
+        fetched = kind_for(source.kind).fetch(source_spec(source), fetch_policy())
     except net.FetchError as exc:
         if exc.transient and not final_attempt:
             raise
@@ -78,22 +77,31 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
         return None
 
     elapsed = time.monotonic() - started
-    if result.not_modified:
-        store.record_fetch_success(source.pk, etag=result.etag or source.etag, last_modified=result.last_modified
-                                   or source.last_modified)
+    if fetched.not_modified:
+        store.record_fetch_success(source.pk, etag=fetched.etag or source.etag,
+                                   last_modified=fetched.last_modified or source.last_modified,
+                                   cursor=fetched.cursor or source.cursor)
         store.mark_not_modified(sweep_source_id, elapsed)
         return None
     return {
         "source_id": source.pk,
         "sweep_source_id": sweep_source_id,
         "kind": source.kind,
-        "url": result.url,
-        "etag": result.etag,
-        "last_modified": result.last_modified,
+        "options": source.settings or {},
+        "url": fetched.url,
+        "etag": fetched.etag,
+        "last_modified": fetched.last_modified,
+        "cursor": fetched.cursor,
         "fetched_at": datetime.now(timezone.utc).isoformat(),
         "fetch_seconds": elapsed,
-        "body": base64.b64encode(zlib.compress(result.body, 6)).decode("ascii"),
+        "body": base64.b64encode(zlib.compress(fetched.body, 6)).decode("ascii"),
     }
+
+
+def source_spec(source: Source) -> SourceSpec:
+    return SourceSpec(id=source.pk, name=source.name, kind=source.kind, url=source.url, query=source.query,
+                      options=source.settings or {}, etag=source.etag, last_modified=source.last_modified,
+                      cursor=source.cursor)
 
 
 # --- parse -------------------------------------------------------------------------------------------
@@ -103,16 +111,17 @@ def parse(payload: dict) -> list[dict]:
     started = time.monotonic()
     source_id, sweep_source_id = payload["source_id"], payload.get("sweep_source_id")
     body = zlib.decompress(base64.b64decode(payload["body"]))
-    kind = parser_for(payload["kind"])
+    kind = kind_for(payload["kind"])
     try:
         documents = kind.parse(body, feed_url=payload["url"], fetched_at=datetime.fromisoformat(payload["fetched_at"]),
-                                 max_items=settings.CONFIG["SCRAPING_MAX_ITEMS"])
+                               max_items=settings.CONFIG["SCRAPING_MAX_ITEMS"], options=payload.get("options") or {})
     except kind.parse_error as exc:
         store.record_fetch_failure(source_id, f"parse: {exc}")
         store.mark_fetch_failed(sweep_source_id, f"parse: {exc}", payload.get("fetch_seconds", 0.0))
         return []
 
-    store.record_fetch_success(source_id, etag=payload.get("etag"), last_modified=payload.get("last_modified"))
+    store.record_fetch_success(source_id, etag=payload.get("etag"), last_modified=payload.get("last_modified"),
+                               cursor=payload.get("cursor"))
     new = store.unseen(source_id, documents)
     size = settings.CONFIG["SCRAPING_BATCH_SIZE"]
     chunks = [new[i:i + size] for i in range(0, len(new), size)]

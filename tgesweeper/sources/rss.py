@@ -22,6 +22,7 @@ import feedparser
 from feedparser.encodings import convert_to_utf8
 from lxml import etree
 
+from tgesweeper.sources import SourceKind, fetch_url
 from tgesweeper.sources.documents import NormalizedDocument
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -38,7 +39,8 @@ class FeedError(Exception):
     """The body cannot be read as a feed at all."""
 
 
-def parse_feed(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: int = 500) -> list[NormalizedDocument]:
+def parse_feed(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: int = 500,
+               options: dict | None = None) -> list[NormalizedDocument]:
     """Parse one fetched feed body into at most ``max_items`` documents, deduplicated by external_id."""
     if not body or not body.strip():
         raise FeedError("the feed is empty")
@@ -251,3 +253,6 @@ def _published(entry: dict, fetched_at: datetime) -> tuple[datetime, bool]:
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+KIND = SourceKind("rss", fetch=fetch_url, parse=parse_feed, parse_error=FeedError)
