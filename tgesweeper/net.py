@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
@@ -52,6 +52,9 @@ class FetchPolicy:
     allow_private: bool = False
     allow_addresses: frozenset[str] = field(default_factory=frozenset)
     user_agent: str = "TGE-News-Sweeper/1.0"
+    # Called with each request's URL (every redirect hop) before it is sent; raises RateLimited when the
+    # host's shared budget is spent. The worker supplies one backed by Redis; None means no limit.
+    before_request: Callable[[str], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,12 @@ class FetchTimeout(FetchError):
 
 
 class ConnectionFailed(FetchError):
+    transient = True
+
+
+class RateLimited(FetchError):
+    """A request budget is spent (ours per host, or the server's 429); ``retry_after`` says when to come back."""
+
     transient = True
 
 
@@ -348,6 +357,8 @@ def _fetch(url: str, policy: FetchPolicy, headers: dict, context: _FetchContext,
     current = url
     for _hop in range(policy.max_redirects + 1):
         check_url(current, allow_private=policy.allow_private, allow_addresses=policy.allow_addresses)
+        if policy.before_request is not None:
+            policy.before_request(current)
         remaining = context.remaining()
         if remaining <= 0:
             raise _total_timeout(url, policy)
