@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from api.models import Document, Mention, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
+from api.models import ApiKey, Document, KeywordRule, Mention, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -71,15 +71,74 @@ class MentionInline(admin.TabularInline):
         return False
 
 
+class ReviewQueueFilter(admin.SimpleListFilter):
+    title = "review queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return (("candidates", "Candidates to review (below threshold, unreviewed)"), ("published", "Published"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "candidates":
+            return queryset.filter(is_candidate=True, review=TGEEvent.Review.UNREVIEWED)
+        if self.value() == "published":
+            return queryset.filter(published=True)
+        return queryset
+
+
 @admin.register(TGEEvent)
 class TGEEventAdmin(admin.ModelAdmin):
-    list_display = ("project", "ticker", "status", "tge_date", "confidence", "is_candidate", "mention_count",
-                    "source_count", "first_seen_at", "last_seen_at")
-    list_filter = ("is_candidate", "status", "chain")
+    list_display = ("project", "ticker", "status", "tge_date", "confidence", "is_candidate", "review", "published",
+                    "mention_count", "source_count", "first_seen_at", "last_seen_at")
+    list_filter = (ReviewQueueFilter, "review", "status", "chain")
+    list_select_related = ("merged_into",)
     search_fields = ("project", "ticker", "key")
     date_hierarchy = "first_seen_at"
-    readonly_fields = ("key", "confidence", "mention_count", "source_count", "first_seen_at", "last_seen_at")
+    fields = ("project", "ticker", "key", "status", "tge_date", "chain", "venues", "confidence", "is_candidate", "review",
+              "published", "merged_into", "reviewed_by", "reviewed_at", "mention_count", "source_count", "first_seen_at",
+              "last_seen_at")
+    readonly_fields = fields  # facts come from mentions, review from the actions below
     inlines = (MentionInline,)
+    actions = ("confirm", "reject", "merge")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Confirm (publish whatever the confidence)")
+    def confirm(self, request, queryset) -> None:
+        self._review(request, queryset, TGEEvent.Review.CONFIRMED)
+
+    @admin.action(description="Reject (never publish)")
+    def reject(self, request, queryset) -> None:
+        self._review(request, queryset, TGEEvent.Review.REJECTED)
+
+    def _review(self, request, queryset, decision: str) -> None:
+        from api.review import set_review
+
+        done = 0
+        for pk in queryset.exclude(review=TGEEvent.Review.MERGED).values_list("pk", flat=True):
+            set_review(pk, decision, request.user)
+            done += 1
+        self.message_user(request, f"{decision.capitalize()} {done} event(s).", messages.SUCCESS)
+
+    @admin.action(description="Merge selected into the one with the most mentions")
+    def merge(self, request, queryset) -> None:
+        from rest_framework.exceptions import ValidationError
+
+        from api.review import merge_events
+
+        events = list(queryset.exclude(review=TGEEvent.Review.MERGED).order_by("-mention_count", "pk"))
+        if len(events) < 2:
+            self.message_user(request, "Select at least two events that are not merged already.", messages.WARNING)
+            return
+        target = events[0]
+        try:
+            for other in events[1:]:
+                merge_events(other.pk, target.pk, request.user)
+        except ValidationError as exc:
+            self.message_user(request, f"Merge stopped: {exc.detail}", messages.ERROR)
+            return
+        self.message_user(request, f"Merged {len(events) - 1} event(s) into {target}.", messages.SUCCESS)
 
 
 @admin.register(Document)
@@ -125,3 +184,45 @@ class SweepSourceInline(admin.TabularInline):
 class SweepRunAdmin(ReadOnlyAdmin):
     list_display = ("pk", "started_at", "finished_at")
     inlines = (SweepSourceInline,)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Adding a key shows it once in the confirmation message; afterwards only its prefix is known."""
+
+    list_display = ("name", "prefix", "user", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("user",)
+    search_fields = ("name", "prefix", "user__username")
+    date_hierarchy = "created_at"
+    fields = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "created_at", "last_used_at")
+    actions = ("revoke",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        from api.keys import create_key
+
+        key, raw = create_key(obj.name, obj.user)
+        obj.pk, obj.prefix, obj.key_hash, obj.created_at = key.pk, key.prefix, key.key_hash, key.created_at
+        self.message_user(request, f"API key created: {raw} — copy it now, it will not be shown again.",
+                          messages.WARNING)
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request, queryset) -> None:
+        from django.utils import timezone
+
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
+
+
+@admin.register(KeywordRule)
+class KeywordRuleAdmin(admin.ModelAdmin):
+    """Editable vocabulary; workers rebuild their matching engine within a minute of a change."""
+
+    list_display = ("phrase", "kind", "enabled", "note", "updated_at")
+    list_editable = ("enabled",)
+    list_filter = ("kind", "enabled")
+    search_fields = ("phrase", "note")

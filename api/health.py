@@ -1,4 +1,4 @@
-"""Liveness and readiness probes: ready means the database and the broker answer."""
+"""Liveness and readiness probes: ready means the database, Redis (when configured) and the broker answer."""
 from __future__ import annotations
 
 from django.db import connection
@@ -29,8 +29,22 @@ def _check_broker() -> str | None:
     return None
 
 
+def _check_redis() -> str | None:
+    from django.conf import settings
+
+    if not settings.CONFIG["REDIS_URL"]:
+        return None
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.CONFIG["REDIS_URL"], socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 def ready(request):
-    checks = {"database": _check_database(), "broker": _check_broker()}
+    checks = {"database": _check_database(), "redis": _check_redis(), "broker": _check_broker()}
     ok = not any(checks.values())
     body = {"status": "ok" if ok else "unavailable", "checks": {k: v or "ok" for k, v in checks.items()}}
     return JsonResponse(body, status=200 if ok else 503)

@@ -75,7 +75,7 @@ class Document(models.Model):
     lang = models.CharField(max_length=16, blank=True)
     published_at = models.DateTimeField(db_index=True)
     date_missing = models.BooleanField(default=False, help_text="The source gave no usable date: fetch time used.")
-    fetched_at = models.DateTimeField(default=timezone.now)
+    fetched_at = models.DateTimeField(default=timezone.now, db_index=True)
     content_hash = models.CharField(max_length=64, db_index=True)
     matched = models.BooleanField(default=False, db_index=True)
 
@@ -88,7 +88,11 @@ class Document(models.Model):
 
 
 class TGEEvent(models.Model):
-    """One row per token launch, however many documents mention it."""
+    """One row per token launch, however many documents mention it.
+
+    The pipeline owns the facts (recomputed from mentions); people own ``review``. ``published`` is what readers
+    see by default: confirmed events, plus unreviewed ones at or above the confidence threshold.
+    """
 
     class Status(models.TextChoices):
         ANNOUNCED = "announced"
@@ -96,26 +100,48 @@ class TGEEvent(models.Model):
         LIVE = "live"
         POSTPONED = "postponed"
 
-    key = models.CharField(max_length=200, unique=True, help_text="Normalized project + ticker; merges mentions.")
+    class Review(models.TextChoices):
+        UNREVIEWED = "unreviewed"
+        CONFIRMED = "confirmed"
+        REJECTED = "rejected"
+        MERGED = "merged"
+
+    key = models.CharField(max_length=200, unique=True, help_text="Normalized project name; merges mentions.")
     project = models.CharField(max_length=200)
-    ticker = models.CharField(max_length=20, blank=True)
+    ticker = models.CharField(max_length=20, blank=True, db_index=True)
     tge_date = models.DateField(null=True, blank=True, db_index=True)
-    chain = models.CharField(max_length=60, blank=True)
+    chain = models.CharField(max_length=60, blank=True, db_index=True)
     venues = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ANNOUNCED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ANNOUNCED, db_index=True)
     confidence = models.FloatField(default=0.0, db_index=True)
     is_candidate = models.BooleanField(default=True, db_index=True, help_text="Below the confidence threshold: for review.")
+    review = models.CharField(max_length=16, choices=Review.choices, default=Review.UNREVIEWED, db_index=True)
+    reviewed_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged",
+                                    help_text="Later mentions of this key go to that event.")
+    published = models.BooleanField(default=False, help_text="Shown to readers: confirmed, or unreviewed and not a candidate.")
     first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_seen_at = models.DateTimeField(default=timezone.now)
     mention_count = models.PositiveIntegerField(default=0)
     source_count = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["-first_seen_at"]
+        ordering = ["-first_seen_at", "-id"]
         verbose_name = "TGE event"
+        indexes = [  # the API's default listing and its orderings read these (EXPLAIN in README)
+            models.Index(fields=["published", "-first_seen_at", "-id"], name="event_published_first_seen"),
+            models.Index(fields=["published", "-confidence", "-id"], name="event_published_confidence"),
+            models.Index(fields=["published", "tge_date", "id"], name="event_published_tge_date"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.project} ({self.ticker})" if self.ticker else self.project
+
+    def compute_published(self) -> bool:
+        if self.review == self.Review.CONFIRMED:
+            return True
+        return self.review == self.Review.UNREVIEWED and not self.is_candidate
 
 
 class Mention(models.Model):
@@ -207,3 +233,49 @@ class PipelineFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage} failure: {self.external_id or self.error[:40]}"
+
+
+class ApiKey(models.Model):
+    """A key for programs: ``tge_`` + 32 random characters, shown once, stored only as its SHA-256."""
+
+    name = models.CharField(max_length=120)
+    prefix = models.CharField(max_length=12, db_index=True, editable=False, help_text="First characters, to recognize it.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys",
+                             help_text="Acts as this user (staff keys may write); empty = read-only.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…{', revoked' if self.revoked_at else ''})"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class KeywordRule(models.Model):
+    """Operators' additions to the engine's vocabulary; workers rebuild their engine when these change."""
+
+    class Kind(models.TextChoices):
+        LAUNCH_PHRASE = "tge_keywords", "launch phrase (prefilter)"
+        EXCLUSION = "exclusions", "exclusion (rejects an item)"
+        WATCHLIST = "watchlist", "watched project (raises confidence)"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    phrase = models.CharField(max_length=200)
+    enabled = models.BooleanField(default=True)
+    note = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "phrase"]
+        constraints = [models.UniqueConstraint(fields=["kind", "phrase"], name="keyword_rule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.phrase}"

@@ -178,7 +178,8 @@ def _store_mentions(found: list[tuple[int, Match]]) -> tuple[int, list[int]]:
         ignore_conflicts=True,
     )
     events = {e.key: e for e in TGEEvent.objects.select_for_update().filter(key__in=list(keys)).order_by("key")}
-    before = {key: _event_state(e) for key, e in events.items()}
+    events = _follow_merges(events)
+    before = {e.pk: _event_state(e) for e in events.values()}
 
     now = timezone.now()
     created = Mention.objects.bulk_create(
@@ -194,17 +195,39 @@ def _store_mentions(found: list[tuple[int, Match]]) -> tuple[int, list[int]]:
     )
     Document.objects.filter(pk__in=[doc_id for doc_id, _ in found]).update(matched=True)
 
-    for event in events.values():
-        _refresh_event(event)
-    changed = [e.pk for key, e in events.items() if _event_state(e) != before[key]]
+    unique = {e.pk: e for e in events.values()}
+    for event in unique.values():
+        refresh_event(event)
+    changed = [pk for pk, e in unique.items() if _event_state(e) != before[pk]]
+    if changed:
+        events_changed()
     return len(created), changed
 
 
+def _follow_merges(events: dict[str, TGEEvent]) -> dict[str, TGEEvent]:
+    """A key whose event was merged by a reviewer sends its new mentions to the event it was merged into."""
+    for _ in range(5):  # merges may chain (A into B, B into C); a reviewer cannot make a loop (see merge_events)
+        targets = {e.merged_into_id for e in events.values() if e.merged_into_id}
+        if not targets:
+            return events
+        locked = {e.pk: e for e in TGEEvent.objects.select_for_update().filter(pk__in=targets).order_by("key")}
+        events = {key: locked.get(e.merged_into_id, e) if e.merged_into_id else e for key, e in events.items()}
+    return events
+
+
+def events_changed() -> None:
+    """Cached API answers about events are stale from now on (after this transaction commits)."""
+    from api import response_cache
+
+    transaction.on_commit(response_cache.invalidate_events)
+
+
 def _event_state(event: TGEEvent) -> tuple:
-    return (event.status, event.tge_date, round(event.confidence, 4), event.mention_count, event.is_candidate)
+    return (event.status, event.tge_date, round(event.confidence, 4), event.mention_count, event.is_candidate,
+            event.published)
 
 
-def _refresh_event(event: TGEEvent) -> None:
+def refresh_event(event: TGEEvent) -> None:
     """Recompute an event from all its mentions: counts never drift, whatever was redelivered."""
     rows = list(
         Mention.objects.filter(event=event).values_list(
@@ -227,4 +250,5 @@ def _refresh_event(event: TGEEvent) -> None:
     event.first_seen_at = min((row[4] for row in rows), default=event.first_seen_at)
     event.last_seen_at = max((row[4] for row in rows), default=event.last_seen_at)
     event.is_candidate = summary.confidence < settings.CONFIG["KEYWORD_MIN_CONFIDENCE"]
+    event.published = event.compute_published()
     event.save()

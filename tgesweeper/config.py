@@ -114,6 +114,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KEYWORD_MAX_DISTANCE", _number(int, 1, 1000), ("keyword_matching", "max_distance"),
             doc="max characters between a keyword and the name it qualifies"),
     Setting("CACHE_TTL_SECONDS", _number(int, 0, 86400), ("performance", "cache_ttl_seconds"), doc="API cache lifetime, s"),
+    Setting("API_PUBLIC_READ", _boolean, default=False, doc="true: reads need no API key or token (writes still need staff)"),
+    Setting("API_MAX_LIMIT", _number(int, 1, 10000), default=500, doc="largest `limit` a list request may ask for"),
+    Setting("API_THROTTLE_RATE", _text, default="1200/min",
+            doc="requests per identity (API key, user or client address), e.g. 1200/min; empty = no throttling"),
+    Setting("JWT_SIGNING_KEY", _text, default="", doc="HS256 key for API tokens; default DJANGO_SECRET_KEY"),
+    Setting("JWT_ACCESS_TOKEN_LIFETIME", _number(int, 60, 30 * 86400), default=86400, doc="access token lifetime, s (24 h)"),
+    Setting("JWT_REFRESH_TOKEN_LIFETIME", _number(int, 60, 365 * 86400), default=7 * 86400,
+            doc="refresh token lifetime, s (7 days)"),
+    Setting("CORS_ALLOWED_ORIGINS", _words, default=(),
+            doc="comma-separated origins allowed to call the API from a browser; empty = none"),
     Setting("NOTIFY_CHANNEL", _text, ("notify", "channel"), doc="Redis pub/sub channel for new and changed events"),
 )
 

@@ -1,4 +1,5 @@
 """Django settings: every value comes from ``tgesweeper.config`` (environment over YAML)."""
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -21,7 +22,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
     "django_celery_beat",
     "api",
     "workers",
@@ -29,6 +34,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,10 +93,64 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-REST_FRAMEWORK = {
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
-    "PAGE_SIZE": 50,
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+WHITENOISE_USE_FINDERS = True  # serve the admin's and Swagger's files without collectstatic in development
+
+# bcrypt first: new and re-saved passwords are bcrypt(sha256(password)), 12 rounds (BCryptSHA256PasswordHasher's default).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.auth.ApiKeyAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ReadWithIdentityWriteWithStaff"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.IdentityRateThrottle"] if CONFIG["API_THROTTLE_RATE"] else [],
+    "DEFAULT_THROTTLE_RATES": {"identity": CONFIG["API_THROTTLE_RATE"] or None},
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.CappedLimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "NUM_PROXIES": 0,
+}
+
+SIMPLE_JWT = {
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": CONFIG["JWT_SIGNING_KEY"] or SECRET_KEY,
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=CONFIG["JWT_ACCESS_TOKEN_LIFETIME"]),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=CONFIG["JWT_REFRESH_TOKEN_LIFETIME"]),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "TGE News Sweeper API",
+    "DESCRIPTION": "Token Generation Events found in crypto news and social sources: deduplicated, confidence-scored, "
+                   "with the mentions behind them. Authenticate with `Authorization: Api-Key tge_...` (or `X-API-Key`) "
+                   "or a JWT from /api/v1/auth/token.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "EventStatusEnum": "api.models.TGEEvent.Status",
+        "EventReviewEnum": "api.models.TGEEvent.Review",
+        "SourceKindEnum": "api.models.Source.Kind",
+        "CircuitStateEnum": "api.models.Source.Circuit",
+    },
+}
+
+CORS_ALLOWED_ORIGINS = list(CONFIG["CORS_ALLOWED_ORIGINS"])
+CORS_URLS_REGEX = r"^/(api|openapi\.json).*$"
 
 LOGGING = {
     "version": 1,

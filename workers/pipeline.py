@@ -11,7 +11,6 @@ import logging
 import time
 import zlib
 from datetime import datetime, timezone
-from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
@@ -146,10 +145,18 @@ def batch_id(source_id: int, documents: list[NormalizedDocument]) -> str:
 
 # --- match -------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
+_engine: tuple[int, MatchEngine] | None = None
+
+
 def engine() -> MatchEngine:
-    """One engine per worker process: building it (spaCy, automata) costs far more than using it."""
-    return MatchEngine(MatchConfig.from_mapping(settings.CONFIG.keyword_matching))
+    """One engine per worker process, rebuilt only when the keyword rules change (building costs ~1 s)."""
+    global _engine
+    from api import keyword_rules
+
+    current = keyword_rules.version()
+    if _engine is None or _engine[0] != current:
+        _engine = (current, MatchEngine(MatchConfig.from_mapping(keyword_rules.keyword_matching())))
+    return _engine[1]
 
 
 def match(batch: dict, *, source_name: str | None = None) -> dict:

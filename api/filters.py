@@ -1,0 +1,106 @@
+"""The filters of ``GET tge-events`` and ``POST tge-events/search`` (one FilterSet serves both) and of documents.
+
+List filters take comma-separated values (``ticker=ABC,XYZ``); an unknown status or ordering, a malformed date or
+a confidence outside [0, 1] is a 400 that names the parameter.
+"""
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q
+from django_filters import rest_framework as filters
+
+from api.models import Document, Mention, Source, TGEEvent
+from tgesweeper.matching.events import event_key
+
+MAX_VALUES = 100
+
+
+class CSVCharFilter(filters.BaseCSVFilter, filters.CharFilter):
+    """Comma-separated strings, at most MAX_VALUES of them."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value[:MAX_VALUES] if value else value)
+
+
+class CSVChoiceFilter(filters.BaseCSVFilter, filters.ChoiceFilter):
+    pass
+
+
+class EventFilter(filters.FilterSet):
+    project = CSVCharFilter(method="filter_project", help_text="project or company names (normalized: "
+                            "'Foo Protocol' = 'foo'), comma-separated")
+    company = CSVCharFilter(method="filter_project", help_text="alias of project (the seed's name)")
+    ticker = CSVCharFilter(method="filter_ticker", help_text="tickers, comma-separated, with or without $")
+    confidence_min = filters.NumberFilter(field_name="confidence", lookup_expr="gte", min_value=0, max_value=1)
+    status = CSVChoiceFilter(field_name="status", lookup_expr="in", choices=TGEEvent.Status.choices)
+    review = CSVChoiceFilter(field_name="review", lookup_expr="in", choices=TGEEvent.Review.choices)
+    chain = CSVCharFilter(method="filter_chain", help_text="chains, comma-separated (case-insensitive)")
+    source = CSVCharFilter(method="filter_source", help_text="events with a mention from these source names")
+    since = filters.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="gte", help_text="first seen at or after")
+    until = filters.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="lt", help_text="first seen before")
+    tge_date_from = filters.DateFilter(field_name="tge_date", lookup_expr="gte")
+    tge_date_to = filters.DateFilter(field_name="tge_date", lookup_expr="lte")
+    q = filters.CharFilter(method="filter_text", max_length=200, help_text="free text in project or ticker")
+    include_candidates = filters.BooleanFilter(method="filter_candidates",
+                                               help_text="also events below the confidence threshold, rejected and "
+                                                         "merged ones (default: published events only)")
+    ordering = filters.OrderingFilter(
+        fields=(("first_seen_at", "first_seen_at"), ("tge_date", "tge_date"), ("confidence", "confidence")),
+        help_text="first_seen_at, tge_date or confidence; '-' for descending (default -first_seen_at)")
+
+    class Meta:
+        model = TGEEvent
+        fields: list[str] = []
+
+    def filter_queryset(self, queryset):
+        if not self.form.cleaned_data.get("include_candidates"):
+            queryset = queryset.filter(published=True)
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("ordering"):
+            queryset = queryset.order_by("-first_seen_at", "-id")
+        return queryset
+
+    def filter_candidates(self, queryset, name, value):
+        return queryset  # applied in filter_queryset, which must also see its absence
+
+    def filter_project(self, queryset, name, value):
+        return queryset.filter(key__in={event_key(v, None) for v in value if v.strip()})
+
+    def filter_ticker(self, queryset, name, value):
+        return queryset.filter(ticker__in={v.strip().lstrip("$").upper() for v in value if v.strip()})
+
+    def filter_chain(self, queryset, name, value):
+        query = Q()
+        for chain in value:
+            query |= Q(chain__iexact=chain.strip())
+        return queryset.filter(query)
+
+    def filter_source(self, queryset, name, value):
+        mentions = Mention.objects.filter(event=OuterRef("pk"), document__source__name__in=[v.strip() for v in value])
+        return queryset.filter(Exists(mentions))
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(project__icontains=value) | Q(ticker=value.lstrip("$").upper()))
+
+
+class DocumentFilter(filters.FilterSet):
+    source = filters.ModelChoiceFilter(queryset=Source.objects.all(), help_text="source id")
+    matched = filters.BooleanFilter()
+    since = filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
+    until = filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="lt")
+
+    class Meta:
+        model = Document
+        fields: list[str] = []
+
+
+class SourceFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=Source.Kind.choices)
+    enabled = filters.BooleanFilter()
+    circuit_state = filters.ChoiceFilter(choices=Source.Circuit.choices)
+
+    class Meta:
+        model = Source
+        fields: list[str] = []

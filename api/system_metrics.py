@@ -1,0 +1,143 @@
+"""What ``GET /api/v1/system/metrics`` and Prometheus' ``/metrics`` report, computed in one place.
+
+Counting rows and asking workers for a ping cost real time, so the result is cached for METRICS_TTL seconds:
+a dashboard polling every second costs one computation per interval, whoever asks.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from api import response_cache
+from api.models import Document, PipelineBatch, PipelineFailure, Source, TGEEvent
+
+log = logging.getLogger(__name__)
+METRICS_TTL = 10
+QUEUES = ("fetch", "parse", "match", "persist", "notify")
+
+
+def collect_metrics(*, use_cache: bool = True) -> dict:
+    if use_cache:
+        cached = cache.get("api:system-metrics")
+        if cached is not None:
+            return cached
+    now = timezone.now()
+    data = {
+        "generated_at": now.isoformat(),
+        "documents": {f"last_{m}_minutes": Document.objects.filter(fetched_at__gte=now - timedelta(minutes=m)).count()
+                      for m in (5, 60)},
+        "events": _events(now),
+        "errors": _errors(now),
+        "queues": queue_depths(),
+        "sources": _sources(),
+        "cache": response_cache.hit_rate(),
+        "workers": workers_online(),
+    }
+    cache.set("api:system-metrics", data, timeout=METRICS_TTL)
+    return data
+
+
+def _events(now) -> dict:
+    counts = TGEEvent.objects.aggregate(
+        published=Count("id", filter=Q(published=True)),
+        candidates=Count("id", filter=Q(is_candidate=True, review=TGEEvent.Review.UNREVIEWED)),
+        found_last_60_minutes=Count("id", filter=Q(first_seen_at__gte=now - timedelta(hours=1))),
+    )
+    return counts
+
+
+def _errors(now) -> dict:
+    since = now - timedelta(hours=1)
+    failures = PipelineFailure.objects.filter(created_at__gte=since).count()
+    processed = PipelineBatch.objects.filter(persisted_at__gte=since).aggregate(n=Sum("documents"))["n"] or 0
+    failing = Source.objects.filter(enabled=True, failure_count__gt=0).count()
+    enabled = Source.objects.filter(enabled=True).count()
+    return {
+        "item_failures_last_60_minutes": failures,
+        "item_error_rate_last_60_minutes": round(failures / (processed + failures), 4) if processed + failures else 0.0,
+        "sources_failing": failing,
+        "source_error_rate": round(failing / enabled, 4) if enabled else 0.0,
+    }
+
+
+def _sources() -> list[dict]:
+    return [
+        {"id": s.pk, "name": s.name, "kind": s.kind, "enabled": s.enabled, "circuit_state": s.circuit_state,
+         "last_success_at": s.last_success_at.isoformat() if s.last_success_at else None,
+         "failure_count": s.failure_count, "last_error": s.last_error[:200]}
+        for s in Source.objects.only("name", "kind", "enabled", "circuit_state", "last_success_at", "failure_count",
+                                     "last_error").order_by("name")[:500]
+    ]
+
+
+def queue_depths() -> dict[str, int | None]:
+    """Messages waiting per queue, read from the broker (None when it cannot be asked)."""
+    from tgesweeper.celery import app
+
+    depths: dict[str, int | None] = {}
+    try:
+        with app.connection_for_read() as conn:
+            channel = conn.default_channel
+            for name in QUEUES:
+                try:
+                    depths[name] = channel.queue_declare(queue=name, passive=True).message_count
+                except Exception:  # a queue nobody declared yet
+                    depths[name] = 0
+    except Exception as exc:  # the broker is down: say so, never fail the endpoint
+        log.warning("queue depths unavailable: %s", exc)
+        return dict.fromkeys(QUEUES)
+    return depths
+
+
+def workers_online() -> dict:
+    """Workers that answered a ping within a second (Redis broker; the embedded SQL broker cannot broadcast)."""
+    from tgesweeper.celery import app
+
+    if not app.conf.broker_url.startswith(("redis", "rediss")):
+        return {"count": None, "names": [], "note": "needs the Redis broker"}
+    try:
+        replies = app.control.inspect(timeout=1.0).ping() or {}
+    except Exception as exc:
+        return {"count": None, "names": [], "note": f"ping failed: {exc}"}
+    return {"count": len(replies), "names": sorted(replies)}
+
+
+class SweeperCollector(Collector):
+    """Prometheus view of the same figures (scraped at ``/metrics``)."""
+
+    def collect(self):
+        data = collect_metrics()
+        docs = GaugeMetricFamily("tge_documents_fetched", "Documents fetched in the window", labels=["window"])
+        for key, value in data["documents"].items():
+            docs.add_metric([key.removeprefix("last_")], value)
+        yield docs
+        events = GaugeMetricFamily("tge_events", "TGE events by state", labels=["state"])
+        for key, value in data["events"].items():
+            events.add_metric([key], value)
+        yield events
+        yield GaugeMetricFamily("tge_item_error_rate", "Share of items that failed in the last hour",
+                                value=data["errors"]["item_error_rate_last_60_minutes"])
+        yield GaugeMetricFamily("tge_sources_failing", "Enabled sources whose last fetch failed",
+                                value=data["errors"]["sources_failing"])
+        queues = GaugeMetricFamily("tge_queue_depth", "Messages waiting per queue", labels=["queue"])
+        for name, depth in data["queues"].items():
+            if depth is not None:
+                queues.add_metric([name], depth)
+        yield queues
+        health = GaugeMetricFamily("tge_source_failures", "Consecutive failed fetches per source", labels=["source"])
+        for source in data["sources"]:
+            health.add_metric([source["name"]], source["failure_count"])
+        yield health
+        hits = CounterMetricFamily("tge_api_cache", "API response cache lookups", labels=["result"])
+        hits.add_metric(["hit"], data["cache"]["hits"])
+        hits.add_metric(["miss"], data["cache"]["misses"])
+        yield hits
+        if data["workers"]["count"] is not None:
+            yield GaugeMetricFamily("tge_workers_online", "Celery workers that answered a ping",
+                                    value=data["workers"]["count"])

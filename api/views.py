@@ -1,0 +1,223 @@
+"""The REST API (``/api/v1/``): events and their review, sources, documents, system metrics.
+
+Event lists and searches are answered from the response cache when they can be (``api.response_cache``).
+"""
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import QueryDict
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import response_cache, review
+from api.filters import DocumentFilter, EventFilter, SourceFilter
+from api.models import Document, Mention, Source, TGEEvent
+from api.serializers import (
+    DocumentSerializer,
+    EventDetailSerializer,
+    EventSerializer,
+    MergeSerializer,
+    SourceSerializer,
+    SweepQueuedSerializer,
+)
+from api.system_metrics import collect_metrics
+
+ERRORS = {
+    400: OpenApiResponse(description="The request is not valid; `error` says what is wrong, `detail` per field."),
+    401: OpenApiResponse(description="No or bad credentials (API key or token)."),
+    403: OpenApiResponse(description="Authenticated, but this needs a staff account."),
+    429: OpenApiResponse(description="Too many requests for this identity; retry after the `Retry-After` seconds."),
+}
+NOT_FOUND = {404: OpenApiResponse(description="No such object.")}
+
+
+class CachedListMixin:
+    """Serve a list from the response cache; the key is path + query (+ body), the version bumps on change."""
+
+    def cached(self, request, build, body: bytes = b""):
+        key = response_cache.key_for(request.path, request.META.get("QUERY_STRING", ""), body)
+        data = response_cache.get(key)
+        if data is None:
+            data = build()
+            response_cache.put(key, data)
+        return Response(data)
+
+
+class SearchFiltersSerializer(serializers.Serializer):
+    """The seed's search body: every filter of ``GET tge-events``, lists where a list makes sense."""
+
+    companies = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=100)
+    projects = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=100)
+    tickers = serializers.ListField(child=serializers.CharField(max_length=20), required=False, max_length=100)
+    chains = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=100)
+    sources = serializers.ListField(child=serializers.CharField(max_length=120), required=False, max_length=100)
+    status = serializers.ListField(child=serializers.ChoiceField(TGEEvent.Status.choices), required=False)
+    review = serializers.ListField(child=serializers.ChoiceField(TGEEvent.Review.choices), required=False)
+    confidence_min = serializers.FloatField(required=False, min_value=0, max_value=1)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+    tge_date_from = serializers.DateField(required=False)
+    tge_date_to = serializers.DateField(required=False)
+    q = serializers.CharField(required=False, max_length=200, allow_blank=True)
+    include_candidates = serializers.BooleanField(required=False)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = set(data) - set(self.fields)
+            if unknown:
+                raise ValidationError({name: ["Unknown filter."] for name in sorted(unknown)})
+        return super().to_internal_value(data)
+
+
+class SearchSerializer(serializers.Serializer):
+    filters = SearchFiltersSerializer(required=False)
+    ordering = serializers.ChoiceField(
+        choices=["first_seen_at", "-first_seen_at", "tge_date", "-tge_date", "confidence", "-confidence"], required=False)
+    limit = serializers.IntegerField(required=False, min_value=1)
+    offset = serializers.IntegerField(required=False, min_value=0)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise ValidationError({"non_field_errors": ["Expected a JSON object like {\"filters\": {...}}."]})
+        unknown = set(data) - set(self.fields)
+        if unknown:
+            raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return super().to_internal_value(data)
+
+    def as_query(self) -> QueryDict:
+        """The same parameters ``GET tge-events`` takes, so both go through one FilterSet."""
+        query = QueryDict(mutable=True)
+        criteria = dict(self.validated_data.get("filters") or {})
+        for field, param in (("companies", "company"), ("projects", "project"), ("tickers", "ticker"),
+                             ("chains", "chain"), ("sources", "source"), ("status", "status"), ("review", "review")):
+            if criteria.get(field):
+                query[param] = ",".join(v.replace(",", " ") for v in criteria.pop(field))
+        for name, value in criteria.items():
+            if value is not None and name not in ("companies", "projects", "tickers", "chains", "sources"):
+                query[name] = value.isoformat() if hasattr(value, "isoformat") else str(value).lower() \
+                    if isinstance(value, bool) else str(value)
+        for name in ("ordering", "limit", "offset"):
+            if name in self.validated_data:
+                query[name] = str(self.validated_data[name])
+        return query
+
+
+@extend_schema_view(
+    list=extend_schema(summary="TGE events, newest first", responses={200: EventSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(summary="One event with its mentions",
+                           responses={200: EventDetailSerializer, **ERRORS, **NOT_FOUND}),
+)
+class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = TGEEvent.objects.all()
+    filterset_class = EventFilter
+    serializer_class = EventSerializer
+    read_only_actions = ("search",)  # a POST that only reads: whoever may read may search
+
+    def get_serializer_class(self):
+        return EventDetailSerializer if self.action == "retrieve" else EventSerializer
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            mentions = Mention.objects.select_related("document__source").order_by("-created_at")
+            return TGEEvent.objects.prefetch_related(Prefetch("mentions", queryset=mentions))
+        return TGEEvent.objects.all()
+
+    def list(self, request, *args, **kwargs):
+        return self.cached(request, lambda: self._page(request.query_params))
+
+    def _page(self, params) -> dict:
+        filterset = EventFilter(data=params, queryset=TGEEvent.objects.all(), request=self.request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        queryset = filterset.qs
+        page = self.paginator.paginate_queryset(queryset, self._request_with(params), view=self)
+        return self.paginator.get_paginated_response(EventSerializer(page, many=True).data).data
+
+    def _request_with(self, params):
+        """The paginator reads limit/offset from a request; for a search they come from the body."""
+        return self.request if params is self.request.query_params else _ParamsRequest(self.request, params)
+
+    @extend_schema(summary="Search events with a JSON body (the seed's shape)", request=SearchSerializer,
+                   responses={200: EventSerializer(many=True), **ERRORS})
+    @action(detail=False, methods=["post"], url_path="search")
+    def search(self, request):
+        body = SearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        query = body.as_query()
+        return self.cached(request, lambda: self._page(query), body=query.urlencode().encode())
+
+    @extend_schema(summary="Confirm an event (staff): published whatever its confidence", request=None,
+                   responses={200: EventSerializer, **ERRORS, **NOT_FOUND})
+    @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
+    def confirm(self, request, pk=None):
+        return Response(EventSerializer(review.set_review(self.get_object().pk, TGEEvent.Review.CONFIRMED,
+                                                          request.user)).data)
+
+    @extend_schema(summary="Reject an event (staff): never published", request=None,
+                   responses={200: EventSerializer, **ERRORS, **NOT_FOUND})
+    @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
+    def reject(self, request, pk=None):
+        return Response(EventSerializer(review.set_review(self.get_object().pk, TGEEvent.Review.REJECTED,
+                                                          request.user)).data)
+
+    @extend_schema(summary="Merge this event into another (staff): mentions move, later ones follow",
+                   request=MergeSerializer, responses={200: EventSerializer, **ERRORS, **NOT_FOUND})
+    @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
+    def merge(self, request, pk=None):
+        body = MergeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        target = review.merge_events(self.get_object().pk, body.validated_data["into"], request.user)
+        return Response(EventSerializer(target).data)
+
+
+class _ParamsRequest:
+    def __init__(self, request, params: QueryDict):
+        self.query_params = params
+        self.build_absolute_uri = request.build_absolute_uri
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Sources and their health", responses={200: SourceSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: SourceSerializer, **ERRORS, **NOT_FOUND}),
+    create=extend_schema(summary="Add a source (staff)", responses={201: SourceSerializer, **ERRORS}),
+    update=extend_schema(responses={200: SourceSerializer, **ERRORS, **NOT_FOUND}),
+    partial_update=extend_schema(responses={200: SourceSerializer, **ERRORS, **NOT_FOUND}),
+    destroy=extend_schema(responses={204: None, **ERRORS, **NOT_FOUND}),
+)
+class SourceViewSet(viewsets.ModelViewSet):
+    queryset = Source.objects.all()
+    serializer_class = SourceSerializer
+    filterset_class = SourceFilter
+
+    @extend_schema(summary="Queue a fetch of this source now (staff)", request=None,
+                   responses={202: SweepQueuedSerializer, **ERRORS, **NOT_FOUND})
+    @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
+    def sweep(self, request, pk=None):
+        from workers.sweeps import queue_fetches
+
+        source = self.get_object()
+        return Response({"queued": queue_fetches([source.pk]), "source": source.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Documents read from sources", responses={200: DocumentSerializer(many=True), **ERRORS}),
+    retrieve=extend_schema(responses={200: DocumentSerializer, **ERRORS, **NOT_FOUND}),
+)
+class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Document.objects.select_related("source").order_by("-published_at", "-id")
+    serializer_class = DocumentSerializer
+    filterset_class = DocumentFilter
+
+
+class SystemMetricsView(APIView):
+    @extend_schema(summary="Throughput, errors, queues, source health, cache and workers, as JSON",
+                   responses={200: OpenApiTypes.OBJECT, **ERRORS})
+    def get(self, request):
+        return Response(collect_metrics())
+
