@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -30,3 +31,16 @@ def _summary(detail, path: str = "") -> str:
     if isinstance(detail, list):
         return "; ".join(_summary(v, path) for v in detail) if detail else path
     return f"{path}: {detail}" if path else str(detail)
+
+
+def not_found(request, exception=None):
+    """Unknown URLs answer in the API's error shape (JSON), the admin keeps its HTML pages."""
+    if request.path.startswith("/admin/"):
+        from django.views.defaults import page_not_found
+
+        return page_not_found(request, exception)
+    return JsonResponse({"error": f"No such URL: {request.path[:200]}", "detail": None}, status=404)
+
+
+def server_error(request):
+    return JsonResponse({"error": "Internal error; it has been logged.", "detail": None}, status=500)

@@ -5,8 +5,13 @@ a confidence outside [0, 1] is a 400 that names the parameter.
 """
 from __future__ import annotations
 
+from datetime import timezone
+
 from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
 
 from api.models import Document, Mention, Source, TGEEvent
 from tgesweeper.matching.events import event_key
@@ -25,6 +30,26 @@ class CSVChoiceFilter(filters.BaseCSVFilter, filters.ChoiceFilter):
     pass
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
+class StrictBooleanFilter(filters.TypedChoiceFilter):
+    """``true`` or ``false``; anything else is a 400 (django-filter's BooleanFilter reads 'perhaps' as absent)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, choices=(("true", "true"), ("false", "false")), coerce=lambda v: v == "true", **kwargs)
+
+
+class UTCDateTimeFilter(filters.IsoDateTimeFilter):
+    """ISO-8601 with any offset, compared in UTC (PostgreSQL refuses offsets past ±15:59, e.g. "+19:16")."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            try:
+                value = value.astimezone(timezone.utc)
+            except (OverflowError, ValueError):
+                raise ValidationError({self.field_name: ["Date and time out of range."]}) from None
+        return super().filter(qs, value)
+
+
 class EventFilter(filters.FilterSet):
     project = CSVCharFilter(method="filter_project", help_text="project or company names (normalized: "
                             "'Foo Protocol' = 'foo'), comma-separated")
@@ -35,14 +60,14 @@ class EventFilter(filters.FilterSet):
     review = CSVChoiceFilter(field_name="review", lookup_expr="in", choices=TGEEvent.Review.choices)
     chain = CSVCharFilter(method="filter_chain", help_text="chains, comma-separated (case-insensitive)")
     source = CSVCharFilter(method="filter_source", help_text="events with a mention from these source names")
-    since = filters.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="gte", help_text="first seen at or after")
-    until = filters.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="lt", help_text="first seen before")
+    since = UTCDateTimeFilter(field_name="first_seen_at", lookup_expr="gte", help_text="first seen at or after")
+    until = UTCDateTimeFilter(field_name="first_seen_at", lookup_expr="lt", help_text="first seen before")
     tge_date_from = filters.DateFilter(field_name="tge_date", lookup_expr="gte")
     tge_date_to = filters.DateFilter(field_name="tge_date", lookup_expr="lte")
     q = filters.CharFilter(method="filter_text", max_length=200, help_text="free text in project or ticker")
-    include_candidates = filters.BooleanFilter(method="filter_candidates",
-                                               help_text="also events below the confidence threshold, rejected and "
-                                                         "merged ones (default: published events only)")
+    include_candidates = StrictBooleanFilter(method="filter_candidates",
+                                             help_text="true: also events below the confidence threshold, rejected "
+                                                       "and merged ones (default: published only)")
     ordering = filters.OrderingFilter(
         fields=(("first_seen_at", "first_seen_at"), ("tge_date", "tge_date"), ("confidence", "confidence")),
         help_text="first_seen_at, tge_date or confidence; '-' for descending (default -first_seen_at)")
@@ -86,10 +111,10 @@ class EventFilter(filters.FilterSet):
 
 
 class DocumentFilter(filters.FilterSet):
-    source = filters.ModelChoiceFilter(queryset=Source.objects.all(), help_text="source id")
-    matched = filters.BooleanFilter()
-    since = filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
-    until = filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="lt")
+    source = filters.NumberFilter(field_name="source_id", min_value=1, max_value=2**63 - 1, help_text="source id")
+    matched = StrictBooleanFilter()
+    since = UTCDateTimeFilter(field_name="published_at", lookup_expr="gte")
+    until = UTCDateTimeFilter(field_name="published_at", lookup_expr="lt")
 
     class Meta:
         model = Document
@@ -98,7 +123,7 @@ class DocumentFilter(filters.FilterSet):
 
 class SourceFilter(filters.FilterSet):
     kind = filters.ChoiceFilter(choices=Source.Kind.choices)
-    enabled = filters.BooleanFilter()
+    enabled = StrictBooleanFilter()
     circuit_state = filters.ChoiceFilter(choices=Source.Circuit.choices)
 
     class Meta:

@@ -33,3 +33,11 @@ class CappedLimitOffsetPagination(LimitOffsetPagination):
         if not low <= value <= high:
             raise ValidationError({name: [f"Must be between {low} and {high}."]})
         return value
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {self.limit_query_param: (1, self.max_limit), self.offset_query_param: (0, MAX_OFFSET)}
+        for parameter in parameters:
+            low, high = bounds[parameter["name"]]
+            parameter["schema"].update({"minimum": low, "maximum": high})
+        return parameters

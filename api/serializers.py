@@ -2,14 +2,24 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.models import Document, Mention, Source, TGEEvent
 
 
+@extend_schema_field({"type": "string", "anyOf": [{"format": "uri"}, {"maxLength": 0}]})
+class OptionalURLField(serializers.URLField):
+    """A URL, or "" where the source gave none (e.g. an X source reads an API, not a page)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+
 class MentionSerializer(serializers.ModelSerializer):
     source = serializers.CharField(source="document.source.name", read_only=True)
-    url = serializers.CharField(source="document.url", read_only=True)
+    url = OptionalURLField(source="document.url", read_only=True)
     title = serializers.CharField(source="document.title", read_only=True)
     published_at = serializers.DateTimeField(source="document.published_at", read_only=True)
 
@@ -39,8 +49,15 @@ class MergeSerializer(serializers.Serializer):
     into = serializers.IntegerField(min_value=1, help_text="id of the event that absorbs this one")
 
 
+MAX_SETTINGS_CHARS = 20_000
+MAX_SETTINGS_DEPTH = 8
+
+
 class SourceSerializer(serializers.ModelSerializer):
     """Health fields come from the pipeline (last success, last error, consecutive failures, circuit state)."""
+
+    settings = serializers.DictField(required=False, help_text="Per-kind options (README: Source kinds).")
+    url = OptionalURLField(max_length=1000, required=False, help_text="http/https, public hosts only")
 
     class Meta:
         model = Source
@@ -53,9 +70,24 @@ class SourceSerializer(serializers.ModelSerializer):
                             "created_at", "updated_at")
         extra_kwargs = {"interval_seconds": {"min_value": 10, "max_value": 86400}}
 
-    def validate_settings(self, value):
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Expected a JSON object.")
+
+    def validate_settings(self, value: dict) -> dict:
+        """Options are small, shallow JSON without NUL characters (PostgreSQL's jsonb cannot store "\\u0000")."""
+        import json
+
+        if len(json.dumps(value)) > MAX_SETTINGS_CHARS:
+            raise serializers.ValidationError(f"At most {MAX_SETTINGS_CHARS:,} characters of JSON.")
+        stack = [(value, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_SETTINGS_DEPTH:
+                raise serializers.ValidationError(f"Nested deeper than {MAX_SETTINGS_DEPTH} levels.")
+            items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+            for key, child in items:
+                if "\x00" in str(key) or (isinstance(child, str) and "\x00" in child):
+                    raise serializers.ValidationError("NUL characters are not allowed.")
+                if isinstance(child, (dict, list)):
+                    stack.append((child, depth + 1))
         return value
 
     def validate(self, attrs):
@@ -75,6 +107,7 @@ class SourceSerializer(serializers.ModelSerializer):
 
 class DocumentSerializer(serializers.ModelSerializer):
     source = serializers.CharField(source="source.name", read_only=True)
+    url = OptionalURLField(read_only=True)
 
     class Meta:
         model = Document

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -27,14 +27,6 @@ from api.serializers import (
     SweepQueuedSerializer,
 )
 from api.system_metrics import collect_metrics
-
-ERRORS = {
-    400: OpenApiResponse(description="The request is not valid; `error` says what is wrong, `detail` per field."),
-    401: OpenApiResponse(description="No or bad credentials (API key or token)."),
-    403: OpenApiResponse(description="Authenticated, but this needs a staff account."),
-    429: OpenApiResponse(description="Too many requests for this identity; retry after the `Retry-After` seconds."),
-}
-NOT_FOUND = {404: OpenApiResponse(description="No such object.")}
 
 
 class CachedListMixin:
@@ -109,14 +101,15 @@ class SearchSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="TGE events, newest first", responses={200: EventSerializer(many=True), **ERRORS}),
+    list=extend_schema(summary="TGE events, newest first", responses={200: EventSerializer(many=True)}),
     retrieve=extend_schema(summary="One event with its mentions",
-                           responses={200: EventDetailSerializer, **ERRORS, **NOT_FOUND}),
+                           responses={200: EventDetailSerializer}),
 )
 class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
     queryset = TGEEvent.objects.all()
     filterset_class = EventFilter
     serializer_class = EventSerializer
+    lookup_value_regex = "[0-9]+"
     read_only_actions = ("search",)  # a POST that only reads: whoever may read may search
 
     def get_serializer_class(self):
@@ -127,6 +120,10 @@ class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
             mentions = Mention.objects.select_related("document__source").order_by("-created_at")
             return TGEEvent.objects.prefetch_related(Prefetch("mentions", queryset=mentions))
         return TGEEvent.objects.all()
+
+    def filter_queryset(self, queryset):
+        """Filters select lists (``_page``); one event is reachable by id whatever its state."""
+        return queryset
 
     def list(self, request, *args, **kwargs):
         return self.cached(request, lambda: self._page(request.query_params))
@@ -143,8 +140,8 @@ class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
         """The paginator reads limit/offset from a request; for a search they come from the body."""
         return self.request if params is self.request.query_params else _ParamsRequest(self.request, params)
 
-    @extend_schema(summary="Search events with a JSON body (the seed's shape)", request=SearchSerializer,
-                   responses={200: EventSerializer(many=True), **ERRORS})
+    @extend_schema(summary="Search events with a JSON body (the seed's shape)", request=SearchSerializer, filters=False,
+                   responses={200: EventSerializer(many=True)})
     @action(detail=False, methods=["post"], url_path="search")
     def search(self, request):
         body = SearchSerializer(data=request.data)
@@ -153,21 +150,21 @@ class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
         return self.cached(request, lambda: self._page(query), body=query.urlencode().encode())
 
     @extend_schema(summary="Confirm an event (staff): published whatever its confidence", request=None,
-                   responses={200: EventSerializer, **ERRORS, **NOT_FOUND})
+                   responses={200: EventSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
     def confirm(self, request, pk=None):
         return Response(EventSerializer(review.set_review(self.get_object().pk, TGEEvent.Review.CONFIRMED,
                                                           request.user)).data)
 
     @extend_schema(summary="Reject an event (staff): never published", request=None,
-                   responses={200: EventSerializer, **ERRORS, **NOT_FOUND})
+                   responses={200: EventSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
     def reject(self, request, pk=None):
         return Response(EventSerializer(review.set_review(self.get_object().pk, TGEEvent.Review.REJECTED,
                                                           request.user)).data)
 
     @extend_schema(summary="Merge this event into another (staff): mentions move, later ones follow",
-                   request=MergeSerializer, responses={200: EventSerializer, **ERRORS, **NOT_FOUND})
+                   request=MergeSerializer, responses={200: EventSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
     def merge(self, request, pk=None):
         body = MergeSerializer(data=request.data)
@@ -183,20 +180,21 @@ class _ParamsRequest:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Sources and their health", responses={200: SourceSerializer(many=True), **ERRORS}),
-    retrieve=extend_schema(responses={200: SourceSerializer, **ERRORS, **NOT_FOUND}),
-    create=extend_schema(summary="Add a source (staff)", responses={201: SourceSerializer, **ERRORS}),
-    update=extend_schema(responses={200: SourceSerializer, **ERRORS, **NOT_FOUND}),
-    partial_update=extend_schema(responses={200: SourceSerializer, **ERRORS, **NOT_FOUND}),
-    destroy=extend_schema(responses={204: None, **ERRORS, **NOT_FOUND}),
+    list=extend_schema(summary="Sources and their health", responses={200: SourceSerializer(many=True)}),
+    retrieve=extend_schema(responses={200: SourceSerializer}),
+    create=extend_schema(summary="Add a source (staff)", responses={201: SourceSerializer}),
+    update=extend_schema(responses={200: SourceSerializer}),
+    partial_update=extend_schema(responses={200: SourceSerializer}),
+    destroy=extend_schema(responses={204: None}),
 )
 class SourceViewSet(viewsets.ModelViewSet):
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
+    lookup_value_regex = "[0-9]+"
     filterset_class = SourceFilter
 
     @extend_schema(summary="Queue a fetch of this source now (staff)", request=None,
-                   responses={202: SweepQueuedSerializer, **ERRORS, **NOT_FOUND})
+                   responses={202: SweepQueuedSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
     def sweep(self, request, pk=None):
         from workers.sweeps import queue_fetches
@@ -206,18 +204,19 @@ class SourceViewSet(viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Documents read from sources", responses={200: DocumentSerializer(many=True), **ERRORS}),
-    retrieve=extend_schema(responses={200: DocumentSerializer, **ERRORS, **NOT_FOUND}),
+    list=extend_schema(summary="Documents read from sources", responses={200: DocumentSerializer(many=True)}),
+    retrieve=extend_schema(responses={200: DocumentSerializer}),
 )
 class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = Document.objects.select_related("source").order_by("-published_at", "-id")
     serializer_class = DocumentSerializer
     filterset_class = DocumentFilter
+    lookup_value_regex = "[0-9]+"
 
 
 class SystemMetricsView(APIView):
     @extend_schema(summary="Throughput, errors, queues, source health, cache and workers, as JSON",
-                   responses={200: OpenApiTypes.OBJECT, **ERRORS})
+                   responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response(collect_metrics())
 
