@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tgesweeper.sources import kind_for
+from tgesweeper.sources.fields import parse_date
 from tgesweeper.sources.html import ENVELOPE_FORMAT, HTMLError, parse_html
 from tgesweeper.sources.html import validate_options as html_problems
 from tgesweeper.sources.json_api import JSONSourceError, parse_json, parse_path, resolve
@@ -212,3 +213,24 @@ def test_json_bad_mapping_names_the_option():
 def test_both_kinds_are_registered():
     assert kind_for("html").parse is parse_html
     assert kind_for("json").parse is parse_json
+
+
+@pytest.mark.parametrize("value, date_format, expected", [
+    ("Nov 20", "auto", "2026-11-20T00:00:00+00:00"),
+    ("2 hours ago", "auto", "2026-11-21T10:00:00+00:00"),
+    ("2026-11-20T10:00:00+02:00", "iso", "2026-11-20T08:00:00+00:00"),
+    (1795165200, "auto", "2026-11-20T09:00:00+00:00"),
+    ("1795165200000", "epoch_ms", "2026-11-20T09:00:00+00:00"),
+    ("20.11.2026 09:00", "%d.%m.%Y %H:%M", "2026-11-20T09:00:00+00:00"),
+])
+def test_dates_in_every_supported_form(value, date_format, expected):
+    when, missing = parse_date(value, FETCHED, date_format)
+    assert when.isoformat() == expected and not missing
+
+
+@pytest.mark.parametrize("value, date_format", [
+    ("Dec 30", "auto"), ("words", "auto"), ("1795165200000", "iso"), ("12", "epoch_ms"), (None, "auto"),
+    ({"a": 1}, "auto"), ("9" * 400, "epoch_s"), ("2026-11-20", "%d/%m/%Y"),
+])
+def test_missing_absurd_or_misformatted_dates_fall_back_to_fetch_time(value, date_format):
+    assert parse_date(value, FETCHED, date_format) == (FETCHED, True)

@@ -82,7 +82,8 @@ def _read_date(value: object, fetched_at: datetime, date_format: str) -> datetim
         if "%" in date_format:
             return utc(datetime.strptime(text, date_format))
         try:
-            return utc(dateutil_parser.parse(text))
+            midnight = fetched_at.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+            return utc(dateutil_parser.parse(text, default=midnight))  # "Nov 20" is read in the fetch's year
         except (ValueError, OverflowError):
             found = dateparser.parse(text, settings={"RELATIVE_BASE": fetched_at.replace(tzinfo=None),
                                                      "RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC"})
