@@ -128,6 +128,16 @@ def test_html_without_an_article_selector_takes_the_main_text(feed_server, allow
                                                         "More details will follow next week.")
 
 
+def test_html_follows_at_most_max_articles_links(feed_server, allow_local):
+    for story in (STORY_A, STORY_B, STORY_C):
+        feed_server.add(story[0], article(f"Full text of {story[1]}."), HTML_TYPE)
+    source = html_source(feed_server, body=listing(STORY_A, STORY_B, STORY_C), follow_links=True, max_articles=1)
+    assert sweep(source)["wire"].state == SweepSource.State.DONE
+    assert [feed_server.hits[s[0]] for s in (STORY_A, STORY_B, STORY_C)] == [1, 0, 0]
+    texts = dict(Document.objects.filter(source=source).values_list("title", "text"))
+    assert texts[STORY_A[1]].startswith("Full text of") and texts[STORY_B[1]] == STORY_B[2]
+
+
 @pytest.mark.parametrize("body, options, message", [
     (b"\x89PNG\r\n\x1a\n\x00\x00 binary", {}, "parse: the page is not HTML"),
     (b"<html><body><div><p>Unclosed <b>tags <li>everywhere", {}, "parse: no element on the page matches"),
