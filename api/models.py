@@ -60,9 +60,10 @@ class Source(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from api.validation import validate_source_url
+        from api.validation import validate_source_options, validate_source_url
 
         validate_source_url(self)
+        validate_source_options(self)
 
 
 class Document(models.Model):

@@ -5,6 +5,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from tgesweeper import net
+from tgesweeper.sources import html, json_api
+
+# kind -> validate_options(settings) -> list of problems, each naming the option
+OPTION_VALIDATORS = {
+    "html": html.validate_options,
+    "json": json_api.validate_options,
+}
 
 
 def validate_source_url(source) -> None:
@@ -21,3 +28,11 @@ def validate_source_url(source) -> None:
         return
     except net.FetchError as exc:
         raise ValidationError({"url": exc.reason}) from None
+
+
+def validate_source_options(source) -> None:
+    """Refuse settings that lack or garble the options the source's kind needs (each message names the option)."""
+    validator = OPTION_VALIDATORS.get(source.kind)
+    problems = validator(source.settings if source.settings is not None else {}) if validator else []
+    if problems:
+        raise ValidationError({"settings": problems})

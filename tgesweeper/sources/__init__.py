@@ -60,7 +60,11 @@ def fetch_url(spec: SourceSpec, policy: net.FetchPolicy) -> Fetched:
 
 
 # kind name -> module in this package that defines ``KIND: SourceKind``
-_MODULES = {"rss": "rss"}
+_MODULES = {
+    "rss": "rss",
+    "html": "html",
+    "json": "json_api",
+}
 KINDS = tuple(_MODULES)
 
 

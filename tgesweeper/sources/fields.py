@@ -1,0 +1,116 @@
+"""Field helpers shared by the kinds that map arbitrary pages or JSON to documents (html, json).
+
+They apply the rules rss.py applies to feeds: absolute http(s) links only, bounded text, a stable
+external id, and a publication date that falls back to the fetch time (flagged) when missing or absurd.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit
+
+import dateparser
+from dateutil import parser as dateutil_parser
+
+from tgesweeper.sources.documents import NormalizedDocument
+from tgesweeper.sources.rss import (
+    FUTURE_SLACK,
+    MAX_AUTHOR_CHARS,
+    MAX_EXTERNAL_ID_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    MAX_URL_CHARS,
+    OLDEST_DATE,
+    clean_text,
+)
+
+MAX_DATE_CHARS = 100
+DATE_FORMATS = ("auto", "iso", "epoch_s", "epoch_ms")
+
+_UNSAFE = re.compile("[\x00-\x20\x7f-\x9f]")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def absolute_url(link: str, base: str) -> str:
+    """An absolute http(s) URL resolved against ``base``, or '' (javascript:, data:, mailto: are dropped)."""
+    link = _UNSAFE.sub("", str(link or ""))
+    if not link:
+        return ""
+    try:
+        url = urljoin(base, link)
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return ""
+    if scheme not in ("http", "https") or len(url) > MAX_URL_CHARS:
+        return ""
+    return url
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def parse_date(value: object, fetched_at: datetime, date_format: str = "auto") -> tuple[datetime, bool]:
+    """(when, date_missing): the value read with ``date_format``, else ``fetched_at`` and True.
+
+    ``date_format`` is ``auto`` (epoch numbers, ISO or free text), ``iso``, ``epoch_s``, ``epoch_ms``
+    or a strptime pattern such as ``%d/%m/%Y %H:%M``. Naive times are taken as UTC.
+    """
+    when = _read_date(value, fetched_at, date_format or "auto")
+    if when is not None and OLDEST_DATE <= when <= fetched_at + FUTURE_SLACK:
+        return when.replace(microsecond=0), False
+    return fetched_at, True
+
+
+def _read_date(value: object, fetched_at: datetime, date_format: str) -> datetime | None:
+    if value is None or isinstance(value, bool | dict | list):
+        return None
+    text = str(value).strip()[:MAX_DATE_CHARS]
+    if not text:
+        return None
+    try:
+        if date_format in ("epoch_s", "epoch_ms") or (date_format == "auto" and _NUMBER.match(text)):
+            if not _NUMBER.match(text):
+                return None
+            seconds = float(text)
+            if date_format == "epoch_ms" or (date_format == "auto" and abs(seconds) > 1e11):
+                seconds /= 1000
+            return datetime.fromtimestamp(seconds, timezone.utc)
+        if date_format == "iso":
+            return utc(dateutil_parser.isoparse(text))
+        if "%" in date_format:
+            return utc(datetime.strptime(text, date_format))
+        try:
+            midnight = fetched_at.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+            return utc(dateutil_parser.parse(text, default=midnight))  # "Nov 20" is read in the fetch's year
+        except (ValueError, OverflowError):
+            found = dateparser.parse(text, settings={"RELATIVE_BASE": fetched_at.replace(tzinfo=None),
+                                                     "RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC"})
+            return utc(found) if found else None
+    except (ValueError, OverflowError, OSError, TypeError):
+        return None
+
+
+def external_id(candidate: str, *, title: str, url: str, text: str) -> str:
+    """The item's own id, else its link, else a hash of what it says; hashed when too long for the column."""
+    value = clean_text(candidate or "", MAX_URL_CHARS) or url
+    if not value:
+        value = "sha256:" + hashlib.sha256((f"{title}\n{url}" if title else text).encode("utf-8")).hexdigest()
+    elif len(value) > MAX_EXTERNAL_ID_CHARS:
+        value = "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
+    return value
+
+
+def document(*, item_id: str, url: str, title: str, text: str, date: object, fetched_at: datetime,
+             date_format: str = "auto", author: str = "") -> NormalizedDocument | None:
+    """A bounded, cleaned NormalizedDocument, or None when the item carries nothing at all."""
+    title = clean_text(title, MAX_TITLE_CHARS)
+    text = clean_text(text, MAX_TEXT_CHARS)
+    if not (title or text or url):
+        return None
+    published, missing = parse_date(date, fetched_at, date_format)
+    return NormalizedDocument(
+        external_id=external_id(item_id, title=title, url=url, text=text),
+        url=url, title=title, text=text, author=clean_text(author, MAX_AUTHOR_CHARS),
+        published_at=published.isoformat(), date_missing=missing)
