@@ -60,7 +60,7 @@ def fetch_url(spec: SourceSpec, policy: net.FetchPolicy) -> Fetched:
 
 
 # kind name -> module in this package that defines ``KIND: SourceKind``
-_MODULES = {"rss": "rss", "x": "x_api"}
+_MODULES = {"rss": "rss", "x": "x_api", "browser": "browser"}
 KINDS = tuple(_MODULES)
 
 
