@@ -67,9 +67,9 @@ class Source(models.Model):
         return self.last_error.startswith(NOT_CONFIGURED)
 
     def clean(self) -> None:
-        from api.validation import validate_source_url
+        from api.validation import validate_source
 
-        validate_source_url(self)
+        validate_source(self)
 
 
 class Document(models.Model):

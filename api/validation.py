@@ -7,6 +7,33 @@ from django.core.exceptions import ValidationError
 from tgesweeper import net
 
 
+def validate_source(source) -> None:
+    """The URL where the kind reads one (an x source reads the X API instead), then the kind's options."""
+    if source.kind != "x":
+        validate_source_url(source)
+    validate_source_options(source)
+
+
+def validate_source_options(source) -> None:
+    """``settings`` must be a JSON object the kind understands (x: accounts, max_results; browser: selectors)."""
+    options = source.settings if source.settings is not None else {}
+    if not isinstance(options, dict):
+        raise ValidationError({"settings": "Settings must be a JSON object."})
+    if source.kind == "x":
+        from tgesweeper.sources.x_api import option_errors
+
+        errors = option_errors(options, source.query or "")
+    elif source.kind == "browser":
+        from tgesweeper.sources.browser import option_errors
+
+        errors = option_errors(options)
+    else:
+        return
+    if errors:
+        field = "query" if errors[0].startswith("the query") else "settings"
+        raise ValidationError({field: errors})
+
+
 def validate_source_url(source) -> None:
     """Refuse non-http(s) and private-network URLs unless SCRAPING_ALLOW_PRIVATE_NETWORKS is set.
 
