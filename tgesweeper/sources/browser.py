@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
+import requests
 import soupsieve
 from bs4 import BeautifulSoup
 
@@ -93,7 +94,7 @@ class _Router:
 
     policy: net.FetchPolicy
     deadline: float
-    session: object = field(default_factory=net.guarded_session)
+    session: requests.Session = field(default_factory=net.guarded_session)
     routes: list[tuple[str, str]] = field(default_factory=list)
     redirect_to: str | None = None
     main_error: net.FetchError | None = None
