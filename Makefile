@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(abspath $(VENV))/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test demo install migrate web worker beat flower lint check clean
+.PHONY: run test demo install migrate web worker worker-browser beat flower lint check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ web: migrate
 
 worker: install
 	$(BIN)/celery -A tgesweeper worker -Q fetch,parse,match,persist,notify --loglevel INFO
+
+## Fetches of browser sources: one Chromium at a time (needs /usr/bin/chromium: apt-get install chromium).
+worker-browser: install
+	$(BIN)/celery -A tgesweeper worker -Q browser --concurrency 1 -n browser@%h --loglevel INFO
 
 beat: install
 	$(BIN)/celery -A tgesweeper beat --loglevel INFO

@@ -10,6 +10,8 @@ _config = settings.CONFIG
 
 QUEUE_FETCH, QUEUE_PARSE, QUEUE_MATCH, QUEUE_PERSIST, QUEUE_NOTIFY = "fetch", "parse", "match", "persist", "notify"
 PIPELINE_QUEUES = (QUEUE_FETCH, QUEUE_PARSE, QUEUE_MATCH, QUEUE_PERSIST, QUEUE_NOTIFY)
+# Fetches of browser sources (a whole Chromium each): their own worker, `-Q browser --concurrency 1`.
+QUEUE_BROWSER = "browser"
 
 EMBEDDED_BROKER_URL = f"sqla+sqlite:///{_config.var_dir / 'broker.sqlite3'}"
 broker_url = _config["CELERY_BROKER_URL"] or _config["REDIS_URL"] or EMBEDDED_BROKER_URL
@@ -19,7 +21,7 @@ _redis_broker = broker_url.startswith(("redis://", "rediss://"))
 # (The SQL transport hands its options to SQLAlchemy's create_engine, which knows neither.)
 broker_transport_options = {"visibility_timeout": 3600, "polling_interval": 0.2} if _redis_broker else {}
 
-task_queues = [Queue(name) for name in PIPELINE_QUEUES]
+task_queues = [Queue(name) for name in (*PIPELINE_QUEUES, QUEUE_BROWSER)]
 task_default_queue = QUEUE_NOTIFY
 task_routes = {
     "workers.tasks.fetch_source": {"queue": QUEUE_FETCH},

@@ -35,6 +35,8 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.display(description="health")
     def health(self, source: Source) -> str:
+        if source.not_configured:
+            return format_html('<span style="color:#a60">{}</span>', "not configured")
         if source.failure_count:
             return format_html('<span style="color:#b00">failing ×{}</span>', source.failure_count)
         return "ok" if source.last_success_at else "not fetched yet"

@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+NOT_CONFIGURED = "not configured: "  # how last_error starts when a source waits for an operator's setting
+
 
 class Source(models.Model):
     class Kind(models.TextChoices):
@@ -59,11 +61,15 @@ class Source(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        from api.validation import validate_source_options, validate_source_url
+    @property
+    def not_configured(self) -> bool:
+        """The last fetch found a missing setting (``store.record_not_configured``): waiting for an operator."""
+        return self.last_error.startswith(NOT_CONFIGURED)
 
-        validate_source_url(self)
-        validate_source_options(self)
+    def clean(self) -> None:
+        from api.validation import validate_source
+
+        validate_source(self)
 
 
 class Document(models.Model):

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from api.models import Document, Mention, PipelineBatch, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
+from api.models import NOT_CONFIGURED, Document, Mention, PipelineBatch, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
 from tgesweeper.matching import Match
 from tgesweeper.matching.events import MentionFacts, event_key, summarize_event
 from tgesweeper.sources.documents import NormalizedDocument
@@ -33,6 +33,12 @@ def record_fetch_success(source_id: int, *, etag: str | None, last_modified: str
         etag=(etag or "")[:500], last_modified=(last_modified or "")[:100], **cursor_update,
         last_fetched_at=now, last_success_at=now, failure_count=0, last_error="",
     )
+
+
+def record_not_configured(source_id: int, reason: str) -> None:
+    """The kind lacks an operator's setting (e.g. a token): say so, without counting a failure."""
+    Source.objects.filter(pk=source_id).update(
+        last_fetched_at=timezone.now(), last_error=f"{NOT_CONFIGURED}{reason}"[:MAX_ERROR_CHARS])
 
 
 def record_fetch_failure(source_id: int, error: str) -> None:

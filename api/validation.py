@@ -7,11 +7,12 @@ from django.core.exceptions import ValidationError
 from tgesweeper import net
 from tgesweeper.sources import html, json_api
 
-# kind -> validate_options(settings) -> list of problems, each naming the option
-OPTION_VALIDATORS = {
-    "html": html.validate_options,
-    "json": json_api.validate_options,
-}
+
+def validate_source(source) -> None:
+    """The URL where the kind reads one (an x source reads the X API instead), then the kind's options."""
+    if source.kind != "x":
+        validate_source_url(source)
+    validate_source_options(source)
 
 
 def validate_source_url(source) -> None:
@@ -31,8 +32,23 @@ def validate_source_url(source) -> None:
 
 
 def validate_source_options(source) -> None:
-    """Refuse settings that lack or garble the options the source's kind needs (each message names the option)."""
-    validator = OPTION_VALIDATORS.get(source.kind)
-    problems = validator(source.settings if source.settings is not None else {}) if validator else []
+    """``settings`` must be a JSON object with the options the kind needs; each message names the option."""
+    options = source.settings if source.settings is not None else {}
+    if not isinstance(options, dict):
+        raise ValidationError({"settings": "Settings must be a JSON object."})
+    if source.kind == "x":
+        from tgesweeper.sources.x_api import option_errors
+
+        problems = option_errors(options, source.query or "")
+        if problems and problems[0].startswith("the query"):
+            raise ValidationError({"query": problems})
+    elif source.kind == "browser":
+        from tgesweeper.sources.browser import option_errors
+
+        problems = option_errors(options)
+    elif source.kind in ("html", "json"):
+        problems = (html if source.kind == "html" else json_api).validate_options(options)
+    else:
+        problems = []
     if problems:
         raise ValidationError({"settings": problems})

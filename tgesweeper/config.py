@@ -76,6 +76,7 @@ class Setting:
     yaml_path: tuple[str, ...] | None = None
     default: Any = None
     doc: str = ""
+    aliases: tuple[str, ...] = ()  # other environment names accepted (the seed's), after ``env``
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -125,6 +126,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CORS_ALLOWED_ORIGINS", _words, default=(),
             doc="comma-separated origins allowed to call the API from a browser; empty = none"),
     Setting("NOTIFY_CHANNEL", _text, ("notify", "channel"), doc="Redis pub/sub channel for new and changed events"),
+    Setting("X_BEARER_TOKEN", _text, default="", aliases=("TWITTER_BEARER_TOKEN",),
+            doc="X API v2 app bearer token; empty = x sources show as not configured"),
+    Setting("X_API_BASE_URL", _text, default="https://api.twitter.com", doc="X API address (tests point it at a fake)"),
+    Setting("X_RATE_LIMIT_REQUESTS", _number(int, 1, 100000), ("scraping", "twitter", "rate_limit", "max_requests"),
+            aliases=("TWITTER_RATE_LIMIT_MAX_REQUESTS",), doc="X API requests per window, shared by all workers"),
+    Setting("X_RATE_LIMIT_WINDOW", _number(int, 1, 86400), ("scraping", "twitter", "rate_limit", "window"),
+            aliases=("TWITTER_RATE_LIMIT_WINDOW",), doc="X API rate-limit window, s"),
 )
 
 
@@ -210,8 +218,9 @@ def load_config(environ: Mapping[str, str] | None = None, path: str | Path | Non
 
     values: dict[str, Any] = {}
     for setting in SETTINGS:
-        if setting.env in environ:
-            raw, origin = environ[setting.env], f"environment variable {setting.env}"
+        env_name = next((name for name in (setting.env, *setting.aliases) if name in environ), None)
+        if env_name is not None:
+            raw, origin = environ[env_name], f"environment variable {env_name}"
         else:
             found = _lookup(document, setting.yaml_path) if setting.yaml_path else None
             raw = setting.default if found is None else found

@@ -21,6 +21,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
@@ -107,6 +108,10 @@ class RateLimited(FetchError):
     """A request budget is spent (ours per host, or the server's 429); ``retry_after`` says when to come back."""
 
     transient = True
+
+
+class NotConfigured(FetchError):
+    """The kind lacks something only an operator can provide (a token, a browser): the source waits, it is not failing."""
 
 
 class HTTPStatusError(FetchError):
@@ -332,9 +337,43 @@ def fetch(url: str, *, policy: FetchPolicy = _STRICT, etag: str | None = None,
     if last_modified:
         request_headers["If-Modified-Since"] = last_modified
     request_headers.update(headers or {})
+    with _guarded(url, policy) as context:
+        return _fetch(url, policy, request_headers, context, started)
+
+
+def guarded_session() -> requests.Session:
+    """A session whose every connection passes the peer check, for HTTP clients that build requests themselves (tweepy).
+
+    Use it through ``request`` so the policy, deadline and body cap apply; alone it enforces the strictest policy.
+    """
+    return _new_session()
+
+
+def request(session: requests.Session, method: str, url: str, *, policy: FetchPolicy = _STRICT,
+            **kwargs) -> requests.Response:
+    """One request on a ``guarded_session()`` within ``policy``; the caller interprets the status.
+
+    The same guards as ``fetch``: URL check, ``before_request``, timeouts and total deadline, decompressed-size cap.
+    Redirects are not followed. The body is read before returning, so ``response.content`` is safe to use.
+    """
+    check_url(url, allow_private=policy.allow_private, allow_addresses=policy.allow_addresses)
+    if policy.before_request is not None:
+        policy.before_request(url)
+    with _guarded(url, policy) as context:
+        response = session.request(method, url, stream=True, allow_redirects=False,
+                                   timeout=(policy.connect_timeout, policy.read_timeout), **kwargs)
+        with response:
+            body = _read_body(response, policy, context, url)
+        response._content = body
+        return response
+
+
+@contextmanager
+def _guarded(url: str, policy: FetchPolicy) -> Iterator[_FetchContext]:
+    """The fetch context (peer check, deadline watchdog) with library errors turned into FetchErrors."""
     with _FetchContext(policy) as context:
         try:
-            return _fetch(url, policy, request_headers, context, started)
+            yield context
         except FetchError:
             raise
         except requests.exceptions.ConnectTimeout:

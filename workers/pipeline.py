@@ -22,6 +22,7 @@ from tgesweeper import net
 from tgesweeper.matching import MatchConfig, MatchEngine, MatchInput
 from tgesweeper.sources import SourceSpec, kind_for
 from tgesweeper.sources.documents import NormalizedDocument
+from workers import throttle
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
-def fetch_policy() -> net.FetchPolicy:
+def fetch_policy(kind: str = "") -> net.FetchPolicy:
     config = settings.CONFIG
     return net.FetchPolicy(
         connect_timeout=config["SCRAPING_CONNECT_TIMEOUT"],
@@ -38,7 +39,18 @@ def fetch_policy() -> net.FetchPolicy:
         total_timeout=config["SCRAPING_TIMEOUT"],
         max_bytes=config["SCRAPING_MAX_BYTES"],
         allow_private=config["SCRAPING_ALLOW_PRIVATE_NETWORKS"],
+        before_request=spend_x_api_budget if kind == "x" else None,
     )
+
+
+def spend_x_api_budget(url: str) -> None:
+    """One request of the X API quota (X_RATE_LIMIT_REQUESTS per X_RATE_LIMIT_WINDOW), shared by every worker."""
+    config = settings.CONFIG
+    limit, window = config["X_RATE_LIMIT_REQUESTS"], config["X_RATE_LIMIT_WINDOW"]
+    wait = throttle.reserve("x-api", limit, window)
+    if wait > 0:
+        raise net.RateLimited(f"X API budget of {limit} requests per {window}s is spent; next window in {wait:.0f}s",
+                              url=url, retry_after=wait)
 
 
 def claim_scheduled_fetch(source_id: int, interval_seconds: int) -> bool:
@@ -66,7 +78,11 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
 
     started = time.monotonic()
     try:
-        fetched = kind_for(source.kind).fetch(source_spec(source), fetch_policy())
+        fetched = kind_for(source.kind).fetch(source_spec(source), fetch_policy(source.kind))
+    except net.NotConfigured as exc:
+        store.record_not_configured(source.pk, exc.reason)
+        store.mark_fetch_failed(sweep_source_id, f"{store.NOT_CONFIGURED}{exc.reason}", time.monotonic() - started)
+        return None
     except net.FetchError as exc:
         if exc.transient and not final_attempt:
             raise

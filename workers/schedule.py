@@ -8,6 +8,12 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from api.models import Source
 
 FETCH_TASK = "workers.tasks.fetch_source"
+BROWSER_QUEUE = "browser"  # celeryconfig.QUEUE_BROWSER
+
+
+def fetch_queue(kind: str) -> str:
+    """Browser sources render in Chromium, heavy and slow: their fetches go to a low-concurrency worker of their own."""
+    return BROWSER_QUEUE if kind == "browser" else "fetch"
 
 
 def task_name(source_id: int) -> str:
@@ -23,6 +29,7 @@ def sync_source_schedule(source: Source) -> PeriodicTask:
             "interval": every,
             "args": json.dumps([source.pk]),
             "kwargs": json.dumps({"scheduled": True}),
+            "queue": fetch_queue(source.kind),
             "enabled": source.enabled,
             "description": f"Fetch {source.name} every {source.interval_seconds} s",
         },

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from api import store
-from api.models import SweepRun, SweepSource, TGEEvent
+from api.models import Source, SweepRun, SweepSource, TGEEvent
 from tgesweeper.celery import app
-from workers.tasks import fetch_source
+from workers.tasks import queue_fetch
 
 
 def broker_configured() -> bool:
@@ -32,15 +32,17 @@ def in_process() -> Iterator[None]:
 
 def queue_fetches(source_ids: list[int]) -> int:
     """Fetch these sources now, outside their schedule and any sweep ledger."""
+    kinds = dict(Source.objects.filter(pk__in=source_ids).values_list("pk", "kind"))
     for source_id in source_ids:
-        fetch_source.delay(source_id)
+        queue_fetch(source_id, kinds.get(source_id, ""))
     return len(source_ids)
 
 
 def start_sweep(source_ids: list[int]) -> int:
     run_id, ledger = store.start_sweep(source_ids)
+    kinds = dict(Source.objects.filter(pk__in=list(ledger)).values_list("pk", "kind"))
     for source_id, sweep_source_id in ledger.items():
-        fetch_source.delay(source_id, sweep_source_id)
+        queue_fetch(source_id, kinds.get(source_id, ""), sweep_source_id)
     return run_id
 
 

@@ -10,6 +10,11 @@ from django.conf import settings
 from tgesweeper import net
 from tgesweeper.celery import app
 from workers import pipeline
+from workers.schedule import fetch_queue
+
+
+def queue_fetch(source_id: int, kind: str, sweep_source_id: int | None = None) -> None:
+    fetch_source.apply_async((source_id, sweep_source_id), queue=fetch_queue(kind))
 
 
 @app.task(bind=True, name="workers.tasks.fetch_source", soft_time_limit=75, time_limit=90)

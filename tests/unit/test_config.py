@@ -59,3 +59,12 @@ def test_start_up_stops_with_the_key_in_the_message():
                             env={"PATH": "/usr/bin:/bin", "SCRAPING_TIMEOUT": "soon"}, timeout=60)
     assert result.returncode != 0
     assert "SCRAPING_TIMEOUT: expected a number" in result.stderr
+
+
+def test_x_settings_take_the_seed_names_too():
+    config = load_config({"TWITTER_BEARER_TOKEN": "seed-token", "TWITTER_RATE_LIMIT_MAX_REQUESTS": "300"})
+    assert config["X_BEARER_TOKEN"] == "seed-token"
+    assert config["X_RATE_LIMIT_REQUESTS"] == 300
+    assert config["X_RATE_LIMIT_WINDOW"] == 900
+    assert load_config({"X_BEARER_TOKEN": "ours", "TWITTER_BEARER_TOKEN": "seed"})["X_BEARER_TOKEN"] == "ours"
+    assert load_config({})["X_API_BASE_URL"] == "https://api.twitter.com"

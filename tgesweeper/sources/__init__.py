@@ -64,6 +64,8 @@ _MODULES = {
     "rss": "rss",
     "html": "html",
     "json": "json_api",
+    "x": "x_api",
+    "browser": "browser",
 }
 KINDS = tuple(_MODULES)
 

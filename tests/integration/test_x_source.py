@@ -1,0 +1,165 @@
+"""The x kind against a local fake of the X API: documents, since_id, 429 reset, the shared budget, no token."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+
+import pytest
+from django.core.cache import cache
+
+from api.models import Source
+from tests.fake_x_api import TOKEN, FakeXAPI, reset_in
+from tgesweeper import net
+from tgesweeper.sources import SourceSpec, kind_for
+from tgesweeper.sources.x_api import DEFAULT_QUERY, XParseError, parse_tweets
+from workers import pipeline, tasks, throttle
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def x_api(config, allow_local):
+    with FakeXAPI() as api:
+        api.add_user("101", "lumenchain")
+        api.add_user("202", "orbitdex")
+        api.tweet(1001, "101", "Lumen TGE is set for March 20\nClaim opens at 14:00 UTC on the Lumen portal.")
+        api.tweet(1002, "202", "OrbitDEX token generation event: $ORB goes live next week on three venues.")
+        config(X_BEARER_TOKEN=TOKEN, X_API_BASE_URL=api.base_url)
+        cache.delete(throttle.window_key("x-api", 900))
+        yield api
+
+
+def fetch(spec: SourceSpec):
+    return kind_for("x").fetch(spec, pipeline.fetch_policy("x"))
+
+
+def parse(fetched) -> list:
+    return kind_for("x").parse(fetched.body, feed_url=fetched.url, fetched_at=NOW, max_items=100, options={})
+
+
+def test_search_and_timelines_become_documents(x_api):
+    spec = SourceSpec(id=1, name="X launches", kind="x", options={"accounts": ["@orbitdex"]})
+    fetched = fetch(spec)
+    documents = {d.external_id: d for d in parse(fetched)}
+
+    assert set(documents) == {"x:1001", "x:1002"}
+    lumen = documents["x:1001"]
+    assert lumen.title == "Lumen TGE is set for March 20"
+    assert lumen.text.startswith("Lumen TGE is set for March 20 Claim opens")
+    assert lumen.url == "https://x.com/lumenchain/status/1001"
+    assert lumen.author == "lumenchain"
+    assert lumen.published_at == "2026-03-02T09:30:00+00:00" and not lumen.date_missing
+    assert fetched.cursor == "1002"
+    assert x_api.paths() == ["/2/tweets/search/recent", "/2/users/by", "/2/users/202/tweets"]
+    search = x_api.log[0]
+    assert search.params["query"] == DEFAULT_QUERY and "since_id" not in search.params
+    assert all(entry.authorization == f"Bearer {TOKEN}" for entry in x_api.log)
+
+
+def test_since_id_is_sent_and_nothing_is_read_twice(x_api):
+    spec = SourceSpec(id=1, name="X launches", kind="x", query="TGE", options={"accounts": ["lumenchain"]})
+    first = fetch(spec)
+    assert {d.external_id for d in parse(first)} == {"x:1001", "x:1002"}
+
+    x_api.tweet(1003, "101", "Lumen airdrop claim is now open")
+    second = fetch(SourceSpec(**{**spec.__dict__, "cursor": first.cursor}))
+    assert [d.external_id for d in parse(second)] == ["x:1003"]
+    assert second.cursor == "1003"
+    assert {e.params.get("since_id") for e in x_api.log[-3:] if "tweets" in e.path} == {"1002"}
+
+    third = fetch(SourceSpec(**{**spec.__dict__, "cursor": second.cursor}))
+    assert third.body is None and third.not_modified
+    assert third.cursor == "1003"
+
+
+def test_the_pipeline_keeps_the_cursor_on_the_source(x_api, db):
+    source = Source.objects.create(name="X launches", kind="x", query="TGE")
+    payload = pipeline.fetch(source.pk)
+    assert len(pipeline.parse(payload)[0]["documents"]) == 2
+    source.refresh_from_db()
+    assert source.cursor == "1002" and source.failure_count == 0
+
+    assert pipeline.fetch(source.pk) is None
+    assert x_api.log[-1].params["since_id"] == "1002"
+    source.refresh_from_db()
+    assert source.cursor == "1002" and source.last_success_at is not None
+
+
+def test_a_429_is_rate_limited_until_the_reset(x_api):
+    x_api.rate_limit_reset = reset_in(600)
+    with pytest.raises(net.RateLimited) as caught:
+        fetch(SourceSpec(id=1, name="X launches", kind="x"))
+    assert caught.value.transient
+    assert 595 <= caught.value.retry_after <= 600
+    assert "resets in" in caught.value.reason
+
+
+def test_the_task_reschedules_a_429_for_the_reset_time(x_api, db, monkeypatch):
+    source = Source.objects.create(name="X launches", kind="x")
+    x_api.rate_limit_reset = reset_in(300)
+    scheduled = {}
+
+    def fake_retry(**kwargs):
+        scheduled.update(kwargs)
+        return RuntimeError("retry")
+
+    monkeypatch.setattr(tasks.fetch_source, "retry", fake_retry)
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="retry"):
+        tasks.fetch_source(source.pk)
+    assert time.monotonic() - started < 5  # nobody slept until the reset
+    assert 295 <= scheduled["countdown"] <= 302
+    assert isinstance(scheduled["exc"], net.RateLimited)
+    source.refresh_from_db()
+    assert source.failure_count == 0
+
+
+def test_the_shared_budget_stops_requests_before_the_api_does(x_api, config):
+    config(X_RATE_LIMIT_REQUESTS=2, X_RATE_LIMIT_WINDOW=900)
+    spec = SourceSpec(id=1, name="X launches", kind="x", options={"accounts": ["lumenchain"]})
+    with pytest.raises(net.RateLimited) as caught:
+        fetch(spec)
+    assert len(x_api.log) == 2  # search and user lookup spent the budget; the timeline never left
+    assert 0 < caught.value.retry_after <= 900
+    assert "budget" in caught.value.reason
+
+
+def test_no_token_means_not_configured_not_failing(x_api, config, db):
+    config(X_BEARER_TOKEN="")
+    source = Source.objects.create(name="X launches", kind="x")
+    assert pipeline.fetch(source.pk) is None
+    source.refresh_from_db()
+    assert source.last_error == "not configured: X_BEARER_TOKEN is not set"
+    assert source.failure_count == 0 and source.last_failure_at is None
+    assert source.not_configured
+    assert x_api.log == []
+
+
+def test_a_refused_token_is_a_permanent_error(x_api, config):
+    config(X_BEARER_TOKEN="wrong")
+    with pytest.raises(net.HTTPStatusError) as caught:
+        fetch(SourceSpec(id=1, name="X launches", kind="x"))
+    assert caught.value.status == 401 and not caught.value.transient
+
+
+def test_the_api_host_is_checked_like_any_url(x_api, config):
+    config(SCRAPING_ALLOW_PRIVATE_NETWORKS=False)
+    with pytest.raises(net.BlockedURL):
+        fetch(SourceSpec(id=1, name="X launches", kind="x"))
+    assert x_api.log == []
+
+
+def test_parse_is_pure_and_refuses_garbage():
+    long_line = "word " * 60
+    body = json.dumps({"tweets": [
+        {"id": "7", "text": long_line + "\nsecond line", "author": "someone", "created_at": "not a date",
+         "url": "https://x.com/someone/status/7"},
+        {"id": "not-an-id", "text": "dropped"},
+    ]}).encode()
+    [document] = parse_tweets(body, feed_url="https://api.twitter.com", fetched_at=NOW)
+    assert len(document.title) <= 150 and document.title.startswith("word word")
+    assert document.text.endswith("second line")
+    assert document.date_missing and document.published_at == NOW.isoformat()
+    with pytest.raises(XParseError):
+        parse_tweets(b"<html>", feed_url="", fetched_at=NOW)

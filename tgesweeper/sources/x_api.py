@@ -1,0 +1,255 @@
+"""X (Twitter) API v2 through tweepy: recent search and watched accounts' timelines -> NormalizedDocuments.
+
+tweepy builds the requests; every one of them goes through ``tgesweeper.net`` (URL and peer checks, the shared
+``before_request`` budget, timeouts, body cap) on a guarded session, at ``X_API_BASE_URL``. A 429 becomes
+``net.RateLimited`` with the seconds until ``x-rate-limit-reset``, so the task is rescheduled for the reset
+instead of a worker sleeping (tweepy's ``wait_on_rate_limit`` stays off).
+
+The newest tweet id read is the source's cursor and the next fetch asks only for newer ones (``since_id``);
+ids are time-ordered snowflakes, so one cursor serves the search and every timeline of the source.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import requests
+import tweepy
+
+from tgesweeper import net
+from tgesweeper.sources import Fetched, SourceKind, SourceSpec
+from tgesweeper.sources.documents import NormalizedDocument
+from tgesweeper.sources.rss import clean_text
+
+DEFAULT_QUERY = '("TGE" OR "token generation event" OR "airdrop claim" OR "token launch") -is:retweet'
+USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+TWEET_ID = re.compile(r"^[0-9]{1,20}$")
+MAX_QUERY_CHARS = 512
+MAX_ACCOUNTS = 100
+MAX_RESULTS_RANGE = (10, 100)
+DEFAULT_MAX_RESULTS = 50
+MAX_TITLE_CHARS = 150
+MAX_TEXT_CHARS = 20_000
+TWEET_FIELDS = ["created_at", "author_id", "lang"]
+
+
+class XParseError(Exception):
+    """The packed tweets cannot be read (they come from our own fetch, so this means a bug or tampering)."""
+
+
+def option_errors(options: dict, query: str = "") -> list[str]:
+    """What is wrong with an x source's settings and query; empty when it can be fetched."""
+    errors = []
+    if len(query) > MAX_QUERY_CHARS:
+        errors.append(f"the query is {len(query)} characters; the X API accepts at most {MAX_QUERY_CHARS}")
+    accounts = options.get("accounts", [])
+    if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
+        errors.append('"accounts" must be a list of X user names, e.g. ["binance", "okx"]')
+    else:
+        bad = [a for a in accounts if not USERNAME.match(a.lstrip("@"))]
+        if bad:
+            errors.append(f"not X user names (letters, digits, _; at most 15): {', '.join(map(repr, bad[:5]))}")
+        if len(accounts) > MAX_ACCOUNTS:
+            errors.append(f"at most {MAX_ACCOUNTS} accounts per source")
+    max_results = options.get("max_results", DEFAULT_MAX_RESULTS)
+    low, high = MAX_RESULTS_RANGE
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or not low <= max_results <= high:
+        errors.append(f'"max_results" must be an integer from {low} to {high}')
+    search = options.get("search", True)
+    if not isinstance(search, bool):
+        errors.append('"search" must be true or false')
+    elif not search and not accounts:
+        errors.append('with "search": false the source needs "accounts" to read')
+    unknown = set(options) - {"accounts", "max_results", "search"}
+    if unknown:
+        errors.append(f"unknown settings for an x source: {', '.join(sorted(unknown))}")
+    return errors
+
+
+# --- fetch -----------------------------------------------------------------------------------------
+
+class GuardedClient(tweepy.Client):
+    """tweepy's v2 client with its HTTP replaced: our base URL, our session, our policy, our errors."""
+
+    def __init__(self, bearer_token: str, *, base_url: str, policy: net.FetchPolicy):
+        super().__init__(bearer_token=bearer_token, return_type=dict, wait_on_rate_limit=False)
+        self.session = net.guarded_session()
+        self.base_url = base_url.rstrip("/")
+        self.policy = policy
+        self.deadline = time.monotonic() + policy.total_timeout
+        self.requests_made = 0
+
+    def request(self, method, route, params=None, json=None, user_auth=False):
+        if user_auth:
+            raise net.NotConfigured("X user-context endpoints are not used: only an app bearer token is configured")
+        url = self.base_url + route
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise net.FetchTimeout(f"X fetch took longer than {self.policy.total_timeout:g}s", url=url)
+        self.requests_made += 1
+        response = net.request(
+            self.session, method, url, policy=replace(self.policy, total_timeout=remaining),
+            params=params, json=json,
+            headers={"User-Agent": self.policy.user_agent, "Authorization": f"Bearer {self.bearer_token}"})
+        if response.status_code == 429:
+            raise _rate_limited(response, url)
+        if response.status_code in (401, 403):
+            raise net.HTTPStatusError(f"X API refused the bearer token (HTTP {response.status_code}) for {route}",
+                                      status=response.status_code, url=url)
+        if not 200 <= response.status_code < 300:
+            retry_after = net.parse_retry_after(response.headers.get("Retry-After"))
+            raise net.HTTPStatusError(f"HTTP {response.status_code} from X API {route}",
+                                      status=response.status_code, url=url, retry_after=retry_after)
+        return response
+
+    def _make_request(self, *args, **kwargs):
+        try:
+            return super()._make_request(*args, **kwargs)
+        except requests.JSONDecodeError:
+            raise net.FetchError("X API answered with something that is not JSON", transient=True) from None
+
+
+def _rate_limited(response: requests.Response, url: str) -> net.RateLimited:
+    reset = response.headers.get("x-rate-limit-reset", "")
+    if reset.isdigit():
+        retry_after = max(0.0, int(reset) - time.time())
+    else:
+        retry_after = net.parse_retry_after(response.headers.get("Retry-After")) or 60.0
+    return net.RateLimited(f"X API rate limit reached (HTTP 429); quota resets in {retry_after:.0f}s",
+                           url=url, retry_after=retry_after)
+
+
+def fetch_x(spec: SourceSpec, policy: net.FetchPolicy) -> Fetched:
+    """Read what is new since the cursor: the search, then each watched account's timeline."""
+    config = _config()
+    token = config["X_BEARER_TOKEN"]
+    if not token:
+        raise net.NotConfigured("X_BEARER_TOKEN is not set")
+    client = GuardedClient(token, base_url=config["X_API_BASE_URL"], policy=policy)
+    options = spec.options or {}
+    since_id = spec.cursor if TWEET_ID.match(spec.cursor or "") else None
+    max_results = _clamp(options.get("max_results", DEFAULT_MAX_RESULTS))
+    tweets: dict[str, dict] = {}
+
+    accounts = [a.lstrip("@") for a in options.get("accounts", []) if USERNAME.match(a.lstrip("@"))]
+    if options.get("search", True):
+        answer = client.search_recent_tweets(
+            _query(spec.query), since_id=since_id, max_results=max_results, expansions=["author_id"],
+            tweet_fields=TWEET_FIELDS, user_fields=["username"])
+        _collect(answer, tweets, _usernames(answer))
+    if accounts:
+        users = client.get_users(usernames=accounts, user_fields=["username"])
+        for user in _records(users, "data"):
+            if not (TWEET_ID.match(str(user.get("id", ""))) and USERNAME.match(str(user.get("username", "")))):
+                continue
+            answer = client.get_users_tweets(
+                user["id"], since_id=since_id, max_results=max_results, exclude=["retweets"],
+                expansions=["author_id"], tweet_fields=TWEET_FIELDS, user_fields=["username"])
+            _collect(answer, tweets, {user["id"]: user["username"], **_usernames(answer)})
+
+    newest = max([int(since_id or 0), *(int(i) for i in tweets)])
+    cursor = str(newest) if newest else None
+    url = f"{client.base_url}/2/tweets/search/recent"
+    if not tweets:
+        return Fetched(url=url, body=None, cursor=cursor)
+    ordered = sorted(tweets.values(), key=lambda t: int(t["id"]), reverse=True)
+    body = json.dumps({"tweets": ordered}, ensure_ascii=False).encode("utf-8")
+    return Fetched(url=url, body=body, cursor=cursor)
+
+
+def _config():
+    """The running settings (Django's, so per-test overrides apply): the one place this package reads them."""
+    from django.conf import settings
+
+    return settings.CONFIG
+
+
+def _query(query: str) -> str:
+    query = (query or "").strip()
+    if not query:
+        return DEFAULT_QUERY
+    return query if "is:retweet" in query else f"({query}) -is:retweet"
+
+
+def _clamp(value) -> int:
+    low, high = MAX_RESULTS_RANGE
+    return min(high, max(low, value)) if isinstance(value, int) and not isinstance(value, bool) else DEFAULT_MAX_RESULTS
+
+
+def _records(answer, *path: str) -> list[dict]:
+    """The dicts at ``path`` of an API answer; an answer of the wrong shape is an error, not a crash."""
+    node = answer
+    for key in path:
+        if not isinstance(node, dict):
+            raise net.FetchError(f"X API answer has an unexpected shape at {'.'.join(path)}", transient=True)
+        node = node.get(key) or ([] if key == path[-1] else {})
+    if not isinstance(node, list):
+        raise net.FetchError(f"X API answer has an unexpected shape at {'.'.join(path)}", transient=True)
+    return [item for item in node if isinstance(item, dict)]
+
+
+def _usernames(answer) -> dict[str, str]:
+    return {str(u.get("id")): str(u.get("username")) for u in _records(answer, "includes", "users")}
+
+
+def _collect(answer, tweets: dict[str, dict], usernames: dict[str, str]) -> None:
+    for tweet in _records(answer, "data"):
+        tweet_id = str(tweet.get("id", ""))
+        author = usernames.get(str(tweet.get("author_id", "")), "")
+        if not TWEET_ID.match(tweet_id) or not USERNAME.match(author):
+            continue
+        tweets[tweet_id] = {
+            "id": tweet_id,
+            "text": str(tweet.get("text") or ""),
+            "author": author,
+            "created_at": str(tweet.get("created_at") or ""),
+            "lang": str(tweet.get("lang") or ""),
+            "url": f"https://x.com/{author}/status/{tweet_id}",
+        }
+
+
+# --- parse -----------------------------------------------------------------------------------------
+
+def parse_tweets(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: int = 500,
+                 options: dict | None = None) -> list[NormalizedDocument]:
+    """The packed tweets (pure): title = first line of the tweet, text = the whole tweet."""
+    try:
+        tweets = json.loads(body)["tweets"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise XParseError(f"not a packed list of tweets: {exc}") from None
+    if not isinstance(tweets, list):
+        raise XParseError("not a packed list of tweets")
+    documents = []
+    for tweet in tweets[:max_items]:
+        if not isinstance(tweet, dict) or not TWEET_ID.match(str(tweet.get("id", ""))):
+            continue
+        text = clean_text(str(tweet.get("text") or ""), MAX_TEXT_CHARS)
+        first_line = next((line for line in str(tweet.get("text") or "").splitlines() if line.strip()), "")
+        published, missing = _published(str(tweet.get("created_at") or ""), fetched_at)
+        documents.append(NormalizedDocument(
+            external_id=f"x:{tweet['id']}",
+            url=str(tweet.get("url") or ""),
+            title=clean_text(first_line, MAX_TITLE_CHARS),
+            text=text,
+            author=str(tweet.get("author") or "")[:200],
+            published_at=published.isoformat(),
+            date_missing=missing,
+            lang=str(tweet.get("lang") or "")[:16],
+        ))
+    return documents
+
+
+def _published(value: str, fetched_at: datetime) -> tuple[datetime, bool]:
+    fetched_at = fetched_at if fetched_at.tzinfo else fetched_at.replace(tzinfo=timezone.utc)
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return fetched_at.astimezone(timezone.utc).replace(microsecond=0), True
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).replace(microsecond=0), False
+
+
+KIND = SourceKind("x", fetch=fetch_x, parse=parse_tweets, parse_error=XParseError)
