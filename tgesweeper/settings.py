@@ -10,6 +10,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 CONFIG = load_config()
 VAR_DIR = CONFIG.var_dir
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "static").mkdir(exist_ok=True)
 
 DEBUG = CONFIG["DEBUG"]
 SECRET_KEY = CONFIG["DJANGO_SECRET_KEY"] or "dev-only-insecure-key-set-DJANGO_SECRET_KEY-in-production"
