@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tgesweeper.config import ConfigError, load_config
+from tgesweeper.config import SETTINGS, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,3 +68,8 @@ def test_x_settings_take_the_seed_names_too():
     assert config["X_RATE_LIMIT_WINDOW"] == 900
     assert load_config({"X_BEARER_TOKEN": "ours", "TWITTER_BEARER_TOKEN": "seed"})["X_BEARER_TOKEN"] == "ours"
     assert load_config({})["X_API_BASE_URL"] == "https://api.twitter.com"
+
+
+def test_every_setting_is_documented_in_the_readme():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert [s.env for s in SETTINGS if f"`{s.env}`" not in readme] == []
