@@ -20,16 +20,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "enabled", "interval_seconds", "last_success_at", "failure_count", "health", "short_error")
-    list_filter = ("kind", "enabled")
+    list_display = ("name", "kind", "enabled", "polling", "last_success_at", "failure_count", "health", "circuit_state",
+                    "short_error")
+    list_filter = ("kind", "enabled", "circuit_state")
     search_fields = ("name", "url", "query")
     list_select_related = ("periodic_task",)
-    readonly_fields = ("etag", "last_modified", "last_fetched_at", "last_success_at", "last_failure_at", "failure_count",
-                       "last_error", "schedule", "created_at", "updated_at")
+    readonly_fields = ("etag", "last_modified", "cursor", "last_fetched_at", "last_success_at", "last_failure_at",
+                       "failure_count", "last_error", "circuit_state", "circuit_opened_at", "next_fetch_not_before",
+                       "adaptive_interval_seconds", "schedule", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("name", "kind", "url", "query", "interval_seconds", "enabled", "settings")}),
-        ("Health", {"fields": ("last_fetched_at", "last_success_at", "last_failure_at", "failure_count", "last_error")}),
-        ("Schedule and caching", {"fields": ("schedule", "etag", "last_modified", "created_at", "updated_at")}),
+        ("Health", {"fields": ("last_fetched_at", "last_success_at", "last_failure_at", "failure_count", "last_error",
+                               "circuit_state", "circuit_opened_at", "next_fetch_not_before")}),
+        ("Schedule and caching", {"fields": ("schedule", "adaptive_interval_seconds", "etag", "last_modified", "cursor",
+                                             "created_at", "updated_at")}),
     )
     actions = ("sweep_now",)
 
@@ -41,6 +45,13 @@ class SourceAdmin(admin.ModelAdmin):
             return format_html('<span style="color:#b00">failing ×{}</span>', source.failure_count)
         return "ok" if source.last_success_at else "not fetched yet"
 
+    @admin.display(description="polling", ordering="interval_seconds")
+    def polling(self, source: Source) -> str:
+        """The interval beat uses now; with adaptive polling, next to the operator's base interval."""
+        if source.adaptive_interval_seconds and source.adaptive_interval_seconds != source.interval_seconds:
+            return f"{source.adaptive_interval_seconds} s (adaptive; base {source.interval_seconds} s)"
+        return f"{source.interval_seconds} s"
+
     @admin.display(description="last error")
     def short_error(self, source: Source) -> str:
         return Truncator(source.last_error).chars(80)
@@ -51,7 +62,7 @@ class SourceAdmin(admin.ModelAdmin):
         if task is None:
             return "none"
         state = "enabled" if task.enabled else "disabled"
-        return f"{task.name}: every {source.interval_seconds} s ({state}), last run {task.last_run_at or 'never'}"
+        return f"{task.name}: every {source.poll_interval_seconds} s ({state}), last run {task.last_run_at or 'never'}"
 
     @admin.action(description="Sweep now (queue a fetch)")
     def sweep_now(self, request, queryset) -> None:

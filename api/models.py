@@ -66,6 +66,11 @@ class Source(models.Model):
         """The last fetch found a missing setting (``store.record_not_configured``): waiting for an operator."""
         return self.last_error.startswith(NOT_CONFIGURED)
 
+    @property
+    def poll_interval_seconds(self) -> int:
+        """The interval beat uses: the adaptive one when adaptive polling has set it, else the operator's."""
+        return self.adaptive_interval_seconds or self.interval_seconds
+
     def clean(self) -> None:
         from api.validation import validate_source
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from api.models import NOT_CONFIGURED, Document, Mention, PipelineBatch, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
+from tgesweeper import circuit
 from tgesweeper.matching import Match
 from tgesweeper.matching.events import MentionFacts, event_key, summarize_event
 from tgesweeper.sources.documents import NormalizedDocument
@@ -32,6 +33,7 @@ def record_fetch_success(source_id: int, *, etag: str | None, last_modified: str
     Source.objects.filter(pk=source_id).update(
         etag=(etag or "")[:500], last_modified=(last_modified or "")[:100], **cursor_update,
         last_fetched_at=now, last_success_at=now, failure_count=0, last_error="",
+        circuit_state=circuit.CLOSED, circuit_opened_at=None, next_fetch_not_before=None,
     )
 
 
@@ -42,11 +44,31 @@ def record_not_configured(source_id: int, reason: str) -> None:
 
 
 def record_fetch_failure(source_id: int, error: str) -> None:
+    """Count a failed fetch (or parse); enough in a row open the source's circuit (``tgesweeper.circuit``)."""
     now = timezone.now()
-    Source.objects.filter(pk=source_id).update(
-        last_fetched_at=now, last_failure_at=now, failure_count=F("failure_count") + 1,
-        last_error=error[:MAX_ERROR_CHARS],
-    )
+    config = settings.CONFIG
+    with transaction.atomic():
+        source = Source.objects.select_for_update().only("failure_count", "circuit_state").filter(pk=source_id).first()
+        if source is None:
+            return
+        failures = source.failure_count + 1
+        state = circuit.state_after_failure(source.circuit_state, failures, config["CIRCUIT_BREAKER_FAILURE_THRESHOLD"])
+        opening = state == circuit.OPEN and source.circuit_state != circuit.OPEN or source.circuit_state == circuit.HALF_OPEN
+        resting = {"circuit_opened_at": now, "next_fetch_not_before":
+                   now + timedelta(seconds=config["CIRCUIT_BREAKER_RECOVERY_TIMEOUT"])} if opening else {}
+        Source.objects.filter(pk=source_id).update(
+            last_fetched_at=now, last_failure_at=now, failure_count=failures, last_error=error[:MAX_ERROR_CHARS],
+            circuit_state=state, **resting,
+        )
+
+
+def claim_circuit_trial(source: Source) -> bool:
+    """Only one worker makes the trial fetch of a resting source: the one whose update finds it unchanged."""
+    now = timezone.now()
+    return bool(Source.objects.filter(pk=source.pk, circuit_state=source.circuit_state,
+                                      circuit_opened_at=source.circuit_opened_at).update(
+        circuit_state=circuit.HALF_OPEN, circuit_opened_at=now,
+        next_fetch_not_before=now + timedelta(seconds=settings.CONFIG["CIRCUIT_BREAKER_RECOVERY_TIMEOUT"])))
 
 
 def record_failures(source_id: int | None, stage: str, failures: Iterable[dict]) -> None:

@@ -60,6 +60,7 @@ def worker_env(tmp_path) -> dict[str, str]:
         "REDIS_URL": redis_url(),
         "CELERY_BROKER_URL": django_settings.CONFIG["CELERY_BROKER_URL"],
         "SCRAPING_ALLOW_PRIVATE_NETWORKS": "true",
+        "NEWS_SCRAPER_RATE_LIMIT": str(django_settings.CONFIG["NEWS_SCRAPER_RATE_LIMIT"]),
         "TGE_VAR_DIR": str(django_settings.CONFIG.var_dir),
         "APP_ENV": "test",
     }

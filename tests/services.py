@@ -49,6 +49,8 @@ def main(argv: list[str]) -> int:
     env["DATABASE_URL"] = "" if pg else PG_URL
     env["REDIS_URL"] = "" if rd else REDIS_URL
     env["CELERY_BROKER_URL"] = ""
+    # Every local test server is 127.0.0.1, one "host" for the shared politeness budget; tests of the budget set their own.
+    env.setdefault("NEWS_SCRAPER_RATE_LIMIT", "100000")
     print(f"tests use: database={'SQLite (embedded)' if pg else PG_URL}, "
           f"broker/cache={'embedded (SQL broker, file cache)' if rd else REDIS_URL}", flush=True)
     os.execvpe(argv[0], argv, env)

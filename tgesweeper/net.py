@@ -104,12 +104,6 @@ class ConnectionFailed(FetchError):
     transient = True
 
 
-class RateLimited(FetchError):
-    """A request budget is spent (ours per host, or the server's 429); ``retry_after`` says when to come back."""
-
-    transient = True
-
-
 class NotConfigured(FetchError):
     """The kind lacks something only an operator can provide (a token, a browser): the source waits, it is not failing."""
 
@@ -119,6 +113,18 @@ class HTTPStatusError(FetchError):
         kwargs.setdefault("transient", status >= 500 or status in TRANSIENT_STATUSES)
         super().__init__(reason, **kwargs)
         self.status = status
+
+
+class RateLimited(HTTPStatusError):
+    """A request budget is spent (ours per host, or the server's 429); ``retry_after`` says when to come back.
+
+    Not a failure of the source: the task comes back later without spending an attempt or tripping the breaker.
+    """
+
+    transient = True
+
+    def __init__(self, reason: str, *, status: int = 429, **kwargs):
+        super().__init__(reason, status=status, **kwargs)
 
 
 # --- SSRF guard --------------------------------------------------------------------------
@@ -491,7 +497,8 @@ def _status_error(response: requests.Response, url: str) -> HTTPStatusError:
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     label = f"HTTP {status} {response.reason or ''}".strip()
     hint = f"; retry after {retry_after:.0f}s" if retry_after is not None else ""
-    return HTTPStatusError(f"{label} from {url}{hint}", status=status, url=url, retry_after=retry_after)
+    error = RateLimited if status == 429 else HTTPStatusError
+    return error(f"{label} from {url}{hint}", status=status, url=url, retry_after=retry_after)
 
 
 def _total_timeout(url: str, policy: FetchPolicy) -> FetchTimeout:

@@ -11,18 +11,20 @@ import logging
 import time
 import zlib
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone as dj_timezone
 
 from api import live_stream, store
 from api.models import Source
-from tgesweeper import net
+from tgesweeper import circuit, net
 from tgesweeper.matching import MatchConfig, MatchEngine, MatchInput
 from tgesweeper.sources import SourceSpec, kind_for
 from tgesweeper.sources.documents import NormalizedDocument
-from workers import throttle
+from workers import schedule, throttle
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +41,19 @@ def fetch_policy(kind: str = "") -> net.FetchPolicy:
         total_timeout=config["SCRAPING_TIMEOUT"],
         max_bytes=config["SCRAPING_MAX_BYTES"],
         allow_private=config["SCRAPING_ALLOW_PRIVATE_NETWORKS"],
-        before_request=spend_x_api_budget if kind == "x" else None,
+        before_request=spend_x_api_budget if kind == "x" else spend_host_budget,
     )
+
+
+def spend_host_budget(url: str) -> None:
+    """One request of the host's budget (NEWS_SCRAPER_RATE_LIMIT per NEWS_SCRAPER_RATE_PERIOD), shared by every worker."""
+    config = settings.CONFIG
+    host = (urlsplit(url).hostname or "").lower()
+    limit, period = config["NEWS_SCRAPER_RATE_LIMIT"], config["NEWS_SCRAPER_RATE_PERIOD"]
+    wait = throttle.reserve(f"host:{host}", limit, period)
+    if wait > 0:
+        raise net.RateLimited(f"{host}: our budget of {limit} requests per {period:g}s is spent; next window in "
+                              f"{wait:.0f}s", url=url, retry_after=wait)
 
 
 def spend_x_api_budget(url: str) -> None:
@@ -61,24 +74,36 @@ def claim_scheduled_fetch(source_id: int, interval_seconds: int) -> bool:
 # --- fetch -------------------------------------------------------------------------------------------
 
 def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool = False,
-          final_attempt: bool = True) -> dict | None:
+          final_attempt: bool = True, can_defer: bool = False) -> dict | None:
     """Fetch a source's bytes. Returns the parse message, or None when there is nothing to parse.
 
-    A transient error is re-raised for the task to retry unless this is the final attempt;
-    anything else is recorded on the Source (and the sweep ledger) and ends the fetch.
+    A transient error is re-raised for the task to retry unless this is the final attempt, a spent rate
+    limit whenever the task may still put the fetch off (``can_defer``); anything else is recorded on the
+    Source (and the sweep ledger) and ends the fetch. A source whose circuit is open is not fetched.
     """
     sources = Source.objects.filter(pk=source_id)
     source = (sources.filter(enabled=True) if scheduled else sources).first()
     if source is None:  # deleted, or disabled since beat read its schedule: a quiet no-op
         store.mark_fetch_failed(sweep_source_id, "source deleted", 0.0)
         return None
-    if scheduled and not claim_scheduled_fetch(source.pk, source.interval_seconds):
+    if scheduled and not claim_scheduled_fetch(source.pk, source.poll_interval_seconds):
         log.info("skip %s: already fetched in this interval", source.name)
+        return None
+    resting = circuit_refusal(source)
+    if resting:
+        log.info("skip %s: %s", source.name, resting)
+        store.mark_fetch_failed(sweep_source_id, resting, 0.0)
         return None
 
     started = time.monotonic()
     try:
         fetched = kind_for(source.kind).fetch(source_spec(source), fetch_policy(source.kind))
+    except net.RateLimited as exc:
+        if can_defer:
+            raise
+        store.record_fetch_failure(source.pk, f"fetch: {exc.reason} (put off too often)")
+        store.mark_fetch_failed(sweep_source_id, f"fetch: {exc.reason}", time.monotonic() - started)
+        return None
     except net.NotConfigured as exc:
         store.record_not_configured(source.pk, exc.reason)
         store.mark_fetch_failed(sweep_source_id, f"{store.NOT_CONFIGURED}{exc.reason}", time.monotonic() - started)
@@ -97,6 +122,7 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
                                    last_modified=fetched.last_modified or source.last_modified,
                                    cursor=fetched.cursor or source.cursor)
         store.mark_not_modified(sweep_source_id, elapsed)
+        schedule.adapt_interval(source.pk, new_items=0)
         return None
     return {
         "source_id": source.pk,
@@ -111,6 +137,17 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
         "fetch_seconds": elapsed,
         "body": base64.b64encode(zlib.compress(fetched.body, 6)).decode("ascii"),
     }
+
+
+def circuit_refusal(source: Source) -> str | None:
+    """Why this fetch must not happen now (circuit open, or another worker's trial), or None to go ahead."""
+    admission = circuit.admit(source.circuit_state, source.circuit_opened_at, dj_timezone.now(),
+                              settings.CONFIG["CIRCUIT_BREAKER_RECOVERY_TIMEOUT"])
+    if not admission.allowed:
+        return f"circuit open after {source.failure_count} failed fetches; resting until {admission.resume_at:%H:%M:%S} UTC"
+    if admission.trial and not store.claim_circuit_trial(source):
+        return "circuit half-open: another worker is making the trial fetch"
+    return None
 
 
 def source_spec(source: Source) -> SourceSpec:
@@ -138,6 +175,7 @@ def parse(payload: dict) -> list[dict]:
     store.record_fetch_success(source_id, etag=payload.get("etag"), last_modified=payload.get("last_modified"),
                                cursor=payload.get("cursor"))
     new = store.unseen(source_id, documents)
+    schedule.adapt_interval(source_id, new_items=len(new))
     size = settings.CONFIG["SCRAPING_BATCH_SIZE"]
     chunks = [new[i:i + size] for i in range(0, len(new), size)]
     store.mark_parsed(sweep_source_id, documents_new=len(new), batches=len(chunks),

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from api.models import Source
+from tgesweeper import polling
 
 FETCH_TASK = "workers.tasks.fetch_source"
 BROWSER_QUEUE = "browser"  # celeryconfig.QUEUE_BROWSER
@@ -21,7 +23,7 @@ def task_name(source_id: int) -> str:
 
 
 def sync_source_schedule(source: Source) -> PeriodicTask:
-    every, _ = IntervalSchedule.objects.get_or_create(every=source.interval_seconds, period=IntervalSchedule.SECONDS)
+    every, _ = IntervalSchedule.objects.get_or_create(every=source.poll_interval_seconds, period=IntervalSchedule.SECONDS)
     task, _ = PeriodicTask.objects.update_or_create(
         name=task_name(source.pk),
         defaults={
@@ -31,7 +33,7 @@ def sync_source_schedule(source: Source) -> PeriodicTask:
             "kwargs": json.dumps({"scheduled": True}),
             "queue": fetch_queue(source.kind),
             "enabled": source.enabled,
-            "description": f"Fetch {source.name} every {source.interval_seconds} s",
+            "description": f"Fetch {source.name} every {source.poll_interval_seconds} s",
         },
     )
     if source.periodic_task_id != task.pk:
@@ -57,3 +59,27 @@ def on_source_saved(sender, instance: Source, raw: bool = False, **kwargs) -> No
 
 def on_source_deleted(sender, instance: Source, **kwargs) -> None:
     PeriodicTask.objects.filter(name=task_name(instance.pk)).delete()
+
+
+def adapt_interval(source_id: int, *, new_items: int) -> int | None:
+    """After a fetch: move the source's polling interval (``tgesweeper.polling``) and its beat schedule with it.
+
+    Writes only when the interval changes, so a steady source costs one read per fetch.
+    """
+    config = settings.CONFIG
+    if not config["ADAPTIVE_POLLING"]:
+        return None
+    source = Source.objects.filter(pk=source_id).only("interval_seconds", "adaptive_interval_seconds").first()
+    if source is None:
+        return None
+    current = source.poll_interval_seconds
+    interval = polling.next_interval(current, new_items, low=config["ADAPTIVE_POLL_MIN_SECONDS"],
+                                     high=config["ADAPTIVE_POLL_MAX_SECONDS"])
+    if interval == current and source.adaptive_interval_seconds:
+        return interval
+    Source.objects.filter(pk=source_id).update(adaptive_interval_seconds=interval)
+    every, _ = IntervalSchedule.objects.get_or_create(every=interval, period=IntervalSchedule.SECONDS)
+    for task in PeriodicTask.objects.filter(name=task_name(source_id)):
+        task.interval = every
+        task.save(update_fields=["interval"])  # save(), not update(): beat learns of the change from its signal
+    return interval

@@ -18,15 +18,23 @@ def queue_fetch(source_id: int, kind: str, sweep_source_id: int | None = None) -
 
 
 @app.task(bind=True, name="workers.tasks.fetch_source", soft_time_limit=75, time_limit=90)
-def fetch_source(self, source_id: int, sweep_source_id: int | None = None, scheduled: bool = False) -> None:
-    attempts = settings.CONFIG["SCRAPING_RETRY_MAX_ATTEMPTS"]
+def fetch_source(self, source_id: int, sweep_source_id: int | None = None, scheduled: bool = False,
+                 deferrals: int = 0) -> None:
+    """Retries are Celery's (the worker never sleeps); a spent rate limit is a deferral, not a failed attempt."""
+    config = settings.CONFIG
+    failed_attempts = self.request.retries - deferrals
     try:
         payload = pipeline.fetch(source_id, sweep_source_id=sweep_source_id, scheduled=scheduled,
-                                 final_attempt=self.request.retries + 1 >= attempts)
-    except net.FetchError as exc:  # transient, with attempts left: retry later, never sleep in the worker
-        countdown = net.backoff_delay(self.request.retries, base=settings.CONFIG["SCRAPING_RETRY_BASE_DELAY"],
-                                      cap=settings.CONFIG["SCRAPING_RETRY_MAX_DELAY"], retry_after=exc.retry_after)
-        raise self.retry(exc=exc, countdown=countdown, max_retries=attempts - 1) from None
+                                 final_attempt=failed_attempts + 1 >= config["SCRAPING_RETRY_MAX_ATTEMPTS"],
+                                 can_defer=deferrals < config["FETCH_MAX_DEFERRALS"])
+    except net.RateLimited as exc:  # come back when the budget or the server's quota resets
+        countdown = (exc.retry_after if exc.retry_after is not None else config["SCRAPING_RETRY_MAX_DELAY"]) + 1
+        raise self.retry(exc=exc, countdown=countdown, max_retries=None, kwargs={
+            "sweep_source_id": sweep_source_id, "scheduled": scheduled, "deferrals": deferrals + 1}) from None
+    except net.FetchError as exc:  # transient, with attempts left (pipeline.fetch decided)
+        countdown = net.backoff_delay(failed_attempts, base=config["SCRAPING_RETRY_BASE_DELAY"],
+                                      cap=config["SCRAPING_RETRY_MAX_DELAY"], retry_after=exc.retry_after)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=None) from None
     if payload:
         parse_payload.delay(payload)
 

@@ -1,0 +1,53 @@
+"""The operators' console: every page opens, review actions work, a new API key is shown once, keyword rules
+reach the engine without a restart."""
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
+
+from api import keys
+from api.models import ApiKey, KeywordRule, Source, TGEEvent
+from workers import pipeline
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw-long-enough-1"))
+    return client
+
+
+@pytest.mark.parametrize("model", ["source", "tgeevent", "document", "mention", "pipelinefailure", "sweeprun", "apikey",
+                                   "keywordrule"])
+def test_every_changelist_opens(admin_client, model):
+    Source.objects.create(name="Wire", url="https://news.example.com/rss")
+    assert admin_client.get(f"/admin/api/{model}/").status_code == 200
+
+
+def test_review_queue_and_actions(admin_client):
+    low = TGEEvent.objects.create(key="murkwater", project="Murkwater", confidence=0.6, is_candidate=True)
+    TGEEvent.objects.create(key="quillstone", project="Quillstone", confidence=0.95, is_candidate=False, published=True)
+    page = admin_client.get("/admin/api/tgeevent/?queue=candidates").content.decode()
+    assert "Murkwater" in page and "Quillstone" not in page
+    admin_client.post("/admin/api/tgeevent/", {"action": "confirm", "_selected_action": [low.pk]})
+    low.refresh_from_db()
+    assert (low.review, low.published) == ("confirmed", True)
+
+
+def test_a_new_api_key_is_shown_once_and_stored_as_a_hash(admin_client):
+    response = admin_client.post("/admin/api/apikey/add/", {"name": "dashboard"}, follow=True)
+    shown = [str(m) for m in get_messages(response.wsgi_request) if "tge_" in str(m)]
+    raw = shown[0].split("API key created: ")[1].split(" ")[0]
+    key = ApiKey.objects.get(name="dashboard")
+    assert key.key_hash == keys.hash_key(raw) and keys.find_active(raw) == key
+
+
+def test_a_keyword_rule_reaches_the_engine_without_a_restart(admin_client):
+    before = pipeline.engine()
+    assert before is pipeline.engine()  # unchanged rules: the same engine
+    admin_client.post("/admin/api/keywordrule/add/", {"kind": "exclusions", "phrase": "testnet only", "enabled": "on"})
+    assert KeywordRule.objects.filter(phrase="testnet only").exists()
+    after = pipeline.engine()
+    assert after is not before and "testnet only" in after.config.exclusions

@@ -1,0 +1,151 @@
+"""Fetching politely and safely: the shared per-host budget, 429 → come back at the reset, the circuit breaker,
+adaptive polling — against a local server on 127.0.0.1 and the real database and cache."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from api.models import Source, SweepSource
+from api.store import start_sweep
+from tgesweeper import net
+from tgesweeper.feedserver import render_rss
+from workers import pipeline, tasks, throttle
+from workers.schedule import task_name
+
+pytestmark = pytest.mark.django_db
+
+
+def feed(*titles: str) -> bytes:
+    return render_rss("Wire", [{"title": t, "link": f"https://news.example.com/{i}", "guid": f"g-{t}",
+                                "description": t} for i, t in enumerate(titles)])
+
+
+def answer(status: int, headers: dict[str, str] | None = None):
+    def handler(h):
+        h.send_response(status)
+        for name, value in (headers or {}).items():
+            h.send_header(name, value)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    return handler
+
+
+@pytest.fixture
+def fresh_host_budget(config):
+    """The budget key of 127.0.0.1 in the current window starts empty (other tests also fetch from 127.0.0.1)."""
+    config(NEWS_SCRAPER_RATE_LIMIT=2, NEWS_SCRAPER_RATE_PERIOD=3600)
+    cache.delete(throttle.window_key("host:127.0.0.1", 3600))
+    yield
+    cache.delete(throttle.window_key("host:127.0.0.1", 3600))
+
+
+def test_two_sources_on_one_host_share_its_budget(allow_local, fresh_host_budget, feed_server):
+    feed_server.add("/a.xml", feed("one"))
+    feed_server.add("/b.xml", feed("two"))
+    a = Source.objects.create(name="A", url=feed_server.url("/a.xml"))
+    b = Source.objects.create(name="B", url=feed_server.url("/b.xml"))
+    assert pipeline.fetch(a.pk, can_defer=True) and pipeline.fetch(b.pk, can_defer=True)
+    with pytest.raises(net.RateLimited) as caught:
+        pipeline.fetch(a.pk, can_defer=True)
+    assert 0 < caught.value.retry_after <= 3600
+    assert feed_server.hits["/a.xml"] + feed_server.hits["/b.xml"] == 2  # the third request never left
+    a.refresh_from_db()
+    assert a.failure_count == 0
+
+
+def test_a_429_puts_the_fetch_off_until_the_reset_without_counting_a_failure(allow_local, feed_server, monkeypatch):
+    feed_server.add_route("/busy.xml", answer(429, {"Retry-After": "120"}))
+    source = Source.objects.create(name="Busy", url=feed_server.url("/busy.xml"))
+    scheduled = {}
+
+    def fake_retry(**kwargs):
+        scheduled.update(kwargs)
+        return RuntimeError("retry scheduled")
+
+    monkeypatch.setattr(tasks.fetch_source, "retry", fake_retry)
+    with pytest.raises(RuntimeError, match="retry scheduled"):
+        tasks.fetch_source(source.pk)
+    assert 120 <= scheduled["countdown"] <= 122 and scheduled["kwargs"]["deferrals"] == 1
+    assert scheduled["max_retries"] is None
+    source.refresh_from_db()
+    assert (source.failure_count, source.circuit_state) == (0, "closed")
+
+
+def test_after_the_last_deferral_a_rate_limit_counts_as_a_failure(allow_local, feed_server, config):
+    config(FETCH_MAX_DEFERRALS=0)
+    feed_server.add_route("/busy.xml", answer(429, {"Retry-After": "120"}))
+    source = Source.objects.create(name="Busy", url=feed_server.url("/busy.xml"))
+    tasks.fetch_source(source.pk, deferrals=0)
+    source.refresh_from_db()
+    assert source.failure_count == 1 and "429" in source.last_error
+
+
+def test_five_failures_open_the_circuit_and_recovery_closes_it(allow_local, feed_server, config):
+    config(CIRCUIT_BREAKER_FAILURE_THRESHOLD=5, CIRCUIT_BREAKER_RECOVERY_TIMEOUT=60)
+    feed_server.add_route("/flaky.xml", answer(500))
+    source = Source.objects.create(name="Flaky", url=feed_server.url("/flaky.xml"))
+    for _ in range(5):
+        assert pipeline.fetch(source.pk, final_attempt=True) is None
+    source.refresh_from_db()
+    assert (source.failure_count, source.circuit_state) == (5, "open")
+    assert source.next_fetch_not_before > timezone.now() + timedelta(seconds=50)
+
+    _, ledger = start_sweep([source.pk])
+    assert pipeline.fetch(source.pk, sweep_source_id=ledger[source.pk]) is None
+    assert feed_server.hits["/flaky.xml"] == 5  # the sixth fetch was not attempted
+    assert "circuit open" in SweepSource.objects.get(pk=ledger[source.pk]).error
+
+    Source.objects.filter(pk=source.pk).update(circuit_opened_at=timezone.now() - timedelta(seconds=61))
+    feed_server.add_route("/flaky.xml", answer(503))
+    pipeline.fetch(source.pk, final_attempt=True)  # the trial fails: open again, for another 60 s
+    source.refresh_from_db()
+    assert (source.circuit_state, feed_server.hits["/flaky.xml"]) == ("open", 6)
+
+    Source.objects.filter(pk=source.pk).update(circuit_opened_at=timezone.now() - timedelta(seconds=61))
+    del feed_server._routes["/flaky.xml"]
+    feed_server.add("/flaky.xml", feed("back"))
+    payload = pipeline.fetch(source.pk, final_attempt=True)
+    pipeline.parse(payload)
+    source.refresh_from_db()
+    assert (source.circuit_state, source.failure_count, source.circuit_opened_at) == ("closed", 0, None)
+
+
+def test_only_one_worker_makes_the_trial_fetch(allow_local, feed_server):
+    feed_server.add("/calm.xml", feed("calm"))
+    opened = timezone.now() - timedelta(seconds=120)
+    source = Source.objects.create(name="Calm", url=feed_server.url("/calm.xml"))
+    Source.objects.filter(pk=source.pk).update(circuit_state="open", circuit_opened_at=opened, failure_count=5)
+    stale = Source.objects.get(pk=source.pk)  # what a second worker read before the first claimed the trial
+    assert pipeline.circuit_refusal(Source.objects.get(pk=source.pk)) is None
+    assert "another worker" in pipeline.circuit_refusal(stale)
+
+
+def test_adaptive_polling_follows_what_the_source_publishes(allow_local, feed_server, config):
+    config(ADAPTIVE_POLLING=True, ADAPTIVE_POLL_MIN_SECONDS=60, ADAPTIVE_POLL_MAX_SECONDS=3600)
+    feed_server.add("/news.xml", feed("first", "second"))
+    source = Source.objects.create(name="News", url=feed_server.url("/news.xml"), interval_seconds=300)
+
+    pipeline.parse(pipeline.fetch(source.pk))
+    source.refresh_from_db()
+    assert source.adaptive_interval_seconds == 150
+    assert PeriodicTask.objects.get(name=task_name(source.pk)).interval.every == 150
+
+    assert pipeline.fetch(source.pk) is None  # 304: nothing new
+    source.refresh_from_db()
+    assert source.adaptive_interval_seconds == 225
+    assert PeriodicTask.objects.get(name=task_name(source.pk)).interval.every == 225
+
+
+def test_adaptive_polling_can_be_switched_off(allow_local, feed_server, config):
+    config(ADAPTIVE_POLLING=False)
+    feed_server.add("/news.xml", feed("first"))
+    source = Source.objects.create(name="News", url=feed_server.url("/news.xml"), interval_seconds=300)
+    pipeline.parse(pipeline.fetch(source.pk))
+    source.refresh_from_db()
+    assert source.adaptive_interval_seconds is None
+    assert PeriodicTask.objects.get(name=task_name(source.pk)).interval.every == 300
