@@ -11,6 +11,7 @@ def test_compose_file_parses_and_runs_every_role():
     services = compose["services"]
     assert {"postgres", "redis", "web", "worker", "beat", "flower", "migrate"} <= set(services)
     assert "fetch,parse,match,persist,notify" in services["worker"]["command"]
+    assert services["worker-browser"]["command"][4:6] == ["-Q", "browser"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "tgesweeper", "beat"]
     for role in ("web", "worker", "beat", "flower"):
         assert services[role]["build"]["dockerfile"] == "deploy/Dockerfile"
@@ -22,3 +23,4 @@ def test_dockerfile_installs_the_requirements_and_serves_wsgi():
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     assert "pip install --no-cache-dir -r requirements.txt" in dockerfile
     assert "tgesweeper.wsgi" in dockerfile
+    assert "install -y --no-install-recommends chromium" in dockerfile and "collectstatic" in dockerfile
