@@ -6,4 +6,4 @@ class ApiConfig(AppConfig):
     verbose_name = "TGE sweeper"
 
     def ready(self) -> None:
-        from api import keyword_rules  # noqa: F401  (connects the signal that tells workers the rules changed)
+        from api import keyword_rules, lockout  # noqa: F401  (connect their signal receivers)

@@ -37,6 +37,7 @@ def collect_metrics(*, use_cache: bool = True) -> dict:
         "queues": queue_depths(),
         "sources": _sources(),
         "cache": response_cache.hit_rate(),
+        "rate_limits": _rate_limits(),
         "workers": workers_online(),
     }
     cache.set("api:system-metrics", data, timeout=METRICS_TTL)
@@ -74,6 +75,17 @@ def _sources() -> list[dict]:
         for s in Source.objects.only("name", "kind", "enabled", "circuit_state", "last_success_at", "failure_count",
                                      "last_error").order_by("name")[:500]
     ]
+
+
+def _rate_limits() -> dict:
+    """Quota spent in the current window (the X API's is the scarce one: 450 requests per 15 minutes)."""
+    from django.conf import settings
+
+    from workers import throttle
+
+    limit, window = settings.CONFIG["X_RATE_LIMIT_REQUESTS"], settings.CONFIG["X_RATE_LIMIT_WINDOW"]
+    used = int(cache.get(throttle.window_key("x-api", window)) or 0)
+    return {"x_api": {"used": used, "limit": limit, "window_seconds": window}}
 
 
 def queue_depths() -> dict[str, int | None]:
@@ -138,6 +150,9 @@ class SweeperCollector(Collector):
         hits.add_metric(["hit"], data["cache"]["hits"])
         hits.add_metric(["miss"], data["cache"]["misses"])
         yield hits
+        quota = data["rate_limits"]["x_api"]
+        yield GaugeMetricFamily("tge_x_api_requests_used", "X API requests spent in the current window",
+                                value=quota["used"])
         if data["workers"]["count"] is not None:
             yield GaugeMetricFamily("tge_workers_online", "Celery workers that answered a ping",
                                     value=data["workers"]["count"])

@@ -101,6 +101,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True  # serve the admin's and Swagger's files without collectstatic in development
 
+AUTHENTICATION_BACKENDS = ["api.lockout.LockoutModelBackend"]
+
 # bcrypt first: new and re-saved passwords are bcrypt(sha256(password)), 12 rounds (BCryptSHA256PasswordHasher's default).
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",

@@ -137,6 +137,19 @@ def test_jwt_obtain_refresh_rotation_and_blacklist(anon, staff_user, events):
     assert wrong.status_code == 401
 
 
+def test_repeated_failed_logins_lock_the_account_whatever_x_forwarded_for_says(anon, staff_user, config):
+    config(LOGIN_MAX_FAILURES=3)
+    for n in range(3):
+        wrong = {"username": "ops", "password": f"guess-{n}"}
+        assert anon.post("/api/v1/auth/token", wrong, format="json", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code == 401
+    right = {"username": "ops", "password": "correct horse battery"}
+    assert anon.post("/api/v1/auth/token", right, format="json", HTTP_X_FORWARDED_FOR="10.9.9.9").status_code == 401
+    other = APIClient(REMOTE_ADDR="192.0.2.7")  # another address, same username: still locked
+    assert other.post("/api/v1/auth/token", right, format="json").status_code == 401
+    cache.clear()  # the lockout window has passed
+    assert anon.post("/api/v1/auth/token", right, format="json").status_code == 200
+
+
 def test_passwords_are_hashed_with_bcrypt(staff_user):
     assert staff_user.password.startswith("bcrypt_sha256$$2b$12$")
 
@@ -363,6 +376,7 @@ def test_system_metrics(reader, events):
     assert body["errors"]["sources_failing"] == 1
     assert body["sources"][0]["name"] == "Broken" and body["sources"][0]["failure_count"] == 2
     assert {"hits", "misses", "hit_rate"} <= set(body["cache"])
+    assert body["rate_limits"]["x_api"]["limit"] == 450
     assert "count" in body["workers"] and "last_5_minutes" in body["documents"]
 
 
