@@ -5,7 +5,18 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from api.models import ApiKey, Document, KeywordRule, Mention, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
+from api.models import (
+    ApiKey,
+    DeadLetter,
+    Document,
+    KeywordRule,
+    Mention,
+    PipelineFailure,
+    Source,
+    SweepRun,
+    SweepSource,
+    TGEEvent,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -239,3 +250,28 @@ class KeywordRuleAdmin(admin.ModelAdmin):
     list_editable = ("enabled",)
     list_filter = ("kind", "enabled")
     search_fields = ("phrase", "note")
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    """Messages that took their worker down every time; requeue one after fixing the cause."""
+
+    list_display = ("created_at", "task_name", "task_id", "deliveries", "requeued_at")
+    list_filter = ("task_name",)
+    search_fields = ("task_id", "task_name")
+    date_hierarchy = "created_at"
+    actions = ("requeue",)
+
+    @admin.action(description="Requeue (as a new message)")
+    def requeue(self, request, queryset) -> None:
+        from django.utils import timezone
+
+        from tgesweeper.celery import app
+
+        count = 0
+        for letter in queryset.filter(requeued_at__isnull=True):
+            app.send_task(letter.task_name, args=letter.args, kwargs=letter.kwargs)
+            letter.requeued_at = timezone.now()
+            letter.save(update_fields=["requeued_at"])
+            count += 1
+        self.message_user(request, f"Requeued {count} message(s).", messages.SUCCESS)

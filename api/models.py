@@ -291,3 +291,22 @@ class KeywordRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.phrase}"
+
+
+class DeadLetter(models.Model):
+    """A message parked after it took its worker down TASK_MAX_DELIVERIES times (``workers.deliveries``)."""
+
+    task_name = models.CharField(max_length=200)
+    task_id = models.CharField(max_length=100, unique=True)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    deliveries = models.PositiveIntegerField()
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    requeued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}[{self.task_id}]"

@@ -113,6 +113,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEWS_SCRAPER_RATE_PERIOD", _number(float, 1, 86400), default=60.0, doc="window of the per-host budget, s"),
     Setting("FETCH_MAX_DEFERRALS", _number(int, 0, 1000), default=20,
             doc="times a rate-limited fetch is put off before it counts as failed"),
+    Setting("TASK_MAX_DELIVERIES", _number(int, 1, 100), default=3,
+            doc="deliveries of a message whose worker died each time before it is parked as a dead letter"),
     Setting("CIRCUIT_BREAKER_FAILURE_THRESHOLD", _number(int, 1, 1000), default=5,
             doc="consecutive failed fetches that open a source's circuit"),
     Setting("CIRCUIT_BREAKER_RECOVERY_TIMEOUT", _number(float, 1, 86400), default=60.0,

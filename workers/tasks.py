@@ -10,6 +10,7 @@ from django.conf import settings
 from tgesweeper import net
 from tgesweeper.celery import app
 from workers import pipeline
+from workers.deliveries import PoisonGuardedTask
 from workers.schedule import fetch_queue
 
 
@@ -17,7 +18,7 @@ def queue_fetch(source_id: int, kind: str, sweep_source_id: int | None = None) -
     fetch_source.apply_async((source_id, sweep_source_id), queue=fetch_queue(kind))
 
 
-@app.task(bind=True, name="workers.tasks.fetch_source", soft_time_limit=75, time_limit=90)
+@app.task(bind=True, base=PoisonGuardedTask, name="workers.tasks.fetch_source", soft_time_limit=75, time_limit=90)
 def fetch_source(self, source_id: int, sweep_source_id: int | None = None, scheduled: bool = False,
                  deferrals: int = 0) -> None:
     """Retries are Celery's (the worker never sleeps); a spent rate limit is a deferral, not a failed attempt."""
@@ -39,25 +40,25 @@ def fetch_source(self, source_id: int, sweep_source_id: int | None = None, sched
         parse_payload.delay(payload)
 
 
-@app.task(name="workers.tasks.parse_payload")
+@app.task(base=PoisonGuardedTask, name="workers.tasks.parse_payload")
 def parse_payload(payload: dict) -> None:
     for batch in pipeline.parse(payload):
         match_documents.delay(batch)
 
 
-@app.task(name="workers.tasks.match_documents")
+@app.task(base=PoisonGuardedTask, name="workers.tasks.match_documents")
 def match_documents(batch: dict) -> None:
     persist_results.delay(pipeline.match(batch))
 
 
-@app.task(name="workers.tasks.persist_results", autoretry_for=pipeline.DATABASE_UNAVAILABLE, retry_backoff=True,
-          retry_backoff_max=60, retry_jitter=True, max_retries=10)
+@app.task(base=PoisonGuardedTask, name="workers.tasks.persist_results", autoretry_for=pipeline.DATABASE_UNAVAILABLE,
+          retry_backoff=True, retry_backoff_max=60, retry_jitter=True, max_retries=10)
 def persist_results(batch: dict) -> None:
     changed = pipeline.persist(batch)
     if changed:
         notify.delay(changed)
 
 
-@app.task(name="workers.tasks.notify")
+@app.task(base=PoisonGuardedTask, name="workers.tasks.notify")
 def notify(event_ids: list[int]) -> None:
     pipeline.notify(event_ids)

@@ -1,0 +1,54 @@
+"""RELIABILITY fault 3: a message that kills its worker every time is delivered TASK_MAX_DELIVERIES times, then
+parked as a dead letter; the worker keeps serving. Real worker on Redis; the test kills the pool child itself."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import psutil
+import pytest
+
+from api.models import DeadLetter, Source
+from tests.conftest import needs_redis
+from workers import tasks
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, needs_redis]
+
+
+def test_a_message_that_kills_its_worker_each_time_is_parked(feed_server, celery_worker_process):
+    arrived = threading.Event()
+
+    def hang(handler):  # the fetch sits here until the test kills the worker child running it
+        arrived.set()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/rss+xml")
+        handler.end_headers()
+        while not feed_server.stopping.wait(0.2):
+            try:
+                handler.wfile.write(b" ")
+                handler.wfile.flush()
+            except OSError:
+                return
+
+    feed_server.add_route("/hang.xml", hang)
+    source = Source.objects.create(name="Deadly", url=feed_server.url("/hang.xml"))
+    worker = psutil.Process(celery_worker_process.process.pid)
+    tasks.fetch_source.delay(source.pk)
+
+    kills = 0
+    deadline = time.monotonic() + 120
+    while kills < 3 and time.monotonic() < deadline:
+        assert arrived.wait(60), celery_worker_process.log_text()[-3000:]
+        arrived.clear()
+        for child in worker.children(recursive=True):
+            os.kill(child.pid, signal.SIGKILL)
+        kills += 1
+
+    while not DeadLetter.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    letter = DeadLetter.objects.get()
+    assert (letter.task_name, letter.args[0], letter.deliveries) == ("workers.tasks.fetch_source", source.pk, 3)
+    assert feed_server.hits["/hang.xml"] == 3  # the fourth delivery was parked, not run
+    assert worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE
