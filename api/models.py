@@ -6,6 +6,7 @@ Unique keys (source + external id, event key, event + document, batch id) make r
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 NOT_CONFIGURED = "not configured: "  # how last_error starts when a source waits for an operator's setting
@@ -122,7 +123,7 @@ class TGEEvent(models.Model):
     project = models.CharField(max_length=200)
     ticker = models.CharField(max_length=20, blank=True, db_index=True)
     tge_date = models.DateField(null=True, blank=True, db_index=True)
-    chain = models.CharField(max_length=60, blank=True, db_index=True)
+    chain = models.CharField(max_length=60, blank=True)
     venues = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ANNOUNCED, db_index=True)
     confidence = models.FloatField(default=0.0, db_index=True)
@@ -145,6 +146,8 @@ class TGEEvent(models.Model):
             models.Index(fields=["published", "-first_seen_at", "-id"], name="event_published_first_seen"),
             models.Index(fields=["published", "-confidence", "-id"], name="event_published_confidence"),
             models.Index(fields=["published", "tge_date", "id"], name="event_published_tge_date"),
+            # the chain filter ignores case and usually comes with published and a confidence floor
+            models.Index(Upper("chain"), "published", "confidence", name="event_chain_published_conf"),
         ]
 
     def __str__(self) -> str:

@@ -1,11 +1,17 @@
-"""limit/offset paging where a bad or too large ``limit`` is an error that says so, not a silent clamp."""
+"""limit/offset paging where a bad or too large ``limit`` is an error that says so, not a silent clamp.
+
+Counting every match of a filter over a million events costs more than reading the page, so ``count`` counts at
+most COUNT_AHEAD rows past the requested page; ``count_exact`` says whether it is the whole total.
+"""
 from __future__ import annotations
 
 from django.conf import settings
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
 
 MAX_OFFSET = 10_000_000
+COUNT_AHEAD = 1_000
 
 
 class CappedLimitOffsetPagination(LimitOffsetPagination):
@@ -14,6 +20,23 @@ class CappedLimitOffsetPagination(LimitOffsetPagination):
     @property
     def max_limit(self) -> int:
         return settings.CONFIG["API_MAX_LIMIT"]
+
+    def get_count(self, queryset) -> int:
+        self.count_bound = self.get_offset(self.request) + self.get_limit(self.request) + COUNT_AHEAD
+        return queryset.order_by()[:self.count_bound].count()  # any rows will do for counting
+
+    def get_paginated_response(self, data):
+        return Response({"count": self.count, "count_exact": self.count < self.count_bound,
+                         "next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["required"].append("count_exact")
+        schema["properties"]["count"]["description"] = (
+            f"matches, counted up to {COUNT_AHEAD:,} past the requested page")
+        schema["properties"]["count_exact"] = {
+            "type": "boolean", "description": "false: there are at least `count` matches, maybe more"}
+        return schema
 
     def get_limit(self, request) -> int:
         return self._read(request, self.limit_query_param, self.default_limit, 1, self.max_limit)

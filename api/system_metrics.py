@@ -1,14 +1,17 @@
 """What ``GET /api/v1/system/metrics`` and Prometheus' ``/metrics`` report, computed in one place.
 
 Counting rows and asking workers for a ping cost real time, so the result is cached for METRICS_TTL seconds:
-a dashboard polling every second costs one computation per interval, whoever asks.
+a dashboard polling every second costs one computation per interval, whoever asks, and never waits for it.
 """
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -19,14 +22,25 @@ from api.models import Document, PipelineBatch, PipelineFailure, Source, TGEEven
 
 log = logging.getLogger(__name__)
 METRICS_TTL = 10
+STALE_TTL = 300
+CACHE_KEY, REFRESH_LOCK = "api:system-metrics", "api:system-metrics:refreshing"
 QUEUES = ("fetch", "parse", "match", "persist", "notify")
 
 
 def collect_metrics(*, use_cache: bool = True) -> dict:
-    if use_cache:
-        cached = cache.get("api:system-metrics")
-        if cached is not None:
-            return cached
+    """Fresh for METRICS_TTL seconds; after that the last figures are served while one thread recomputes them
+    (asking workers for a ping alone takes a second, which no dashboard request should wait for)."""
+    if not use_cache:
+        return _compute()
+    entry = cache.get(CACHE_KEY)
+    if entry is None:
+        return _compute()
+    if time.time() >= entry["fresh_until"] and cache.add(REFRESH_LOCK, 1, timeout=30):
+        threading.Thread(target=_refresh_in_background, name="metrics-refresh", daemon=True).start()
+    return entry["data"]
+
+
+def _compute() -> dict:
     now = timezone.now()
     data = {
         "generated_at": now.isoformat(),
@@ -40,8 +54,18 @@ def collect_metrics(*, use_cache: bool = True) -> dict:
         "rate_limits": _rate_limits(),
         "workers": workers_online(),
     }
-    cache.set("api:system-metrics", data, timeout=METRICS_TTL)
+    cache.set(CACHE_KEY, {"data": data, "fresh_until": time.time() + METRICS_TTL}, timeout=STALE_TTL)
     return data
+
+
+def _refresh_in_background() -> None:
+    try:
+        _compute()
+    except Exception:
+        log.exception("recomputing system metrics failed; the last figures stay in place")
+    finally:
+        cache.delete(REFRESH_LOCK)
+        connections.close_all()
 
 
 def _events(now) -> dict:

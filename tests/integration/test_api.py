@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -241,6 +242,18 @@ def test_source_filter_finds_events_mentioned_by_that_source(reader, events):
 def test_paging_with_limit_and_offset(reader, events):
     page = reader.get("/api/v1/tge-events?limit=2&offset=1").json()
     assert page["count"] == 3 and [r["id"] for r in page["results"]] == [events["fwd"].pk, events["qsn"].pk]
+    assert page["count_exact"] is True
+
+
+def test_count_stops_a_fixed_distance_past_the_page(reader, events, monkeypatch):
+    from api import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_AHEAD", 1)
+    page = reader.get("/api/v1/tge-events?limit=1").json()
+    assert (page["count"], page["count_exact"], len(page["results"])) == (2, False, 1)
+    assert page["next"] is not None
+    page = reader.get("/api/v1/tge-events?limit=2&offset=1").json()
+    assert (page["count"], page["count_exact"]) == (3, True)
 
 
 def test_search_body_takes_the_seed_shape_and_the_same_filters(reader, events):
@@ -378,6 +391,26 @@ def test_system_metrics(reader, events):
     assert {"hits", "misses", "hit_rate"} <= set(body["cache"])
     assert body["rate_limits"]["x_api"]["limit"] == 450
     assert "count" in body["workers"] and "last_5_minutes" in body["documents"]
+
+
+def test_stale_metrics_are_served_at_once_while_one_thread_recomputes_them(monkeypatch):
+    from api import system_metrics
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        cache.set(system_metrics.CACHE_KEY, {"data": {"n": len(calls) + 1}, "fresh_until": 2e9}, timeout=60)
+
+    cache.set(system_metrics.CACHE_KEY, {"data": {"n": 1}, "fresh_until": 0}, timeout=60)
+    monkeypatch.setattr(system_metrics, "_compute", compute)
+    assert system_metrics.collect_metrics() == {"n": 1}  # stale, answered without waiting
+    assert system_metrics.collect_metrics() == {"n": 1}  # the lock keeps it to one refresh
+    for _ in range(100):
+        if cache.get(system_metrics.CACHE_KEY)["data"] == {"n": 2}:
+            break
+        time.sleep(0.02)
+    assert system_metrics.collect_metrics() == {"n": 2} and calls == [1]
 
 
 def test_prometheus_text(anon, events):
