@@ -20,6 +20,7 @@ def test_pipeline_benchmark_drains_with_nothing_lost_or_duplicated(allow_local, 
     assert not Source.objects.filter(name__startswith="bench ").exists()
 
 
+@pytest.mark.django_db  # the engine reads the admin's keyword rules
 def test_match_benchmark_prints_its_figures_as_json(capsys):
     call_command("benchmark", "match", "--docs", "300", "--json")
     figures = json.loads(capsys.readouterr().out)
@@ -33,3 +34,29 @@ def test_generated_news_is_mostly_noise_with_tagged_launches():
     launches = [i for i in items if "token" in i["title"].lower()]
     assert 20 <= len(launches) <= 100
     assert len({i["guid"] for i in items}) == 1000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_benchmark_serves_the_locust_mix_and_removes_what_it_seeded(worker_env):
+    from api.benchmark import bench_events, bench_sources, run_api_benchmark
+    from api.models import ApiKey, Document
+
+    result = run_api_benchmark(300, users=3, spawn_rate=3, seconds=4, workers=1, threads=2,
+                               server_env={"DATABASE_URL": worker_env["DATABASE_URL"],
+                                           "REDIS_URL": worker_env["REDIS_URL"]})
+    assert result["requests"] > 0 and result["error_rate"] == 0
+    assert result["p99_ms"] >= result["p50_ms"] > 0
+    assert {"search", "metrics", "list newest"} <= set(result["by_request"])
+    assert not bench_events().exists() and not bench_sources().exists() and not Document.objects.exists()
+    assert not ApiKey.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_benchmark_keeps_and_reuses_its_events():
+    from api.benchmark import bench_events, remove_seeded, seed_events
+
+    assert seed_events(120) > 0 and bench_events().count() == 120
+    assert bench_events().first().mentions.count() == 1
+    assert seed_events(120) == 0  # already there: nothing seeded again
+    remove_seeded()
+    assert not bench_events().exists()

@@ -1,11 +1,13 @@
-"""Benchmarks that print figures: ``benchmark pipeline`` (end to end) and ``benchmark match`` (the match stage)."""
+"""Benchmarks that print figures: ``benchmark pipeline`` (end to end), ``benchmark match`` (the match stage) and
+``benchmark api`` (the REST API under the locust mix)."""
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Measure the sweeper: `benchmark pipeline --docs N` end to end, `benchmark match` the match stage alone."
+    help = ("Measure the sweeper: `benchmark pipeline --docs N` end to end, `benchmark match` the match stage alone, "
+            "`benchmark api --events N` the REST API.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="which", required=True)
@@ -20,6 +22,16 @@ class Command(BaseCommand):
         match = sub.add_parser("match", help="documents per second per core and latency of the match stage")
         match.add_argument("--docs", type=int, default=5000)
         match.add_argument("--json", action="store_true")
+        api = sub.add_parser("api", help="seed N events, serve the API with gunicorn, drive the locust mix headless")
+        api.add_argument("--events", type=int, default=100_000)
+        api.add_argument("--users", type=int, default=20, help="simulated users (default 20)")
+        api.add_argument("--spawn-rate", type=float, default=10, help="users started per second (default 10)")
+        api.add_argument("--duration", type=int, default=60, help="seconds of load (default 60)")
+        api.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
+        api.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (default 2)")
+        api.add_argument("--no-cache", action="store_true", help="serve without the response cache (CACHE_TTL_SECONDS=0)")
+        api.add_argument("--keep", action="store_true", help="keep the seeded events for the next run")
+        api.add_argument("--json", action="store_true")
 
     def handle(self, *args, which: str, **options):
         if which == "pipeline":
@@ -36,17 +48,45 @@ class Command(BaseCommand):
             self._print(result, options["json"])
             if result["lost"] or result["duplicated"] or result["unexpected"] or not result["finished"]:
                 raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
+        elif which == "api":
+            self._benchmark_api(options)
         else:
             from tgesweeper.matching.benchmark import run_match_benchmark
             from workers.pipeline import engine
 
             self._print(run_match_benchmark(docs=options["docs"], engine=engine()), options["json"])
 
+    def _benchmark_api(self, options: dict) -> None:
+        from api.benchmark import run_api_benchmark
+
+        if options["events"] < 1 or options["users"] < 1 or options["duration"] < 1:
+            raise CommandError("--events, --users and --duration must be at least 1")
+
+        def progress(done: int, total: int) -> None:
+            if not options["json"] and (done == total or done % 100_000 == 0):
+                self.stderr.write(f"seeded {done:,} of {total:,} events")
+
+        try:
+            result = run_api_benchmark(options["events"], users=options["users"], spawn_rate=options["spawn_rate"],
+                                       seconds=options["duration"], workers=options["workers"],
+                                       threads=options["threads"], use_cache=not options["no_cache"],
+                                       keep=options["keep"], progress=progress)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
+        self._print(result, options["json"])
+        if result["error_rate"]:
+            raise CommandError(f"{result['error_rate']:.2%} of requests failed")
+
     def _print(self, result: dict, as_json: bool) -> None:
         if as_json:
             self.stdout.write(json.dumps(result))
             return
         for key, value in result.items():
+            if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+                self.stdout.write(f"{key:>22}:")
+                for name, row in value.items():
+                    self.stdout.write(f"{name:>32}  " + ", ".join(f"{k} {v}" for k, v in row.items()))
+                continue
             if isinstance(value, dict):
                 value = ", ".join(f"{k} {v}" for k, v in value.items())
             self.stdout.write(f"{key:>22}: {value}")
