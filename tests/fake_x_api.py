@@ -1,7 +1,8 @@
 """A local stand-in for the X API v2 endpoints the x kind calls through tweepy, on 127.0.0.1.
 
 It answers the shapes the real API documents (``data``, ``includes.users``, ``meta``), checks the bearer
-token, honours ``since_id`` and ``max_results``, logs every request, and can answer 429 with
+token, honours ``since_id``, ``max_results`` and its page tokens (``next_token`` for search, ``pagination_token``
+for timelines; ``meta.next_token`` when older matching tweets remain), logs every request, and can answer 429 with
 ``x-rate-limit-reset`` like the real one. The tweets are fictional.
 """
 from __future__ import annotations
@@ -99,15 +100,18 @@ class FakeXAPI:
     def _page(self, tweets: list[dict], params: dict[str, str]) -> dict:
         since = int(params.get("since_id", "0"))
         limit = int(params.get("max_results", "10"))
-        newest_first = sorted((t for t in tweets if int(t["id"]) > since), key=lambda t: -int(t["id"]))[:limit]
+        older_than = int(params.get("next_token") or params.get("pagination_token") or 2**63)  # token: an id
+        matching = sorted((t for t in tweets if since < int(t["id"]) < older_than), key=lambda t: -int(t["id"]))
+        newest_first = matching[:limit]
         if not newest_first:
             return {"meta": {"result_count": 0}}
         authors = {t["author_id"] for t in newest_first}
+        more = {"next_token": newest_first[-1]["id"]} if len(matching) > limit else {}
         return {
             "data": newest_first,
             "includes": {"users": [{"id": a, "name": self.users[a].title(), "username": self.users[a]} for a in authors]},
             "meta": {"newest_id": newest_first[0]["id"], "oldest_id": newest_first[-1]["id"],
-                     "result_count": len(newest_first)},
+                     "result_count": len(newest_first), **more},
         }
 
 

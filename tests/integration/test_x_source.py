@@ -73,6 +73,29 @@ def test_since_id_is_sent_and_nothing_is_read_twice(x_api):
     assert third.cursor == "1003"
 
 
+def test_a_burst_larger_than_a_page_is_read_page_by_page_back_to_the_cursor(x_api):
+    spec = SourceSpec(id=1, name="X launches", kind="x", options={"max_results": 10, "accounts": ["lumenchain"]})
+    first = fetch(spec)
+    for n in range(25):
+        x_api.tweet(2000 + n, "101", f"Lumen TGE update {n}")
+    x_api.log.clear()
+
+    burst = fetch(SourceSpec(**{**spec.__dict__, "cursor": first.cursor}))
+    assert {d.external_id for d in parse(burst)} == {f"x:{2000 + n}" for n in range(25)}
+    assert burst.cursor == "2024"
+    searches = [e.params for e in x_api.log if e.path == "/2/tweets/search/recent"]
+    assert [s.get("next_token") for s in searches] == [None, "2015", "2005"]
+    timelines = [e.params for e in x_api.log if e.path == "/2/users/101/tweets"]
+    assert [t.get("pagination_token") for t in timelines] == [None, "2015", "2005"]
+
+
+def test_the_first_fetch_reads_one_page_not_the_whole_backlog(x_api):
+    for n in range(25):
+        x_api.tweet(2000 + n, "101", f"Lumen TGE update {n}")
+    fetched = fetch(SourceSpec(id=1, name="X launches", kind="x", options={"max_results": 10}))
+    assert len(parse(fetched)) == 10 and x_api.paths() == ["/2/tweets/search/recent"]
+
+
 def test_the_pipeline_keeps_the_cursor_on_the_source(x_api, db):
     source = Source.objects.create(name="X launches", kind="x", query="TGE")
     payload = pipeline.fetch(source.pk)

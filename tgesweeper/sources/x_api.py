@@ -6,7 +6,9 @@ tweepy builds the requests; every one of them goes through ``tgesweeper.net`` (U
 instead of a worker sleeping (tweepy's ``wait_on_rate_limit`` stays off).
 
 The newest tweet id read is the source's cursor and the next fetch asks only for newer ones (``since_id``);
-ids are time-ordered snowflakes, so one cursor serves the search and every timeline of the source.
+ids are time-ordered snowflakes, so one cursor serves the search and every timeline of the source. With a cursor,
+a burst of more tweets than one page is read page by page back to it (at most MAX_PAGES pages per search or
+timeline), so moving the cursor to the newest does not skip the rest of the burst.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ MAX_QUERY_CHARS = 512
 MAX_ACCOUNTS = 100
 MAX_RESULTS_RANGE = (10, 100)
 DEFAULT_MAX_RESULTS = 50
+MAX_PAGES = 5
 MAX_TITLE_CHARS = 150
 MAX_TEXT_CHARS = 20_000
 TWEET_FIELDS = ["created_at", "author_id", "lang"]
@@ -136,19 +139,19 @@ def fetch_x(spec: SourceSpec, policy: net.FetchPolicy) -> Fetched:
 
     accounts = [a.lstrip("@") for a in options.get("accounts", []) if USERNAME.match(a.lstrip("@"))]
     if options.get("search", True):
-        answer = client.search_recent_tweets(
-            _query(spec.query), since_id=since_id, max_results=max_results, expansions=["author_id"],
-            tweet_fields=TWEET_FIELDS, user_fields=["username"])
-        _collect(answer, tweets, _usernames(answer))
+        for answer in _pages(client.search_recent_tweets, "next_token", _query(spec.query), since_id=since_id,
+                             max_results=max_results, expansions=["author_id"], tweet_fields=TWEET_FIELDS,
+                             user_fields=["username"]):
+            _collect(answer, tweets, _usernames(answer))
     if accounts:
         users = client.get_users(usernames=accounts, user_fields=["username"])
         for user in _records(users, "data"):
             if not (TWEET_ID.match(str(user.get("id", ""))) and USERNAME.match(str(user.get("username", "")))):
                 continue
-            answer = client.get_users_tweets(
-                user["id"], since_id=since_id, max_results=max_results, exclude=["retweets"],
-                expansions=["author_id"], tweet_fields=TWEET_FIELDS, user_fields=["username"])
-            _collect(answer, tweets, {user["id"]: user["username"], **_usernames(answer)})
+            for answer in _pages(client.get_users_tweets, "pagination_token", user["id"], since_id=since_id,
+                                 max_results=max_results, exclude=["retweets"], expansions=["author_id"],
+                                 tweet_fields=TWEET_FIELDS, user_fields=["username"]):
+                _collect(answer, tweets, {user["id"]: user["username"], **_usernames(answer)})
 
     newest = max([int(since_id or 0), *(int(i) for i in tweets)])
     cursor = str(newest) if newest else None
@@ -158,6 +161,19 @@ def fetch_x(spec: SourceSpec, policy: net.FetchPolicy) -> Fetched:
     ordered = sorted(tweets.values(), key=lambda t: int(t["id"]), reverse=True)
     body = json.dumps({"tweets": ordered}, ensure_ascii=False).encode("utf-8")
     return Fetched(url=url, body=body, cursor=cursor)
+
+
+def _pages(call, token_param: str, *args, since_id: str | None, **params):
+    """The answers of one search or timeline: a single page on the first fetch (no backlog), otherwise page after
+    page back to ``since_id``, at most MAX_PAGES."""
+    token = None
+    for _ in range(MAX_PAGES if since_id else 1):
+        answer = call(*args, since_id=since_id, **params, **({token_param: token} if token else {}))
+        yield answer
+        meta = answer.get("meta") if isinstance(answer, dict) else None
+        token = meta.get("next_token") if isinstance(meta, dict) else None
+        if not isinstance(token, str) or not token:
+            return
 
 
 def _config():
