@@ -138,6 +138,25 @@ def test_html_follows_at_most_max_articles_links(feed_server, allow_local):
     assert texts[STORY_A[1]].startswith("Full text of") and texts[STORY_B[1]] == STORY_B[2]
 
 
+def test_html_catches_up_oldest_first_when_more_new_links_than_max_articles(feed_server, allow_local):
+    for story in (STORY_A, STORY_B, STORY_C):
+        feed_server.add(story[0], article(f"Full text of {story[1]}."), HTML_TYPE)
+    source = html_source(feed_server, body=listing(STORY_A), follow_links=True, max_articles=1)
+    assert sweep(source)["wire"].state == SweepSource.State.DONE
+
+    feed_server.add("/wire/", listing(STORY_C, STORY_B, STORY_A), HTML_TYPE)
+    assert sweep(source)["wire"].documents_new == 1  # B, the older new story; C waits, unstored
+    assert [feed_server.hits[s[0]] for s in (STORY_A, STORY_B, STORY_C)] == [1, 1, 0]
+    assert not Document.objects.filter(source=source, title=STORY_C[1]).exists()
+
+    assert sweep(source)["wire"].documents_new == 1  # no ETag was kept, so the listing is read again
+    assert [feed_server.hits[s[0]] for s in (STORY_A, STORY_B, STORY_C)] == [1, 1, 1]
+    texts = dict(Document.objects.filter(source=source).values_list("title", "text"))
+    assert all(texts[s[1]] == f"Full text of {s[1]}. More details will follow next week."
+               for s in (STORY_A, STORY_B, STORY_C))
+    assert sweep(source)["wire"].not_modified
+
+
 @pytest.mark.parametrize("body, options, message", [
     (b"\x89PNG\r\n\x1a\n\x00\x00 binary", {}, "parse: the page is not HTML"),
     (b"<html><body><div><p>Unclosed <b>tags <li>everywhere", {}, "parse: no element on the page matches"),

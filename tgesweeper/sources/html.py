@@ -18,7 +18,9 @@ fields read the first.
 
 ``fetch`` does all the I/O: the listing through one conditional GET and, with ``follow_links``, up to
 ``max_articles`` article pages, packed with the listing into one JSON envelope. ``cursor`` remembers the
-newest link followed, so the next fetch follows only links above it. ``parse`` is pure.
+newest link followed, so the next fetch follows only links above it; when more new links than ``max_articles``
+wait above the cursor, the oldest are followed first and the rest are left (not stored) for the next fetch, so
+no article is skipped for good. ``parse`` is pure.
 
 Article text without navigation and boilerplate: the ``article_body`` selector when given; otherwise
 scripts, styles, forms and nav/header/footer/aside are dropped and the element holding the most paragraph
@@ -121,13 +123,34 @@ def fetch(spec: SourceSpec, policy: net.FetchPolicy) -> Fetched:
         return listing
     if not links:
         return listing
-    newest = _cursor(links[0])
     known = [i for i, link in enumerate(links) if _cursor(link) == spec.cursor]
-    wanted = links[:known[0]] if known else links
+    wanted = list(dict.fromkeys(links[:known[0]] if known else links))
     limit = min(int(options.get("max_articles", DEFAULT_MAX_ARTICLES)), MAX_ARTICLES)
-    articles: dict[str, str] = {}
-    budget = policy.max_bytes - len(listing.body)
-    for link in dict.fromkeys(wanted[:limit]):
+    # Past the cursor with more new links than max_articles: catch up oldest first and leave the newer ones,
+    # unstored, for the next fetch. A first fetch (or a cursor scrolled off the listing) takes the newest.
+    catching_up = bool(known) and 0 < limit < len(wanted)
+    attempted = _follow(wanted[::-1][:limit] if catching_up else wanted[:limit], spec, policy,
+                        started=started, budget=policy.max_bytes - len(listing.body))
+    deferred = wanted[:len(wanted) - len(attempted)] if catching_up else []
+    if catching_up:
+        cursor = _cursor(next(reversed(attempted))) if attempted else spec.cursor
+    else:
+        cursor = _cursor(links[0])
+    envelope = {"format": ENVELOPE_FORMAT, "listing": base64.b64encode(listing.body).decode("ascii"),
+                "articles": {link: body for link, body in attempted.items() if body is not None},
+                "deferred": deferred}
+    unchanged = {} if deferred else {"etag": listing.etag, "last_modified": listing.last_modified}
+    return Fetched(url=listing.url, body=json.dumps(envelope).encode("ascii"), cursor=cursor, **unchanged)
+
+
+def _follow(links: list[str], spec: SourceSpec, policy: net.FetchPolicy, *, started: float,
+            budget: int) -> dict[str, str | None]:
+    """Fetch article pages in the given order until time, bytes or the host's budget run out.
+
+    Returns every link attempted, in order, with its base64 body (None: the page was refused or failed and the
+    item keeps its listing text)."""
+    attempted: dict[str, str | None] = {}
+    for link in links:
         remaining = policy.total_timeout - (time.monotonic() - started)
         if remaining < 1 or budget <= 0:
             break
@@ -138,13 +161,11 @@ def fetch(spec: SourceSpec, policy: net.FetchPolicy) -> Fetched:
             break
         except net.FetchError as exc:
             log.info("html source %s: skipped article %s: %s", spec.name, link, exc.reason)
+            attempted[link] = None
             continue
         budget -= len(result.body)
-        articles[link] = base64.b64encode(result.body).decode("ascii")
-    envelope = {"format": ENVELOPE_FORMAT, "listing": base64.b64encode(listing.body).decode("ascii"),
-                "articles": articles}
-    return Fetched(url=listing.url, body=json.dumps(envelope).encode("ascii"), etag=listing.etag,
-                   last_modified=listing.last_modified, cursor=newest)
+        attempted[link] = base64.b64encode(result.body).decode("ascii")
+    return attempted
 
 
 def _cursor(link: str) -> str:
@@ -165,34 +186,36 @@ def parse_html(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: i
     problems = validate_options(options)
     if problems:
         raise HTMLError("; ".join(problems))
-    listing, articles = _unpack(body)
+    listing, articles, deferred = _unpack(body)
     fetched_at = utc(fetched_at).replace(microsecond=0)
     max_items = min(max_items, int(options.get("max_items") or max_items))
     documents: dict[str, NormalizedDocument] = {}
     for item in _items(_soup(listing), options):
         doc = _item_document(item, options, feed_url, fetched_at, articles)
-        if doc is not None and doc.external_id not in documents:
+        if doc is not None and doc.url not in deferred and doc.external_id not in documents:
             documents[doc.external_id] = doc
             if len(documents) >= max_items:
                 break
     return list(documents.values())
 
 
-def _unpack(body: bytes) -> tuple[bytes, dict[str, bytes]]:
+def _unpack(body: bytes) -> tuple[bytes, dict[str, bytes], set[str]]:
+    """The listing, the article pages by link, and the links left for the next fetch."""
     if not body or not body.strip():
         raise HTMLError("the page is empty")
     if len(body) > MAX_BODY_BYTES:
         raise HTMLError(f"the page is {len(body):,} bytes, over the {MAX_BODY_BYTES:,}-byte limit")
     if not body.startswith(_ENVELOPE_MARK):
-        return body, {}
+        return body, {}, set()
     try:
         envelope = json.loads(body)
         listing = base64.b64decode(envelope["listing"], validate=True)
         articles = {str(url): base64.b64decode(data, validate=True)
                     for url, data in list(envelope.get("articles", {}).items())[:MAX_ARTICLES]}
+        deferred = {str(url) for url in envelope.get("deferred", [])[:10_000]}
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
         raise HTMLError(f"corrupt listing envelope: {exc}") from None
-    return listing, articles
+    return listing, articles, deferred
 
 
 def _soup(body: bytes) -> BeautifulSoup:
