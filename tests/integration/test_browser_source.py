@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
+import psutil
 import pytest
 
 from api.models import Source
@@ -118,6 +119,15 @@ def test_a_selector_that_never_appears_times_out(site):
     policy = net.FetchPolicy(allow_addresses=frozenset({site.address}), total_timeout=3)
     with pytest.raises(net.FetchTimeout, match="never-there"):
         render(site.url("/launches"), policy, {"wait_for": "#never-there"})
+
+
+@pytest.mark.parametrize("script", ["while (true) {}", "setTimeout(function () { while (true) {} }, 0)"])
+def test_a_script_that_never_ends_times_out_and_leaves_no_browser(site, script):
+    site.add("/spin", f"<html><body><p>Launches</p><script>{script}</script></body></html>".encode(), HTML)
+    policy = net.FetchPolicy(allow_addresses=frozenset({site.address}), total_timeout=3)
+    with pytest.raises(net.FetchTimeout, match="did not finish within 3s"):
+        render(site.url("/spin"), policy)
+    assert not [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
 
 
 def test_the_pipeline_reads_a_browser_source(site, allow_local, db):
