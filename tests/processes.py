@@ -63,11 +63,14 @@ class RedisServer:
         except redis.RedisError:
             return False
 
-    def kill(self) -> None:
-        """``kill -9``: with appendonly and fsync always, every acknowledged write is on disk."""
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """SIGTERM: a restart's shutdown (Redis answers what it has served, writes the AOF and exits); SIGKILL: a crash."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            self.process.send_signal(sig)
             self.process.wait(10)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
 
     def __enter__(self) -> RedisServer:
         return self.start()
