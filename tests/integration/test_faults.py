@@ -194,7 +194,8 @@ def test_fault_5_postgresql_unavailable_for_a_while(feed_server, private_redis, 
                                      "OperationalError"), 20, message="persist did not retry")
         # The transaction died with its connection: nothing of it is committed, and its message is not acked.
         assert not Document.objects.filter(source__in=load.sources, title=LAUNCH[0]).exists()
-        assert "workers.tasks.persist_results" in held_by_broker(private_redis.client())
+        wait_until(lambda: "workers.tasks.persist_results" in held_by_broker(private_redis.client()), 5,
+                   message="the persist message left Redis before its batch was committed")
         time.sleep(3)  # the database stays away while the retries back off
         proxy.restore()
         assert_drained(run_id, load, worker)
