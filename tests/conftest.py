@@ -41,6 +41,8 @@ def redis_url() -> str:
 
 
 needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL); CI always has it")
+needs_postgres = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+                                    reason="needs PostgreSQL (DATABASE_URL); CI always has it")
 
 
 def database_url_for_processes() -> str:
@@ -67,17 +69,30 @@ def worker_env(tmp_path) -> dict[str, str]:
 
 
 @pytest.fixture
-def celery_worker_process(worker_env, tmp_path):
+def start_worker(worker_env, tmp_path):
+    """``start_worker(concurrency=2, **env)``: a real ``celery worker`` with ``env`` over ``worker_env``, consuming
+    every pipeline queue; each one started is stopped at teardown (if the test has not killed it)."""
+    from workers.local_worker import LocalWorker
+
+    started = []
+
+    def start(concurrency: int = 2, **env: str) -> LocalWorker:
+        worker = LocalWorker(env={**worker_env, **env}, concurrency=concurrency,
+                             log_path=tmp_path / f"worker-{len(started)}.log", name=f"test{len(started)}")
+        started.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(start_worker):
     """A real ``celery worker`` on the configured broker (Redis in CI), consuming every pipeline queue."""
     from tgesweeper.celery import app
-    from workers.local_worker import LocalWorker
 
     with app.connection_for_write() as conn:
         for queue in app.amqp.queues.values():
             queue.bind(conn.default_channel).purge()
-    worker = LocalWorker(env=worker_env, concurrency=2, log_path=tmp_path / "worker.log", name="test")
-    worker.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
+    return start_worker()

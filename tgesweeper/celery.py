@@ -2,8 +2,29 @@
 import os
 
 from celery import Celery
+from kombu.transport import redis as redis_transport
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tgesweeper.settings")
+
+
+def _closed_channels_raise_connection_errors() -> None:
+    """After a Redis restart kombu can use a channel it has already closed: a producer it revived, or the consumer
+    restoring unacked messages while it closes the lost connection (kin of celery/kombu#659 and #970). The channel's
+    ``connection`` (or its ``client``) is then None and the AttributeError fails the task, or stops the whole worker
+    ("Unrecoverable error"). Raise the connection error it really is: kombu retries or ignores those and reconnects;
+    the message stays unacked and comes back after the visibility timeout. (Found by RELIABILITY fault 4.)"""
+    connparams = redis_transport.Channel._connparams
+
+    def _connparams(self, *args, **kwargs):
+        if self.connection is None or self.connection.client is None:
+            raise RedisConnectionError("broker channel already closed (connection lost)")
+        return connparams(self, *args, **kwargs)
+
+    redis_transport.Channel._connparams = _connparams
+
+
+_closed_channels_raise_connection_errors()
 
 app = Celery("tgesweeper")
 app.config_from_object("celeryconfig")

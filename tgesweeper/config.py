@@ -93,6 +93,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REDIS_URL", _text, default="", doc="e.g. redis://127.0.0.1:6379/0; broker, cache and pub/sub. Empty = embedded"),
     Setting("CELERY_BROKER_URL", _text, default="",
             doc="overrides the broker; default REDIS_URL, else the embedded SQLite broker in var/"),
+    Setting("CELERY_VISIBILITY_TIMEOUT", _number(int, 1, 43200), default=3600,
+            doc="seconds before Redis gives an unacked message (its worker died) to another worker"),
     Setting("SCRAPING_INTERVAL", _number(int, 10, 86400), ("scraping", "interval"), doc="default seconds between fetches"),
     Setting("SCRAPING_BATCH_SIZE", _number(int, 1, 1000), ("scraping", "batch_size"), doc="documents per pipeline message"),
     Setting("SCRAPING_TIMEOUT", _number(float, 1, 300), ("scraping", "timeout"), doc="total deadline of one fetch, s"),

@@ -97,15 +97,26 @@ def run_pipeline_benchmark(docs: int, *, per_feed: int = 500, concurrency: int =
     return result
 
 
-def _measure(run_id: int, sources: list[Source], tag: str, docs: int, wall: float, finished: bool) -> dict:
+def count_ledger(sources: list[Source], tag: str, docs: int) -> dict:
+    """Jepsen's total-queue count over the documents of ``sources``: ``lost``, ``duplicated``, ``unexpected``."""
     stored = Document.objects.filter(source__in=sources)
     tagged = stored.filter(external_id__startswith=f"bench-{tag}-")
     distinct = tagged.values("external_id").distinct().count()
+    mentions = Mention.objects.filter(document__source__in=sources)
+    duplicate_mentions = mentions.values("document_id").annotate(n=Count("pk")).filter(n__gt=1).count()
+    return {
+        "mentions": mentions.count(),
+        "lost": docs - distinct,
+        "duplicated": tagged.count() - distinct + duplicate_mentions,
+        "unexpected": stored.count() - tagged.count(),
+    }
+
+
+def _measure(run_id: int, sources: list[Source], tag: str, docs: int, wall: float, finished: bool) -> dict:
     ledger = SweepSource.objects.filter(run_id=run_id).aggregate(fetch=Sum("fetch_seconds"), parse=Sum("parse_seconds"))
     batches = PipelineBatch.objects.filter(sweep_source__run_id=run_id).aggregate(
         match=Sum("match_seconds"), persist=Sum("persist_seconds"), n=Count("pk"))
-    mentions = Mention.objects.filter(document__source__in=sources)
-    duplicate_mentions = mentions.values("document_id").annotate(n=Count("pk")).filter(n__gt=1).count()
+    counts = count_ledger(sources, tag, docs)
     return {
         "docs": docs,
         "finished": finished,
@@ -116,10 +127,10 @@ def _measure(run_id: int, sources: list[Source], tag: str, docs: int, wall: floa
             "fetch": round(ledger["fetch"] or 0, 3), "parse": round(ledger["parse"] or 0, 3),
             "match": round(batches["match"] or 0, 3), "persist": round(batches["persist"] or 0, 3),
         },
-        "mentions": mentions.count(),
-        "lost": docs - distinct,
-        "duplicated": tagged.count() - distinct + duplicate_mentions,
-        "unexpected": stored.count() - tagged.count(),
+        "mentions": counts["mentions"],
+        "lost": counts["lost"],
+        "duplicated": counts["duplicated"],
+        "unexpected": counts["unexpected"],
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
         "broker": _broker_scheme(),
     }

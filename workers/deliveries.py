@@ -13,9 +13,16 @@ import logging
 from celery import Task
 from django.conf import settings
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerUnavailable
+from redis.exceptions import ConnectionError as RedisUnavailable
+from redis.exceptions import TimeoutError as RedisTimeout
 
 log = logging.getLogger(__name__)
 TTL = 24 * 3600
+CACHE_UNAVAILABLE = (RedisUnavailable, RedisTimeout)
+# PostgreSQL, the broker or the cache restarting: the task is retried with backoff, never failed (and so acked).
+UNAVAILABLE = (OperationalError, InterfaceError, BrokerUnavailable, *CACHE_UNAVAILABLE)
 
 
 def _key(task_id: str) -> str:
@@ -32,22 +39,43 @@ def count_delivery(task_id: str) -> int:
         return 1
 
 
+def forget_deliveries(task_id: str | None) -> None:
+    if task_id:
+        try:
+            cache.delete(_key(task_id))
+        except CACHE_UNAVAILABLE:  # the count expires with its TTL
+            log.warning("cannot clear the delivery count of %s: cache unreachable", task_id)
+
+
 class PoisonGuardedTask(Task):
     """Base of the pipeline's tasks (``app.task(base=PoisonGuardedTask)``)."""
+
+    autoretry_for = UNAVAILABLE
+    retry_backoff = True
+    retry_backoff_max = 60
+    retry_jitter = True
+    max_retries = 10
 
     def __call__(self, *args, **kwargs):
         task_id = self.request.id
         if task_id and not self.request.is_eager:
-            deliveries = count_delivery(task_id)
+            try:
+                deliveries = count_delivery(task_id)
+            except CACHE_UNAVAILABLE:  # no count while the cache is away; the task runs (and retries if it must)
+                log.warning("cannot count the deliveries of %s[%s]: cache unreachable", self.name, task_id)
+                deliveries = 1
             if deliveries > settings.CONFIG["TASK_MAX_DELIVERIES"]:
                 park(self.name, task_id, args, kwargs, deliveries - 1)
-                cache.delete(_key(task_id))
+                forget_deliveries(task_id)
                 return None
         return super().__call__(*args, **kwargs)
 
     def after_return(self, status, retval, task_id, args, kwargs, einfo) -> None:
-        if task_id:
-            cache.delete(_key(task_id))
+        forget_deliveries(task_id)
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
+        """A retry is a normal end (Celery calls no ``after_return`` for it): not a delivery that killed its worker."""
+        forget_deliveries(task_id)
 
 
 def park(task_name: str, task_id: str, args, kwargs, deliveries: int) -> None:

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone as dj_timezone
 
 from api import live_stream, store
@@ -27,10 +26,6 @@ from tgesweeper.sources.documents import NormalizedDocument
 from workers import schedule, throttle
 
 log = logging.getLogger(__name__)
-
-
-# Persist retries these with backoff (PostgreSQL restarting); nothing is acked before it is committed.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 def fetch_policy(kind: str = "") -> net.FetchPolicy:

@@ -38,11 +38,11 @@ def queue_fetches(source_ids: list[int]) -> int:
     return len(source_ids)
 
 
-def start_sweep(source_ids: list[int]) -> int:
+def start_sweep(source_ids: list[int], connection=None) -> int:
     run_id, ledger = store.start_sweep(source_ids)
     kinds = dict(Source.objects.filter(pk__in=list(ledger)).values_list("pk", "kind"))
     for source_id, sweep_source_id in ledger.items():
-        queue_fetch(source_id, kinds.get(source_id, ""), sweep_source_id)
+        queue_fetch(source_id, kinds.get(source_id, ""), sweep_source_id, connection=connection)
     return run_id
 
 

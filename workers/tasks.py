@@ -1,7 +1,8 @@
 """Celery tasks: one per pipeline stage, each calling one function of ``workers.pipeline`` and sending on.
 
 Tasks are thin on purpose: the work is in plain functions that tests and benchmarks call directly.
-Delivery is at-least-once; the persist transaction makes a redelivered batch a no-op.
+Delivery is at-least-once; the persist transaction makes a redelivered batch a no-op. Every task retries with
+backoff while the database, the broker or the cache is unreachable (``PoisonGuardedTask``).
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from workers.deliveries import PoisonGuardedTask
 from workers.schedule import fetch_queue
 
 
-def queue_fetch(source_id: int, kind: str, sweep_source_id: int | None = None) -> None:
-    fetch_source.apply_async((source_id, sweep_source_id), queue=fetch_queue(kind))
+def queue_fetch(source_id: int, kind: str, sweep_source_id: int | None = None, connection=None) -> None:
+    """``connection``: a broker connection other than the app's (tests with a broker of their own)."""
+    fetch_source.apply_async((source_id, sweep_source_id), queue=fetch_queue(kind), connection=connection)
 
 
 @app.task(bind=True, base=PoisonGuardedTask, name="workers.tasks.fetch_source", soft_time_limit=75, time_limit=90)
@@ -51,8 +53,7 @@ def match_documents(batch: dict) -> None:
     persist_results.delay(pipeline.match(batch))
 
 
-@app.task(base=PoisonGuardedTask, name="workers.tasks.persist_results", autoretry_for=pipeline.DATABASE_UNAVAILABLE,
-          retry_backoff=True, retry_backoff_max=60, retry_jitter=True, max_retries=10)
+@app.task(base=PoisonGuardedTask, name="workers.tasks.persist_results")
 def persist_results(batch: dict) -> None:
     changed = pipeline.persist(batch)
     if changed:

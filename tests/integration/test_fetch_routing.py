@@ -13,7 +13,7 @@ def test_sweeps_send_browser_fetches_to_their_own_queue(db, monkeypatch):
     feed = Source.objects.create(name="Feed", kind="rss", url="https://example.com/feed.xml")
     page = Source.objects.create(name="Launchpad", kind="browser", url="https://example.com/launches")
     sent = []
-    monkeypatch.setattr(tasks.fetch_source, "apply_async", lambda args, queue: sent.append((args[0], queue)))
+    monkeypatch.setattr(tasks.fetch_source, "apply_async", lambda args, queue, **options: sent.append((args[0], queue)))
 
     sweeps.queue_fetches([feed.pk, page.pk])
     sweeps.start_sweep([page.pk])

@@ -1,0 +1,214 @@
+"""Servers and faults for the fault tests (RELIABILITY.md): each piece starts its own process or socket on
+127.0.0.1 and stops only what it started. Never the shared Redis or PostgreSQL: a private ``redis-server``,
+a TCP proxy in front of PostgreSQL, a row lock held from a connection of the test's own.
+"""
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import psycopg2
+import redis
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, poll: float = 0.1, message: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not after {timeout:g} s: {message}")
+        time.sleep(poll)
+
+
+class RedisServer:
+    """A private ``redis-server`` on a free port; ``appendonly`` (fsync always) lets a restart keep every write."""
+
+    def __init__(self, directory: Path, *, appendonly: bool = False):
+        self.directory = Path(directory)
+        self.appendonly = appendonly
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
+
+    def start(self, timeout: float = 10.0) -> RedisServer:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir",
+                   str(self.directory), "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "always"]
+        with (self.directory / "redis.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        wait_until(self._answers, timeout, message=f"redis-server on port {self.port} did not answer")
+        return self
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {self.process.returncode}")
+        try:
+            return self.client().ping()
+        except redis.RedisError:
+            return False
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """SIGTERM: a restart's shutdown (Redis answers what it has served, writes the AOF and exits); SIGKILL: a crash."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(10)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.kill()
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:``port`` to ``target``. ``cut()`` drops every connection and refuses new ones (the
+    server is unreachable) until ``restore()``."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+        self.connections = 0
+
+    def start(self) -> TcpProxy:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        listener.settimeout(0.1)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), name="tcp-proxy", daemon=True).start()
+        return self
+
+    restore = start
+
+    def _accept(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            client.settimeout(None)
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets |= {client, upstream}
+                self.connections += 1
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            self._close(end)
+
+    def _close(self, end: socket.socket) -> None:
+        with self._lock:
+            self._sockets.discard(end)
+        try:
+            end.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        end.close()
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        with self._lock:
+            ends = list(self._sockets)
+        for end in ends:
+            self._close(end)
+
+    def __enter__(self) -> TcpProxy:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.cut()
+
+
+class RowLock:
+    """Holds ``SELECT ... FOR UPDATE`` from a connection of its own, so a worker's transaction that needs the same
+    rows waits, mid-transaction, until ``release()``. ``waiter()`` finds the backend waiting behind it."""
+
+    def __init__(self, dsn: str, sql: str, params: tuple = ()):
+        self.dsn, self.sql, self.params = dsn, sql, params
+
+    def __enter__(self) -> RowLock:
+        self.holder = psycopg2.connect(self.dsn)
+        self.holder.cursor().execute(self.sql, self.params)
+        self.watcher = psycopg2.connect(self.dsn)
+        self.watcher.autocommit = True
+        return self
+
+    def waiters(self) -> list[tuple[int, int, str]]:
+        """(backend pid, client port, query) of each backend blocked by this lock."""
+        with self.watcher.cursor() as cur:
+            cur.execute("SELECT pid, client_port, query FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                        (self.holder.get_backend_pid(),))
+            return cur.fetchall()
+
+    def wait_for_waiter(self, timeout: float) -> tuple[int, int, str]:
+        wait_until(self.waiters, timeout, message="no transaction came to wait on the lock")
+        return self.waiters()[0]
+
+    def release(self) -> None:
+        self.holder.rollback()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+        self.holder.close()
+        self.watcher.close()
+
+
+def worker_processes(pid: int) -> list[psutil.Process]:
+    """A worker's main process and its pool children."""
+    main = psutil.Process(pid)
+    return [main, *main.children(recursive=True)]
+
+
+def process_with_local_port(pid: int, port: int) -> psutil.Process | None:
+    """The process of worker ``pid`` (main or child) whose TCP connection has local port ``port``."""
+    for process in worker_processes(pid):
+        if any(c.laddr and c.laddr.port == port for c in process.net_connections(kind="tcp")):
+            return process
+    return None
+
+
+def kill_processes(processes: list[psutil.Process]) -> None:
+    """``kill -9`` exactly these processes and wait until they are gone."""
+    for process in processes:
+        process.send_signal(signal.SIGKILL)
+    gone, alive = psutil.wait_procs(processes, timeout=10)
+    assert not alive, alive
