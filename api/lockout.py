@@ -6,6 +6,8 @@ sending a different header. Behind a proxy, the proxy must set REMOTE_ADDR (e.g.
 """
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_login_failed
@@ -15,7 +17,8 @@ from django.dispatch import receiver
 
 
 def _keys(username: str | None, request) -> list[str]:
-    keys = [f"login-fail:user:{(username or '').strip().lower()[:150]}"]
+    user = hashlib.sha256((username or "").strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    keys = [f"login-fail:user:{user}"]  # hashed: any text is a valid cache key
     address = request.META.get("REMOTE_ADDR") if request is not None else None
     if address:
         keys.append(f"login-fail:addr:{address}")
