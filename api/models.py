@@ -297,7 +297,7 @@ class KeywordRule(models.Model):
 
 
 class DeadLetter(models.Model):
-    """A message parked after it took its worker down TASK_MAX_DELIVERIES times (``workers.deliveries``)."""
+    """A message parked after it took its worker down TASK_MAX_DELIVERIES times (``workers.task_base``)."""
 
     task_name = models.CharField(max_length=200)
     task_id = models.CharField(max_length=100, unique=True)

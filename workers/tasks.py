@@ -2,7 +2,7 @@
 
 Tasks are thin on purpose: the work is in plain functions that tests and benchmarks call directly.
 Delivery is at-least-once; the persist transaction makes a redelivered batch a no-op. Every task retries with
-backoff while the database, the broker or the cache is unreachable (``PoisonGuardedTask``).
+backoff while the database, the broker or the cache is unreachable (``PipelineTask``).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.conf import settings
 from tgesweeper import net
 from tgesweeper.celery import app
 from workers import pipeline
-from workers.deliveries import PoisonGuardedTask
 from workers.schedule import fetch_queue
+from workers.task_base import PipelineTask
 
 
 def queue_fetch(source_id: int, kind: str, sweep_source_id: int | None = None, connection=None) -> None:
@@ -20,7 +20,7 @@ def queue_fetch(source_id: int, kind: str, sweep_source_id: int | None = None, c
     fetch_source.apply_async((source_id, sweep_source_id), queue=fetch_queue(kind), connection=connection)
 
 
-@app.task(bind=True, base=PoisonGuardedTask, name="workers.tasks.fetch_source", soft_time_limit=75, time_limit=90)
+@app.task(bind=True, base=PipelineTask, name="workers.tasks.fetch_source", soft_time_limit=75, time_limit=90)
 def fetch_source(self, source_id: int, sweep_source_id: int | None = None, scheduled: bool = False,
                  deferrals: int = 0) -> None:
     """Retries are Celery's (the worker never sleeps); a spent rate limit is a deferral, not a failed attempt."""
@@ -42,24 +42,24 @@ def fetch_source(self, source_id: int, sweep_source_id: int | None = None, sched
         parse_payload.delay(payload)
 
 
-@app.task(base=PoisonGuardedTask, name="workers.tasks.parse_payload")
+@app.task(base=PipelineTask, name="workers.tasks.parse_payload")
 def parse_payload(payload: dict) -> None:
     for batch in pipeline.parse(payload):
         match_documents.delay(batch)
 
 
-@app.task(base=PoisonGuardedTask, name="workers.tasks.match_documents")
+@app.task(base=PipelineTask, name="workers.tasks.match_documents")
 def match_documents(batch: dict) -> None:
     persist_results.delay(pipeline.match(batch))
 
 
-@app.task(base=PoisonGuardedTask, name="workers.tasks.persist_results")
+@app.task(base=PipelineTask, name="workers.tasks.persist_results")
 def persist_results(batch: dict) -> None:
     changed = pipeline.persist(batch)
     if changed:
         notify.delay(changed)
 
 
-@app.task(base=PoisonGuardedTask, name="workers.tasks.notify")
+@app.task(base=PipelineTask, name="workers.tasks.notify")
 def notify(event_ids: list[int]) -> None:
     pipeline.notify(event_ids)

@@ -9,15 +9,15 @@ from kombu.transport import redis as redis_transport
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tgesweeper.celery import app
-from workers import deliveries, tasks
+from workers import task_base, tasks
 
 
 def test_a_retry_is_not_counted_as_a_delivery_that_killed_its_worker():
     task_id = uuid.uuid4().hex
-    assert [deliveries.count_delivery(task_id) for _ in range(2)] == [1, 2]
+    assert [task_base.count_delivery(task_id) for _ in range(2)] == [1, 2]
     tasks.persist_results.on_retry(OperationalError("database away"), task_id, (), {}, None)
-    assert deliveries.count_delivery(task_id) == 1
-    deliveries.forget_deliveries(task_id)
+    assert task_base.count_delivery(task_id) == 1
+    task_base.forget_deliveries(task_id)
 
 
 @pytest.mark.parametrize("task", [tasks.fetch_source, tasks.parse_payload, tasks.match_documents,

@@ -1,4 +1,9 @@
-"""Poison messages: a message whose task kills its worker every time is parked, not redelivered forever.
+"""The base of every pipeline task: it rides out outages and parks poison messages.
+
+Outages: while PostgreSQL, the broker or the cache is unreachable a task retries with backoff instead of failing
+(a failed task is acked, and its batch would be gone).
+
+Poison messages: a message whose task kills its worker every time is parked, not redelivered forever.
 
 With ``acks_late`` and ``reject_on_worker_lost`` a message comes back whenever the worker running it dies —
 right for a crash that happens once, a loop for one that happens every time. Each delivery increments a
@@ -47,8 +52,8 @@ def forget_deliveries(task_id: str | None) -> None:
             log.warning("cannot clear the delivery count of %s: cache unreachable", task_id)
 
 
-class PoisonGuardedTask(Task):
-    """Base of the pipeline's tasks (``app.task(base=PoisonGuardedTask)``)."""
+class PipelineTask(Task):
+    """Base of the pipeline's tasks (``app.task(base=PipelineTask)``): outage retries + poison guard."""
 
     autoretry_for = UNAVAILABLE
     retry_backoff = True
