@@ -1,21 +1,18 @@
 """``benchmark api``: seed N events, serve the API with gunicorn on 127.0.0.1, drive the locust mix, print figures.
 
 Seeded rows are recognisable (sources named ``bench-api-NN``, event keys ``bench-api-N``), so a run reuses
-the events a previous ``--keep`` run left and removes only its own rows otherwise. Latency figures are
-locust's own percentiles over every request of the run.
+the events a previous ``--keep`` run left and removes only its own rows otherwise. PostgreSQL generates them
+itself (a million in under two minutes); the figures that matter are PostgreSQL's, so there is no other path.
+Latency figures are locust's own percentiles over every request of the run.
 """
 from __future__ import annotations
 
 import csv
 import os
-import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
@@ -24,13 +21,12 @@ from django.db import connection, transaction
 
 from api import keys, response_cache
 from api.models import ApiKey, Document, Mention, Source, TGEEvent
+from tgesweeper.local_process import ROOT, LocalProcess, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "deploy" / "loadtest" / "locustfile.py"
 SOURCE_PREFIX = "bench-api-"
 SOURCES = 20
-CHUNK = 5000
-PG_CHUNK = 100_000
+CHUNK = 100_000
 CHAINS = ("ethereum", "solana", "base", "arbitrum", "bnb", "sui", "aptos", "ton", "")
 SYLLABLES = ("ka", "lo", "mi", "ra", "zen", "tor", "vi", "qua", "nex", "sol", "dra", "fen", "lum", "ori", "pax", "bit")
 
@@ -45,22 +41,17 @@ def bench_sources():
 
 def seed_events(count: int, *, progress=None) -> float:
     """Make exactly ``count`` benchmark events exist (each with one mention of one document); returns seconds spent."""
+    if connection.vendor != "postgresql":
+        raise RuntimeError("benchmark api measures the PostgreSQL deployment: set DATABASE_URL=postgresql://...")
     started = time.monotonic()
     if bench_events().count() == count:
         return 0.0
     remove_seeded()
     sources = [Source.objects.create(name=f"{SOURCE_PREFIX}{n:02d}", url=f"https://bench.invalid/{n}.xml",
                                      enabled=False) for n in range(SOURCES)]
-    rng = random.Random(count)
-    epoch = datetime(2025, 1, 1, tzinfo=timezone.utc)
-    postgresql = connection.vendor == "postgresql"
-    chunk = PG_CHUNK if postgresql else CHUNK
-    for start in range(0, count, chunk):
-        numbers = range(start, min(start + chunk, count))
-        if postgresql:
-            _seed_chunk_in_postgresql(numbers, sources)
-        else:
-            _seed_chunk(numbers, sources, rng, epoch)
+    for start in range(0, count, CHUNK):
+        numbers = range(start, min(start + CHUNK, count))
+        _seed_chunk(numbers, sources)
         if progress:
             progress(numbers.stop, count)
     _analyze()
@@ -68,35 +59,11 @@ def seed_events(count: int, *, progress=None) -> float:
     return time.monotonic() - started
 
 
-def _seed_chunk(numbers: range, sources: list[Source], rng: random.Random, epoch: datetime) -> None:
-    events, documents = [], []
-    for i in numbers:
-        name = "".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize() + f" {i}"
-        ticker = name[:3].upper() + f"{i % 97}"
-        seen = epoch + timedelta(seconds=rng.randrange(0, 700 * 86400))
-        confidence = round(rng.uniform(0.3, 1.0), 3)
-        candidate = confidence < settings.CONFIG["KEYWORD_MIN_CONFIDENCE"]
-        events.append(TGEEvent(
-            key=f"{SOURCE_PREFIX}{i}", project=name, ticker=ticker, chain=rng.choice(CHAINS),
-            tge_date=date(2025, 1, 1) + timedelta(days=rng.randrange(0, 800)), venues=["Binance"] if i % 5 == 0 else [],
-            status=rng.choice(TGEEvent.Status.values), confidence=confidence, is_candidate=candidate,
-            published=not candidate, first_seen_at=seen, last_seen_at=seen, mention_count=1, source_count=1))
-        documents.append(Document(
-            source=sources[i % len(sources)], external_id=f"{SOURCE_PREFIX}{i}", url=f"https://bench.invalid/a/{i}",
-            title=f"{name} ({ticker}) sets its token generation event", text="", published_at=seen, fetched_at=seen,
-            content_hash=f"{i:064x}", matched=True))
-    with transaction.atomic():
-        events = TGEEvent.objects.bulk_create(events)
-        documents = Document.objects.bulk_create(documents)
-        Mention.objects.bulk_create(
-            Mention(event=e, document=d, kind="launch", tge_date=e.tge_date, chain=e.chain, confidence=e.confidence,
-                    snippet=d.title, created_at=e.first_seen_at) for e, d in zip(events, documents, strict=True))
+def _seed_chunk(numbers: range, sources: list[Source]) -> None:
+    """Events ``numbers`` with a document and a mention each, generated inside PostgreSQL.
 
-
-def _seed_chunk_in_postgresql(numbers: range, sources: list[Source]) -> None:
-    """The same rows as ``_seed_chunk``, generated by PostgreSQL itself (a million in minutes, not an hour).
-
-    ``hashint4(i)`` stands in for the random draws so the rows do not depend on the chunking.
+    ``hashint4(i)`` stands in for random draws (name, chain, dates, status, confidence), so the rows do not depend on
+    the chunking; published events are those at or above KEYWORD_MIN_CONFIDENCE.
     """
     event, document, mention = (model._meta.db_table for model in (TGEEvent, Document, Mention))
     h = "(hashint4(i * 16 + {salt})::bigint & 2147483647)"
@@ -155,57 +122,28 @@ def remove_seeded() -> None:
 
 
 def _analyze() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for model in (TGEEvent, Document, Mention):
-                cursor.execute(f"ANALYZE {model._meta.db_table}")
+    with connection.cursor() as cursor:
+        for model in (TGEEvent, Document, Mention):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class ApiServer(LocalProcess):
+    """gunicorn serving the project on a free 127.0.0.1 port; ready when ``/health/live`` answers."""
 
-
-class ApiServer:
-    """gunicorn serving the project on a free 127.0.0.1 port; ends only the process group it started."""
+    program = "gunicorn"
 
     def __init__(self, *, workers: int, threads: int, env: dict[str, str], log_path: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.command = [sys.executable, "-m", "gunicorn", "tgesweeper.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                        "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread", "--preload"]
-        self.env, self.log_path = env, log_path
-        self.process: subprocess.Popen | None = None
+        address = f"127.0.0.1:{free_port()}"
+        self.url = f"http://{address}"
+        super().__init__([sys.executable, "-m", "gunicorn", "tgesweeper.wsgi", "--bind", address,
+                          "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+                          "--preload"], env=env, log_path=log_path)
 
-    def __enter__(self) -> ApiServer:
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(self.command, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self._log()[-3000:]}")
-            try:
-                if requests.get(f"{self.url}/health/live", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError(f"gunicorn did not answer within 60 s:\n{self._log()[-3000:]}")
-
-    def __exit__(self, *exc) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-
-    def _log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+    def is_ready(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/health/live", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
 
 
 def warm_up(host: str, api_key: str, *, rounds: int) -> None:
@@ -267,7 +205,6 @@ def run_api_benchmark(events: int, *, users: int = 20, spawn_rate: float = 10, s
     return {
         "events": events,
         "seed_seconds": round(seed_seconds, 1),
-        "database": connection.vendor,
         "cache": "on" if use_cache else "off",
         "users": users, "seconds": seconds, "gunicorn": f"{workers} workers x {threads} threads",
         **_figures(total),

@@ -15,11 +15,7 @@ import psutil
 import psycopg2
 import redis
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tgesweeper.local_process import free_port
 
 
 def wait_until(predicate, timeout: float, poll: float = 0.1, message: str = "") -> None:

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from api.models import Source
+from tests.conftest import needs_postgres
 from workers.benchmark import generate_items, run_pipeline_benchmark
 
 pytestmark = pytest.mark.services
@@ -36,6 +37,7 @@ def test_generated_news_is_mostly_noise_with_tagged_launches():
     assert len({i["guid"] for i in items}) == 1000
 
 
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_api_benchmark_serves_the_locust_mix_and_removes_what_it_seeded(worker_env):
     from api.benchmark import bench_events, bench_sources, run_api_benchmark
@@ -51,6 +53,7 @@ def test_api_benchmark_serves_the_locust_mix_and_removes_what_it_seeded(worker_e
     assert not ApiKey.objects.exists()
 
 
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_api_benchmark_keeps_and_reuses_its_events():
     from api.benchmark import bench_events, remove_seeded, seed_events
@@ -60,3 +63,13 @@ def test_api_benchmark_keeps_and_reuses_its_events():
     assert seed_events(120) == 0  # already there: nothing seeded again
     remove_seeded()
     assert not bench_events().exists()
+
+
+@pytest.mark.django_db
+def test_api_benchmark_refuses_a_database_other_than_postgresql(monkeypatch):
+    from django.core.management.base import CommandError
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+    with pytest.raises(CommandError, match="PostgreSQL"):
+        call_command("benchmark", "api", "--events", "10", "--json")

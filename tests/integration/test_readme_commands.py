@@ -1,7 +1,6 @@
 """The README's commands: `make run` starts web, worker and beat and stops on Ctrl-C; `make demo` finds events."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -10,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tgesweeper.local_process import ROOT, free_port
+
 pytestmark = pytest.mark.services
 
-ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
@@ -26,12 +26,6 @@ def embedded_env(tmp_path, **extra) -> dict[str, str]:
 def manage(env, *args, timeout=120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_demo_sweeps_the_sample_feeds_and_prints_the_events(tmp_path):
