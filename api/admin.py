@@ -264,14 +264,6 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Requeue (as a new message)")
     def requeue(self, request, queryset) -> None:
-        from django.utils import timezone
+        from workers.task_base import requeue
 
-        from tgesweeper.celery import app
-
-        count = 0
-        for letter in queryset.filter(requeued_at__isnull=True):
-            app.send_task(letter.task_name, args=letter.args, kwargs=letter.kwargs)
-            letter.requeued_at = timezone.now()
-            letter.save(update_fields=["requeued_at"])
-            count += 1
-        self.message_user(request, f"Requeued {count} message(s).", messages.SUCCESS)
+        self.message_user(request, f"Requeued {requeue(queryset)} message(s).", messages.SUCCESS)

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 
 from api import keys
-from api.models import ApiKey, KeywordRule, Source, TGEEvent
+from api.models import ApiKey, DeadLetter, KeywordRule, Source, TGEEvent
 from workers import pipeline
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def admin_client(client):
 
 
 @pytest.mark.parametrize("model", ["source", "tgeevent", "document", "mention", "pipelinefailure", "sweeprun", "apikey",
-                                   "keywordrule"])
+                                   "keywordrule", "deadletter"])
 def test_every_changelist_opens(admin_client, model):
     Source.objects.create(name="Wire", url="https://news.example.com/rss")
     assert admin_client.get(f"/admin/api/{model}/").status_code == 200
@@ -34,6 +34,20 @@ def test_review_queue_and_actions(admin_client):
     admin_client.post("/admin/api/tgeevent/", {"action": "confirm", "_selected_action": [low.pk]})
     low.refresh_from_db()
     assert (low.review, low.published) == ("confirmed", True)
+
+
+def test_a_dead_letter_is_requeued_once_as_a_new_message(admin_client, monkeypatch):
+    from tgesweeper.celery import app
+
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, args, kwargs: sent.append((name, args, kwargs)))
+    letter = DeadLetter.objects.create(task_name="workers.tasks.fetch_source", task_id="t-1", args=[7, None],
+                                       kwargs={"scheduled": True}, deliveries=3, reason="died")
+    for _ in range(2):
+        admin_client.post("/admin/api/deadletter/", {"action": "requeue", "_selected_action": [letter.pk]})
+    assert sent == [("workers.tasks.fetch_source", [7, None], {"scheduled": True})]
+    letter.refresh_from_db()
+    assert letter.requeued_at is not None
 
 
 def test_a_new_api_key_is_shown_once_and_stored_as_a_hash(admin_client):
