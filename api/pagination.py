@@ -22,7 +22,7 @@ class CappedLimitOffsetPagination(LimitOffsetPagination):
         return settings.CONFIG["API_MAX_LIMIT"]
 
     def get_count(self, queryset) -> int:
-        self.count_bound = self.get_offset(self.request) + self.get_limit(self.request) + COUNT_AHEAD
+        self.count_bound = self.get_offset(self.request) + self.limit + COUNT_AHEAD  # DRF reads limit first
         return queryset.order_by()[:self.count_bound].count()  # any rows will do for counting
 
     def get_paginated_response(self, data):

@@ -27,11 +27,9 @@ CACHE_KEY, REFRESH_LOCK = "api:system-metrics", "api:system-metrics:refreshing"
 QUEUES = ("fetch", "parse", "match", "persist", "notify")
 
 
-def collect_metrics(*, use_cache: bool = True) -> dict:
+def collect_metrics() -> dict:
     """Fresh for METRICS_TTL seconds; after that the last figures are served while one thread recomputes them
     (asking workers for a ping alone takes a second, which no dashboard request should wait for)."""
-    if not use_cache:
-        return _compute()
     entry = cache.get(CACHE_KEY)
     if entry is None:
         return _compute()

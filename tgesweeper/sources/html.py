@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 MAX_ARTICLES = 50
+MAX_ITEMS = 10_000
 DEFAULT_MAX_ARTICLES = 20
 ENVELOPE_FORMAT = "tge-html/1"
 _ENVELOPE_MARK = b'{"format": "' + ENVELOPE_FORMAT.encode() + b'"'
@@ -92,7 +93,7 @@ def validate_options(options: object) -> list[str]:
                 problems.append(f"the html option {name!r} is not a valid CSS selector: {str(exc).splitlines()[0]}")
     if "follow_links" in options and not isinstance(options["follow_links"], bool):
         problems.append("the html option 'follow_links' must be true or false")
-    for name, floor, ceiling in (("max_articles", 0, MAX_ARTICLES), ("max_items", 1, 10_000)):
+    for name, floor, ceiling in (("max_articles", 0, MAX_ARTICLES), ("max_items", 1, MAX_ITEMS)):
         value = options.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not floor <= value <= ceiling):
             problems.append(f"the html option {name!r} must be a whole number from {floor} to {ceiling}")
@@ -212,7 +213,7 @@ def _unpack(body: bytes) -> tuple[bytes, dict[str, bytes], set[str]]:
         listing = base64.b64decode(envelope["listing"], validate=True)
         articles = {str(url): base64.b64decode(data, validate=True)
                     for url, data in list(envelope.get("articles", {}).items())[:MAX_ARTICLES]}
-        deferred = {str(url) for url in envelope.get("deferred", [])[:10_000]}
+        deferred = {str(url) for url in envelope.get("deferred", [])[:MAX_ITEMS]}
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
         raise HTMLError(f"corrupt listing envelope: {exc}") from None
     return listing, articles, deferred
