@@ -98,9 +98,9 @@ def _seed_chunk(numbers: range, sources: list[Source]) -> None:
                    e.first_seen_at, false, e.first_seen_at, lpad(to_hex(i), 64, '0'), true
             FROM generate_series(%(first)s, %(last)s) AS i JOIN {event} e ON e.key = %(prefix)s || i""", params)
         cursor.execute(f"""
-            INSERT INTO {mention} (event_id, document_id, kind, tge_date, chain, venues, matched_terms, snippet,
-                                   confidence, created_at)
-            SELECT e.id, d.id, 'launch', e.tge_date, e.chain, e.venues, '[]'::jsonb, d.title, e.confidence,
+            INSERT INTO {mention} (event_id, document_id, source_id, kind, tge_date, chain, venues, matched_terms,
+                                   snippet, confidence, created_at)
+            SELECT e.id, d.id, d.source_id, 'launch', e.tge_date, e.chain, e.venues, '[]'::jsonb, d.title, e.confidence,
                    e.first_seen_at
             FROM generate_series(%(first)s, %(last)s) AS i
             JOIN {event} e ON e.key = %(prefix)s || i

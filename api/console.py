@@ -36,7 +36,7 @@ def events_table(events: list[TGEEvent], title: str = "TGE events found") -> Tab
     for column in ("project", "ticker", "TGE date", "status", "confidence", "sources"):
         table.add_column(column)
     for event in events:
-        names = sorted({m.document.source.name for m in event.mentions.select_related("document__source")})
+        names = sorted({m.source.name for m in event.mentions.select_related("source")})
         confidence = f"{event.confidence:.2f}" + (" (candidate)" if event.is_candidate else "")
         table.add_row(event.project, event.ticker or "—", event.tge_date.isoformat() if event.tge_date else "—",
                       event.status, confidence, ", ".join(names))

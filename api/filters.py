@@ -100,8 +100,8 @@ class EventFilter(filters.FilterSet):
         return queryset.filter(query)
 
     def filter_source(self, queryset, name, value):
-        mentions = Mention.objects.filter(event=OuterRef("pk"), document__source__name__in=[v.strip() for v in value])
-        return queryset.filter(Exists(mentions))
+        source_ids = list(Source.objects.filter(name__in=[v.strip() for v in value]).values_list("pk", flat=True))
+        return queryset.filter(Exists(Mention.objects.filter(event=OuterRef("pk"), source_id__in=source_ids)))
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

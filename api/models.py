@@ -164,6 +164,8 @@ class Mention(models.Model):
 
     event = models.ForeignKey(TGEEvent, on_delete=models.CASCADE, related_name="mentions")
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="mentions")
+    # The document's source, copied so the API's source filter reads one index instead of every mention's document.
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=32)
     tge_date = models.DateField(null=True, blank=True)
     chain = models.CharField(max_length=60, blank=True)
@@ -176,6 +178,7 @@ class Mention(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["event", "document"], name="mention_unique_per_document")]
+        indexes = [models.Index(fields=["source", "event"], name="mention_source_event")]
 
     def __str__(self) -> str:
         return f"{self.event} ← {self.document}"

@@ -18,7 +18,7 @@ class OptionalURLField(serializers.URLField):
 
 
 class MentionSerializer(serializers.ModelSerializer):
-    source = serializers.CharField(source="document.source.name", read_only=True)
+    source = serializers.CharField(source="source.name", read_only=True)
     url = OptionalURLField(source="document.url", read_only=True)
     title = serializers.CharField(source="document.title", read_only=True)
     published_at = serializers.DateTimeField(source="document.published_at", read_only=True)

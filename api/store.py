@@ -170,7 +170,7 @@ def persist_batch(batch: dict) -> PersistOutcome:
             for d, m in zip(batch["documents"], batch["matches"], strict=True)
             if m is not None and d["external_id"] in doc_ids
         ]
-        mentions, changed = _store_mentions(found) if found else (0, [])
+        mentions, changed = _store_mentions(batch["source_id"], found) if found else (0, [])
         PipelineBatch.objects.filter(pk=batch["batch_id"]).update(
             mentions=mentions, persist_seconds=(timezone.now() - started).total_seconds()
         )
@@ -198,7 +198,7 @@ def _store_documents(source_id: int, documents: list[dict]) -> dict[str, int]:
     )
 
 
-def _store_mentions(found: list[tuple[int, Match]]) -> tuple[int, list[int]]:
+def _store_mentions(source_id: int, found: list[tuple[int, Match]]) -> tuple[int, list[int]]:
     keys = {event_key(m.project, m.ticker): m for _, m in found}
     # Insert and lock in key order so two persist workers touching the same events cannot deadlock.
     TGEEvent.objects.bulk_create(
@@ -213,7 +213,8 @@ def _store_mentions(found: list[tuple[int, Match]]) -> tuple[int, list[int]]:
     created = Mention.objects.bulk_create(
         [
             Mention(
-                event=events[event_key(m.project, m.ticker)], document_id=doc_id, kind=m.kind, tge_date=m.tge_date,
+                event=events[event_key(m.project, m.ticker)], document_id=doc_id, source_id=source_id, kind=m.kind,
+                tge_date=m.tge_date,
                 chain=(m.chain or "")[:60], venues=list(m.venues), matched_terms=list(m.matched_terms),
                 snippet=m.snippet, confidence=m.confidence, created_at=now,
             )
@@ -259,7 +260,7 @@ def refresh_event(event: TGEEvent) -> None:
     """Recompute an event from all its mentions: counts never drift, whatever was redelivered."""
     rows = list(
         Mention.objects.filter(event=event).values_list(
-            "document__source__name", "confidence", "kind", "tge_date", "created_at", "chain", "venues"
+            "source__name", "confidence", "kind", "tge_date", "created_at", "chain", "venues"
         )
     )
     facts = [

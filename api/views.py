@@ -117,7 +117,7 @@ class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         if self.action == "retrieve":
-            mentions = Mention.objects.select_related("document__source").order_by("-created_at")
+            mentions = Mention.objects.select_related("document", "source").order_by("-created_at")
             return TGEEvent.objects.prefetch_related(Prefetch("mentions", queryset=mentions))
         return TGEEvent.objects.all()
 

@@ -102,7 +102,7 @@ def count_ledger(sources: list[Source], tag: str, docs: int) -> dict:
     stored = Document.objects.filter(source__in=sources)
     tagged = stored.filter(external_id__startswith=f"bench-{tag}-")
     distinct = tagged.values("external_id").distinct().count()
-    mentions = Mention.objects.filter(document__source__in=sources)
+    mentions = Mention.objects.filter(source__in=sources)
     duplicate_mentions = mentions.values("document_id").annotate(n=Count("pk")).filter(n__gt=1).count()
     return {
         "mentions": mentions.count(),

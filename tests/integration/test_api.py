@@ -235,8 +235,10 @@ def test_filters_and_ordering(reader, events, query, expected):
 def test_source_filter_finds_events_mentioned_by_that_source(reader, events):
     wire = Source.objects.create(name="Wire", url="https://news.example.com/rss")
     doc = Document.objects.create(source=wire, external_id="1", title="QSN", published_at=T0, content_hash="x")
-    Mention.objects.create(event=events["qsn"], document=doc, kind="scheduled", confidence=0.97)
+    Mention.objects.create(event=events["qsn"], document=doc, source=doc.source, kind="scheduled", confidence=0.97)
     assert ids(reader.get("/api/v1/tge-events?source=Wire")) == [events["qsn"].pk]
+    assert ids(reader.get("/api/v1/tge-events?source=Wire,Nobody")) == [events["qsn"].pk]
+    assert ids(reader.get("/api/v1/tge-events?source=Nobody")) == []
 
 
 def test_paging_with_limit_and_offset(reader, events):
@@ -267,7 +269,8 @@ def test_event_detail_lists_its_mentions(reader, events):
     wire = Source.objects.create(name="Wire", url="https://news.example.com/rss")
     doc = Document.objects.create(source=wire, external_id="1", title="QSN TGE set", url="https://news.example.com/1",
                                   published_at=T0, content_hash="x")
-    Mention.objects.create(event=events["qsn"], document=doc, kind="scheduled", confidence=0.97, snippet="QSN TGE")
+    Mention.objects.create(event=events["qsn"], document=doc, source=wire, kind="scheduled", confidence=0.97,
+                           snippet="QSN TGE")
     body = reader.get(f"/api/v1/tge-events/{events['qsn'].pk}").json()
     assert body["mentions"][0] | {} == body["mentions"][0]
     mention = body["mentions"][0]

@@ -40,7 +40,7 @@ def staff_key(db, monkeypatch, keep_test_connection):
                                     is_candidate=False, published=True, tge_date=date(2026, 12, 4))
     doc = Document.objects.create(source=source, external_id="1", title="Quillstone TGE", content_hash="x",
                                   published_at=datetime(2026, 11, 20, tzinfo=timezone.utc))
-    Mention.objects.create(event=event, document=doc, kind="scheduled", confidence=0.95)
+    Mention.objects.create(event=event, document=doc, source=doc.source, kind="scheduled", confidence=0.95)
     yield create_key("fuzz", user)[1]
     cache.clear()
 

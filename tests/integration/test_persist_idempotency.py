@@ -64,6 +64,8 @@ def test_mentions_from_independent_sources_merge_into_one_event(source):
                          "matches": [launch("Quillstone", "QSN", 0.9)], "failures": []})
     event = TGEEvent.objects.get()
     assert (event.mention_count, event.source_count) == (3, 2)
+    assert {(m.source_id, m.document.source_id) for m in event.mentions.select_related("document")} == {
+        (source.pk, source.pk), (other.pk, other.pk)}
     assert event.confidence > one_source
     assert event.tge_date == date(2026, 12, 4)
 
