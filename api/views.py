@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -141,7 +141,8 @@ class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
         return self.request if params is self.request.query_params else _ParamsRequest(self.request, params)
 
     @extend_schema(summary="Search events with a JSON body (the seed's shape)", request=SearchSerializer, filters=False,
-                   responses={200: EventSerializer(many=True)})
+                   parameters=[OpenApiParameter("limit", exclude=True), OpenApiParameter("offset", exclude=True)],
+                   responses={200: EventSerializer(many=True)})  # paged by the body's limit/offset, not the query's
     @action(detail=False, methods=["post"], url_path="search")
     def search(self, request):
         body = SearchSerializer(data=request.data)

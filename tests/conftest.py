@@ -96,3 +96,84 @@ def celery_worker_process(start_worker):
         for queue in app.amqp.queues.values():
             queue.bind(conn.default_channel).purge()
     return start_worker()
+
+
+# --- the REST API: who calls it, and objects every endpoint can act on ---------------------------------
+
+STAFF_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def fresh_cache():
+    """The response cache and the throttle counters live in the shared test cache: each test starts empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def anon():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def reader():
+    """An API key without a user: may read, never staff."""
+    from rest_framework.test import APIClient
+
+    from api.keys import create_key
+
+    _, raw = create_key("reader")
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw)
+    return client
+
+
+@pytest.fixture
+def staff_user():
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("ops", password=STAFF_PASSWORD, is_staff=True)
+
+
+@pytest.fixture
+def staff(staff_user):
+    from rest_framework.test import APIClient
+
+    from api.keys import create_key
+
+    _, raw = create_key("ops key", staff_user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    return client
+
+
+@pytest.fixture
+def queued_sweeps(monkeypatch) -> list[int]:
+    """The ids that "sweep now" queued, recorded instead of sent to the broker."""
+    queued: list[int] = []
+    monkeypatch.setattr("workers.sweeps.queue_fetches", lambda ids: queued.extend(ids) or len(ids))
+    return queued
+
+
+@pytest.fixture
+def api_objects(db):
+    """One of each thing the API shows: a source, a document from it, an event it mentions, and a second event."""
+    from datetime import date, datetime, timezone
+    from types import SimpleNamespace
+
+    from api.models import Document, Mention, Source, TGEEvent
+
+    source = Source.objects.create(name="Wire", url="https://news.example.com/rss")
+    event = TGEEvent.objects.create(key="quillstone", project="Quillstone", ticker="QSN", confidence=0.95,
+                                    is_candidate=False, published=True, tge_date=date(2026, 12, 4))
+    other = TGEEvent.objects.create(key="ferrowind", project="Ferrowind", ticker="FWD", confidence=0.9,
+                                    is_candidate=False, published=True)
+    document = Document.objects.create(source=source, external_id="1", title="Quillstone TGE", content_hash="x",
+                                       published_at=datetime(2026, 11, 20, tzinfo=timezone.utc))
+    Mention.objects.create(event=event, document=document, source=source, kind="scheduled", confidence=0.95)
+    return SimpleNamespace(source=source, document=document, event=event, other_event=other)

@@ -6,7 +6,6 @@ import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -14,43 +13,11 @@ from rest_framework.test import APIClient
 from api import store
 from api.keys import create_key
 from api.models import Document, Mention, Source, TGEEvent
+from tests.conftest import STAFF_PASSWORD
 from tgesweeper.matching import Match
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()  # the response cache and throttle counters live in the shared test cache
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def anon():
-    return APIClient()
-
-
-@pytest.fixture
-def reader():
-    _, raw = create_key("reader")
-    client = APIClient()
-    client.credentials(HTTP_X_API_KEY=raw)
-    return client
-
-
-@pytest.fixture
-def staff_user():
-    return User.objects.create_user("ops", password="correct horse battery", is_staff=True)
-
-
-@pytest.fixture
-def staff(staff_user):
-    _, raw = create_key("ops key", staff_user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
-    return client
 
 
 def make_event(project, ticker="", *, confidence=0.95, status="scheduled", chain="", tge=None, seen=T0, **extra):
@@ -122,7 +89,7 @@ def test_writes_need_staff(reader):
 
 
 def test_jwt_obtain_refresh_rotation_and_blacklist(anon, staff_user, events):
-    pair = anon.post("/api/v1/auth/token", {"username": "ops", "password": "correct horse battery"}, format="json")
+    pair = anon.post("/api/v1/auth/token", {"username": "ops", "password": STAFF_PASSWORD}, format="json")
     assert pair.status_code == 200
     tokens = pair.json()
     anon.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
@@ -143,7 +110,7 @@ def test_repeated_failed_logins_lock_the_account_whatever_x_forwarded_for_says(a
     for n in range(3):
         wrong = {"username": "ops", "password": f"guess-{n}"}
         assert anon.post("/api/v1/auth/token", wrong, format="json", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code == 401
-    right = {"username": "ops", "password": "correct horse battery"}
+    right = {"username": "ops", "password": STAFF_PASSWORD}
     assert anon.post("/api/v1/auth/token", right, format="json", HTTP_X_FORWARDED_FOR="10.9.9.9").status_code == 401
     other = APIClient(REMOTE_ADDR="192.0.2.7")  # another address, same username: still locked
     assert other.post("/api/v1/auth/token", right, format="json").status_code == 401
@@ -355,14 +322,12 @@ def test_source_crud_with_validation(staff, reader):
     assert not Source.objects.exists()
 
 
-def test_sweep_now_queues_a_fetch(staff, reader, monkeypatch):
-    queued = []
-    monkeypatch.setattr("workers.sweeps.queue_fetches", lambda ids: queued.extend(ids) or len(ids))
+def test_sweep_now_queues_a_fetch(staff, reader, queued_sweeps):
     source = Source.objects.create(name="Wire", url="https://news.example.com/rss")
     assert reader.post(f"/api/v1/sources/{source.pk}/sweep").status_code == 403
     response = staff.post(f"/api/v1/sources/{source.pk}/sweep")
     assert response.status_code == 202 and response.json() == {"queued": 1, "source": source.pk}
-    assert queued == [source.pk]
+    assert queued_sweeps == [source.pk]
 
 
 def test_documents_filter_by_source_matched_and_date(reader):

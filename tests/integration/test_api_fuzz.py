@@ -2,19 +2,14 @@
 answer conforms to the schema (status code documented, body shape, content type)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-
 import pytest
 import schemathesis
-from django.contrib.auth.models import User
 from django.core import signals
-from django.core.cache import cache
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from api.keys import create_key
-from api.models import Document, Mention, Source, TGEEvent
 from tgesweeper.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/openapi.json", application)
@@ -31,18 +26,8 @@ def keep_test_connection():
 
 
 @pytest.fixture
-def staff_key(db, monkeypatch, keep_test_connection):
-    cache.clear()
-    monkeypatch.setattr("workers.sweeps.queue_fetches", lambda ids: len(ids))  # no broker traffic from fuzzing
-    user = User.objects.create_user("fuzz", password="fuzz-password-123", is_staff=True)
-    source = Source.objects.create(name="Wire", url="https://news.example.com/rss")
-    event = TGEEvent.objects.create(key="quillstone", project="Quillstone", ticker="QSN", confidence=0.95,
-                                    is_candidate=False, published=True, tge_date=date(2026, 12, 4))
-    doc = Document.objects.create(source=source, external_id="1", title="Quillstone TGE", content_hash="x",
-                                  published_at=datetime(2026, 11, 20, tzinfo=timezone.utc))
-    Mention.objects.create(event=event, document=doc, source=doc.source, kind="scheduled", confidence=0.95)
-    yield create_key("fuzz", user)[1]
-    cache.clear()
+def staff_key(staff_user, api_objects, queued_sweeps, fresh_cache, keep_test_connection):
+    return create_key("fuzz", staff_user)[1]
 
 
 @pytest.mark.django_db
