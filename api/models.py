@@ -195,7 +195,12 @@ class SweepRun(models.Model):
 
 
 class SweepSource(models.Model):
-    """How one source fared in one sweep. Finished when fetch failed or every batch it produced persisted."""
+    """How one source fared in one sweep. Finished when fetch failed or every batch it produced persisted.
+
+    ``expected_batch_ids`` is the ledger: every batch id any delivery of the source's parse published (a redelivered
+    parse adds to it, never replaces it). ``batches_expected`` and ``batches_done`` are derived from it by
+    ``api.store``: its size, and how many of its ids have a PipelineBatch row.
+    """
 
     class State(models.TextChoices):
         QUEUED = "queued"
@@ -211,6 +216,7 @@ class SweepSource(models.Model):
     documents_new = models.PositiveIntegerField(default=0)
     batches_expected = models.PositiveIntegerField(default=0)
     batches_done = models.PositiveIntegerField(default=0)
+    expected_batch_ids = models.JSONField(default=list, blank=True)
     fetch_seconds = models.FloatField(default=0.0)
     parse_seconds = models.FloatField(default=0.0)
 

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from api.models import NOT_CONFIGURED, Document, Mention, PipelineBatch, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
@@ -111,23 +110,57 @@ def mark_not_modified(sweep_source_id: int | None, fetch_seconds: float) -> None
         )
 
 
-def mark_parsed(sweep_source_id: int | None, *, documents_new: int, batches: int, fetch_seconds: float,
+def mark_parsed(sweep_source_id: int | None, *, documents_new: int, batch_ids: Sequence[str], fetch_seconds: float,
                 parse_seconds: float) -> None:
-    if sweep_source_id:
-        state = SweepSource.State.PARSED if batches else SweepSource.State.DONE
+    """Record the batches a parse publishes. Call it before they are published.
+
+    A parse may be delivered again (tasks are acked late): the second delivery sees only the documents not yet stored
+    and publishes fewer batches. Its ids are added to the recorded ones, never replace them, so the source is DONE
+    only when every batch any delivery published has been stored.
+    """
+    if not sweep_source_id:
+        return
+    with transaction.atomic():
+        row = (SweepSource.objects.select_for_update().filter(pk=sweep_source_id)
+               .values_list("expected_batch_ids", "documents_new").first())
+        if row is None:
+            return
+        recorded, counted = row
+        known = set(recorded)
+        expected = recorded + [b for b in dict.fromkeys(batch_ids) if b not in known]
+        done = _batches_stored(expected)
         SweepSource.objects.filter(pk=sweep_source_id).update(
-            state=state, documents_new=documents_new, batches_expected=batches,
+            state=SweepSource.State.DONE if done == len(expected) else SweepSource.State.PARSED,
+            expected_batch_ids=expected, batches_expected=len(expected), batches_done=done,
+            documents_new=max(counted, documents_new),  # a redelivery sees fewer new documents than the first parse
             fetch_seconds=fetch_seconds, parse_seconds=parse_seconds,
         )
 
 
-def _mark_batch_done(sweep_source_id: int | None) -> None:
+def _count_batch_done(sweep_source_id: int | None) -> None:
+    """After a batch of this source was stored (by this delivery or another): recount, and finish the source.
+
+    Runs inside the persist transaction; the row lock orders the recounts of one source, so the last one sees every
+    other's committed batch.
+    """
     if not sweep_source_id:
         return
-    SweepSource.objects.filter(pk=sweep_source_id).update(batches_done=F("batches_done") + 1)
-    SweepSource.objects.filter(
-        pk=sweep_source_id, state=SweepSource.State.PARSED, batches_done__gte=F("batches_expected")
-    ).update(state=SweepSource.State.DONE)
+    row = (SweepSource.objects.select_for_update().filter(pk=sweep_source_id)
+           .values_list("state", "expected_batch_ids").first())
+    if row is None:
+        return
+    state, expected = row
+    if not expected:  # no parse recorded batch ids (a row from before migration 0007): leave its counters alone
+        return
+    done = _batches_stored(expected)
+    finished = state == SweepSource.State.PARSED and done == len(expected)
+    SweepSource.objects.filter(pk=sweep_source_id).update(
+        batches_done=done, **({"state": SweepSource.State.DONE} if finished else {}))
+
+
+def _batches_stored(batch_ids: Sequence[str]) -> int:
+    """How many of these batches have been persisted, whichever delivery or sweep claimed them."""
+    return PipelineBatch.objects.filter(batch_id__in=batch_ids).count() if batch_ids else 0
 
 
 def sweep_finished(run_id: int) -> bool:
@@ -161,7 +194,8 @@ def persist_batch(batch: dict) -> PersistOutcome:
             defaults={"source_id": batch["source_id"], "sweep_source_id": batch.get("sweep_source_id"),
                       "documents": len(batch["documents"]), "match_seconds": batch.get("match_seconds", 0.0)},
         )
-        if not claimed:
+        if not claimed:  # stored already (a redelivery, or another pipeline read the same items): counts all the same
+            _count_batch_done(batch.get("sweep_source_id"))
             return PersistOutcome(duplicate=True, documents=0, mentions=0, changed_event_ids=[])
 
         doc_ids = _store_documents(batch["source_id"], batch["documents"])
@@ -174,7 +208,7 @@ def persist_batch(batch: dict) -> PersistOutcome:
         PipelineBatch.objects.filter(pk=batch["batch_id"]).update(
             mentions=mentions, persist_seconds=(timezone.now() - started).total_seconds()
         )
-        _mark_batch_done(batch.get("sweep_source_id"))
+        _count_batch_done(batch.get("sweep_source_id"))
     return PersistOutcome(duplicate=False, documents=len(doc_ids), mentions=mentions, changed_event_ids=changed)
 
 

@@ -173,9 +173,7 @@ def parse(payload: dict) -> list[dict]:
     schedule.adapt_interval(source_id, new_items=len(new))
     size = settings.CONFIG["SCRAPING_BATCH_SIZE"]
     chunks = [new[i:i + size] for i in range(0, len(new), size)]
-    store.mark_parsed(sweep_source_id, documents_new=len(new), batches=len(chunks),
-                      fetch_seconds=payload.get("fetch_seconds", 0.0), parse_seconds=time.monotonic() - started)
-    return [
+    batches = [
         {
             "batch_id": batch_id(source_id, chunk),
             "source_id": source_id,
@@ -184,6 +182,9 @@ def parse(payload: dict) -> list[dict]:
         }
         for chunk in chunks
     ]
+    store.mark_parsed(sweep_source_id, documents_new=len(new), batch_ids=[b["batch_id"] for b in batches],
+                      fetch_seconds=payload.get("fetch_seconds", 0.0), parse_seconds=time.monotonic() - started)
+    return batches
 
 
 def batch_id(source_id: int, documents: list[NormalizedDocument]) -> str:
