@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('api', '0006_event_chain_index'),
+        ('api', '0007_mention_source'),
     ]
 
     operations = [
