@@ -114,9 +114,9 @@ def mark_parsed(sweep_source_id: int | None, *, documents_new: int, batch_ids: S
                 parse_seconds: float) -> None:
     """Record the batches a parse publishes. Call it before they are published.
 
-    A parse may be delivered again (tasks are acked late): the second delivery sees only the documents not yet stored
-    and publishes fewer batches. Its ids are added to the recorded ones, never replace them, so the source is DONE
-    only when every batch any delivery published has been stored.
+    A parse may be delivered again (tasks are acked late). The latest delivery's batches cover every document not yet
+    stored, so they replace the recorded batches not yet stored; those already stored stay counted. A source is DONE
+    when every batch it still expects is stored, even if the dead delivery never published some of its batches.
     """
     if not sweep_source_id:
         return
@@ -126,8 +126,9 @@ def mark_parsed(sweep_source_id: int | None, *, documents_new: int, batch_ids: S
         if row is None:
             return
         recorded, counted = row
-        known = set(recorded)
-        expected = recorded + [b for b in dict.fromkeys(batch_ids) if b not in known]
+        stored = set(PipelineBatch.objects.filter(batch_id__in=recorded).values_list("batch_id", flat=True))
+        kept = [b for b in recorded if b in stored]
+        expected = kept + [b for b in dict.fromkeys(batch_ids) if b not in stored]
         done = _batches_stored(expected)
         SweepSource.objects.filter(pk=sweep_source_id).update(
             state=SweepSource.State.DONE if done == len(expected) else SweepSource.State.PARSED,

@@ -127,3 +127,23 @@ def test_a_batch_another_pipeline_stored_first_counts_for_the_sweep(source):
     assert ledger_row(sweep_source_id) == (SweepSource.State.DONE, 4, 4, ITEMS)
     assert store.sweep_finished(run_id)
     assert PipelineBatch.objects.filter(sweep_source_id=sweep_source_id).count() == 1
+
+
+def test_a_redelivery_after_items_were_stored_elsewhere_expects_its_own_batches(source):
+    """The first delivery recorded A B C D, published A and B, and died; meanwhile another pipeline stored one of C's
+    items, so the redelivery batches the rest differently. The source finishes on the redelivery's batches."""
+    run_id, sweep_source_id, payload = sweep_of(source)
+    a, b, c, d = pipeline.parse(payload)
+    persist(a)
+    taken = c["documents"][0]
+    Document.objects.create(source=source, external_id=taken["external_id"], url=taken["url"], title=taken["title"],
+                            published_at=PUBLISHED, content_hash="stored by a scheduled fetch")
+
+    again = pipeline.parse(payload)
+    assert set(ids(again)).isdisjoint(ids([c, d]))  # C and D will never be published under their first ids
+    assert ledger_row(sweep_source_id) == (SweepSource.State.PARSED, 1 + len(again), 1, ITEMS)
+
+    persist(b, *again)
+    assert ledger_row(sweep_source_id)[:3] == (SweepSource.State.DONE, 1 + len(again), 1 + len(again))
+    assert store.sweep_finished(run_id)
+    assert Document.objects.filter(source=source).count() == ITEMS
