@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
-from api.models import Document, Mention, Source, TGEEvent
+from api.models import MAX_ID, Document, Mention, Source, TGEEvent
 from tgesweeper.matching.events import event_key
 
 MAX_VALUES = 100
@@ -111,7 +111,7 @@ class EventFilter(filters.FilterSet):
 
 
 class DocumentFilter(filters.FilterSet):
-    source = filters.NumberFilter(field_name="source_id", min_value=1, max_value=2**63 - 1, help_text="source id")
+    source = filters.NumberFilter(field_name="source_id", min_value=1, max_value=MAX_ID, help_text="source id")
     matched = StrictBooleanFilter()
     since = UTCDateTimeFilter(field_name="published_at", lookup_expr="gte")
     until = UTCDateTimeFilter(field_name="published_at", lookup_expr="lt")

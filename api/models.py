@@ -10,6 +10,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 NOT_CONFIGURED = "not configured: "  # how last_error starts when a source waits for an operator's setting
+MAX_ID = 2**63 - 1  # the largest id a row can have (bigint); a larger one in a request is refused, not sent to the database
 
 
 class Source(models.Model):

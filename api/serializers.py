@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.models import Document, Mention, Source, TGEEvent
+from api.models import MAX_ID, Document, Mention, Source, TGEEvent
 
 
 @extend_schema_field({"type": "string", "anyOf": [{"format": "uri"}, {"maxLength": 0}]})
@@ -46,7 +46,7 @@ class EventDetailSerializer(EventSerializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    into = serializers.IntegerField(min_value=1, help_text="id of the event that absorbs this one")
+    into = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="id of the event that absorbs this one")
 
 
 MAX_SETTINGS_CHARS = 20_000
