@@ -22,22 +22,25 @@ def queue_fetch(source_id: int, kind: str, sweep_source_id: int | None = None, c
 
 @app.task(bind=True, base=PipelineTask, name="workers.tasks.fetch_source", soft_time_limit=75, time_limit=90)
 def fetch_source(self, source_id: int, sweep_source_id: int | None = None, scheduled: bool = False,
-                 deferrals: int = 0) -> None:
-    """Retries are Celery's (the worker never sleeps); a spent rate limit is a deferral, not a failed attempt."""
+                 deferrals: int = 0, failed_attempts: int = 0) -> None:
+    """Retries are Celery's (the worker never sleeps). The message counts its failed fetch attempts and its deferrals
+    (a spent rate limit) itself: a retry because the database or the broker was away is neither."""
     config = settings.CONFIG
-    failed_attempts = self.request.retries - deferrals
+    again = {"sweep_source_id": sweep_source_id, "scheduled": scheduled, "deferrals": deferrals,
+             "failed_attempts": failed_attempts}
     try:
         payload = pipeline.fetch(source_id, sweep_source_id=sweep_source_id, scheduled=scheduled,
                                  final_attempt=failed_attempts + 1 >= config["SCRAPING_RETRY_MAX_ATTEMPTS"],
                                  can_defer=deferrals < config["FETCH_MAX_DEFERRALS"])
     except net.RateLimited as exc:  # come back when the budget or the server's quota resets
         countdown = (exc.retry_after if exc.retry_after is not None else config["SCRAPING_RETRY_MAX_DELAY"]) + 1
-        raise self.retry(exc=exc, countdown=countdown, max_retries=None, kwargs={
-            "sweep_source_id": sweep_source_id, "scheduled": scheduled, "deferrals": deferrals + 1}) from None
+        raise self.retry(exc=exc, countdown=countdown, max_retries=None, args=(source_id,),
+                         kwargs={**again, "deferrals": deferrals + 1}) from None
     except net.FetchError as exc:  # transient, with attempts left (pipeline.fetch decided)
         countdown = net.backoff_delay(failed_attempts, base=config["SCRAPING_RETRY_BASE_DELAY"],
                                       cap=config["SCRAPING_RETRY_MAX_DELAY"], retry_after=exc.retry_after)
-        raise self.retry(exc=exc, countdown=countdown, max_retries=None) from None
+        raise self.retry(exc=exc, countdown=countdown, max_retries=None, args=(source_id,),
+                         kwargs={**again, "failed_attempts": failed_attempts + 1}) from None
     if payload:
         parse_payload.delay(payload)
 

@@ -9,11 +9,11 @@ from django.core.cache import cache
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from api.models import Source, SweepSource
+from api.models import Document, Source, SweepSource
 from api.store import start_sweep
 from tgesweeper import net
 from tgesweeper.feedserver import render_rss
-from workers import pipeline, tasks, throttle
+from workers import pipeline, sweeps, tasks, throttle
 from workers.schedule import task_name
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +83,47 @@ def test_after_the_last_deferral_a_rate_limit_counts_as_a_failure(allow_local, f
     tasks.fetch_source(source.pk, deferrals=0)
     source.refresh_from_db()
     assert source.failure_count == 1 and "429" in source.last_error
+
+
+def failing_first(times: int, then: bytes):
+    """A server that answers 503 ``times`` times, then ``then``."""
+    answered = []
+
+    def handler(h):
+        answered.append(1)
+        if len(answered) <= times:
+            return answer(503)(h)
+        h.send_response(200)
+        h.send_header("Content-Type", "application/rss+xml")
+        h.send_header("Content-Length", str(len(then)))
+        h.end_headers()
+        h.wfile.write(then)
+
+    return handler
+
+
+def test_a_sweep_fetch_retried_after_transient_errors_stores_its_documents(allow_local, feed_server, config):
+    """Through Celery's own retry (run in this process): each retry message carries the sweep and the attempts."""
+    config(SCRAPING_RETRY_MAX_ATTEMPTS=3)
+    feed_server.add_route("/shaky.xml", failing_first(2, feed("steady")))
+    source = Source.objects.create(name="Shaky", url=feed_server.url("/shaky.xml"))
+    _, ledger = start_sweep([source.pk])
+    with sweeps.in_process():
+        tasks.queue_fetch(source.pk, source.kind, ledger[source.pk])
+    assert feed_server.hits["/shaky.xml"] == 3
+    assert Document.objects.filter(source=source).count() == 1
+    assert SweepSource.objects.get(pk=ledger[source.pk]).state == SweepSource.State.DONE
+
+
+def test_a_retry_because_the_database_was_away_is_not_a_failed_fetch_attempt(allow_local, feed_server, config):
+    config(SCRAPING_RETRY_MAX_ATTEMPTS=3)
+    feed_server.add_route("/down.xml", answer(503))
+    source = Source.objects.create(name="Down", url=feed_server.url("/down.xml"))
+    with sweeps.in_process():
+        tasks.fetch_source.apply(args=(source.pk,), retries=2)  # two outage retries happened before this run
+    assert feed_server.hits["/down.xml"] == 3  # still three fetch attempts
+    source.refresh_from_db()
+    assert source.failure_count == 1 and "503" in source.last_error
 
 
 def test_five_failures_open_the_circuit_and_recovery_closes_it(allow_local, feed_server, config):
