@@ -198,8 +198,8 @@ class SweepRun(models.Model):
 class SweepSource(models.Model):
     """How one source fared in one sweep. Finished when fetch failed or every batch it produced persisted.
 
-    ``expected_batch_ids`` is the ledger: every batch id any delivery of the source's parse published (a redelivered
-    parse adds to it, never replaces it). ``batches_expected`` and ``batches_done`` are derived from it by
+    ``expected_batch_ids`` is the ledger: the batch ids the source's parse published (a redelivered parse replaces
+    those not yet stored with its own). ``batches_expected`` and ``batches_done`` are derived from it by
     ``api.store``: its size, and how many of its ids have a PipelineBatch row.
     """
 

@@ -151,7 +151,7 @@ def _count_batch_done(sweep_source_id: int | None) -> None:
     if row is None:
         return
     state, expected = row
-    if not expected:  # no parse recorded batch ids (a row from before migration 0007): leave its counters alone
+    if not expected:  # no parse recorded batch ids (a row from before migration 0008): leave its counters alone
         return
     done = _batches_stored(expected)
     finished = state == SweepSource.State.PARSED and done == len(expected)
