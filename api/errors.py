@@ -1,6 +1,7 @@
 """Every error has the same shape: ``{"error": "<what went wrong>", "detail": <DRF's field-by-field detail>}``."""
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from rest_framework import exceptions
@@ -31,6 +32,17 @@ def _summary(detail, path: str = "") -> str:
     if isinstance(detail, list):
         return "; ".join(_summary(v, path) for v in detail) if detail else path
     return f"{path}: {detail}" if path else str(detail)
+
+
+def bad_request(request, exception=None):
+    """Requests Django itself refuses before any view runs (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, more than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS parameters), in the API's error shape; the admin keeps its HTML pages."""
+    if request.path.startswith("/admin/"):
+        from django.views.defaults import bad_request as html_bad_request
+
+        return html_bad_request(request, exception)
+    message = str(exception) if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent)) else "Bad request."
+    return JsonResponse({"error": message, "detail": None}, status=400)
 
 
 def not_found(request, exception=None):

@@ -1,12 +1,13 @@
 """The filters of ``GET tge-events`` and ``POST tge-events/search`` (one FilterSet serves both) and of documents.
 
-List filters take comma-separated values (``ticker=ABC,XYZ``); an unknown status or ordering, a malformed date or
-a confidence outside [0, 1] is a 400 that names the parameter.
+List filters take comma-separated values (``ticker=ABC,XYZ``); an unknown parameter, status or ordering, a malformed
+date or a confidence outside [0, 1] is a 400 that names the parameter.
 """
 from __future__ import annotations
 
 from datetime import timezone
 
+from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +18,27 @@ from api.models import MAX_ID, Document, Mention, Source, TGEEvent
 from tgesweeper.matching.events import event_key
 
 MAX_VALUES = 100
+NOT_FILTERS = {"limit", "offset", "format"}  # paging, and DRF's ?format=json
+
+
+class StrictFilterSet(filters.FilterSet):
+    """A query parameter that names no filter is a 400: a typo (``tickr=``) must not silently widen the list."""
+
+    def is_valid(self) -> bool:
+        unknown = set(self.data) - set(self.filters) - NOT_FILTERS
+        if unknown:
+            raise ValidationError({name[:60]: ["Unknown filter."] for name in sorted(unknown)[:20]})
+        return super().is_valid()
+
+
+@extend_schema_field(OpenApiTypes.INT64)
+class IdFilter(filters.NumberFilter):
+    """A row id: an integer from 1 to MAX_ID (NumberFilter reads decimals, and ``1.9`` would become id 1)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class CSVCharFilter(filters.BaseCSVFilter, filters.CharFilter):
@@ -50,7 +72,7 @@ class UTCDateTimeFilter(filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
-class EventFilter(filters.FilterSet):
+class EventFilter(StrictFilterSet):
     project = CSVCharFilter(method="filter_project", help_text="project or company names (normalized: "
                             "'Foo Protocol' = 'foo'), comma-separated")
     company = CSVCharFilter(method="filter_project", help_text="alias of project (the seed's name)")
@@ -110,8 +132,8 @@ class EventFilter(filters.FilterSet):
         return queryset.filter(Q(project__icontains=value) | Q(ticker=value.lstrip("$").upper()))
 
 
-class DocumentFilter(filters.FilterSet):
-    source = filters.NumberFilter(field_name="source_id", min_value=1, max_value=MAX_ID, help_text="source id")
+class DocumentFilter(StrictFilterSet):
+    source = IdFilter(field_name="source_id", help_text="source id")
     matched = StrictBooleanFilter()
     since = UTCDateTimeFilter(field_name="published_at", lookup_expr="gte")
     until = UTCDateTimeFilter(field_name="published_at", lookup_expr="lt")
@@ -121,7 +143,7 @@ class DocumentFilter(filters.FilterSet):
         fields: list[str] = []
 
 
-class SourceFilter(filters.FilterSet):
+class SourceFilter(StrictFilterSet):
     kind = filters.ChoiceFilter(choices=Source.Kind.choices)
     enabled = StrictBooleanFilter()
     circuit_state = filters.ChoiceFilter(choices=Source.Circuit.choices)

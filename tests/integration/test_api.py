@@ -148,7 +148,7 @@ def test_cors_allows_only_listed_origins(reader, events):
     ("limit=501", "limit"), ("limit=abc", "limit"), ("limit=0", "limit"), ("offset=-1", "offset"),
     ("status=bogus", "status"), ("confidence_min=2", "confidence_min"), ("confidence_min=high", "confidence_min"),
     ("since=yesterday", "since"), ("tge_date_from=2026-13-01", "tge_date_from"), ("ordering=password", "ordering"),
-    ("include_candidates=perhaps", "include_candidates"),
+    ("include_candidates=perhaps", "include_candidates"), ("tickr=QSN", "tickr"), ("ticker=QSN&colour=blue", "colour"),
 ])
 def test_bad_list_parameters_are_a_400_naming_the_parameter(reader, events, query, field):
     response = reader.get(f"/api/v1/tge-events?{query}")
@@ -176,6 +176,33 @@ def test_malformed_json_is_a_400(reader):
     response = reader.post("/api/v1/tge-events/search", '{"filters": ', content_type="application/json")
     assert response.status_code == 400
     assert "JSON" in response.json()["error"]
+
+
+@pytest.mark.parametrize("path, query, field", [
+    ("documents", "source=1.9", "source"), ("documents", "source=0", "source"), ("documents", "colour=blue", "colour"),
+    ("sources", "kindd=rss", "kindd"),
+])
+def test_bad_document_and_source_list_parameters_are_a_400(reader, path, query, field):
+    response = reader.get(f"/api/v1/{path}?{query}")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]
+
+
+def test_json_nested_too_deeply_is_a_400(reader, staff):
+    deep = "[" * 5000 + "]" * 5000
+    for client, path in ((reader, "/api/v1/tge-events/search"), (staff, "/api/v1/sources"),
+                         (reader, "/api/v1/auth/token")):
+        response = client.post(path, deep, content_type="application/json")
+        assert response.status_code == 400, (path, response.content)
+        assert "nested too deeply" in response.json()["error"]
+
+
+def test_requests_django_refuses_before_the_view_answer_in_the_error_shape(reader, settings):
+    big = reader.post("/api/v1/tge-events/search", '{"filters": {}, "pad": "' + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+                      + '"}', content_type="application/json")
+    assert big.status_code == 400 and "DATA_UPLOAD_MAX_MEMORY_SIZE" in big.json()["error"]
+    many = reader.get("/api/v1/tge-events?" + "&".join(f"p{i}=1" for i in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)))
+    assert many.status_code == 400 and "DATA_UPLOAD_MAX_NUMBER_FIELDS" in many.json()["error"]
 
 
 # --- filters and ordering ----------------------------------------------------------------------------
