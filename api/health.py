@@ -1,8 +1,21 @@
-"""Liveness and readiness probes: ready means the database, Redis (when configured) and the broker answer."""
+"""Liveness and readiness probes: ready means the database, Redis (when configured) and the broker answer.
+
+They are open (orchestrators probe without credentials), so a failed check shows only the error's type; the
+message, which can name hosts and users, goes to the log.
+"""
 from __future__ import annotations
+
+import logging
 
 from django.db import connection
 from django.http import JsonResponse
+
+log = logging.getLogger(__name__)
+
+
+def _failure(name: str, exc: Exception) -> str:
+    log.warning("readiness: %s unavailable: %s: %s", name, type(exc).__name__, exc)
+    return type(exc).__name__
 
 
 def live(request):
@@ -14,7 +27,7 @@ def _check_database() -> str | None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # report, never raise: this is the probe
-        return f"{type(exc).__name__}: {exc}"
+        return _failure("database", exc)
     return None
 
 
@@ -25,7 +38,7 @@ def _check_broker() -> str | None:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return _failure("broker", exc)
     return None
 
 
@@ -39,7 +52,7 @@ def _check_redis() -> str | None:
     try:
         redis.Redis.from_url(settings.CONFIG["REDIS_URL"], socket_connect_timeout=2, socket_timeout=2).ping()
     except redis.RedisError as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return _failure("redis", exc)
     return None
 
 

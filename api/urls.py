@@ -19,7 +19,7 @@ urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
-    path("metrics", prometheus.metrics, name="prometheus"),
+    path("metrics", prometheus.PrometheusMetricsView.as_view(), name="prometheus"),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
 ]

@@ -408,9 +408,10 @@ def test_stale_metrics_are_served_at_once_while_one_thread_recomputes_them(monke
     assert system_metrics.collect_metrics() == {"n": 2} and calls == [1]
 
 
-def test_prometheus_text(anon, events):
-    response = anon.get("/metrics")
-    assert response.status_code == 200
+def test_prometheus_text_needs_an_identity(anon, reader, events):
+    assert anon.get("/metrics").status_code == 401  # it names every source and its health
+    response = reader.get("/metrics")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
     text = response.content.decode()
     assert 'tge_events{state="published"} 3.0' in text and "tge_queue_depth" in text
 
@@ -439,3 +440,17 @@ def test_create_api_key_command_prints_a_working_key(anon, capsys, events):
 def test_health_ready_checks_database_redis_and_broker(anon):
     body = json.loads(anon.get("/health/ready").content)
     assert set(body["checks"]) == {"database", "redis", "broker"}
+
+
+def test_an_unready_database_shows_only_the_error_type_to_the_anonymous_probe(anon, monkeypatch, caplog):
+    from django.db import OperationalError
+
+    class Unreachable:
+        def cursor(self):
+            raise OperationalError('connection to server at "10.1.2.3", port 5432 failed: password for user "ops"')
+
+    monkeypatch.setattr("api.health.connection", Unreachable())
+    response = anon.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "OperationalError"
+    assert "10.1.2.3" not in response.content.decode() and "10.1.2.3" in caplog.text
