@@ -7,6 +7,8 @@ module, the Celery config and the management commands all read the same ``Config
 from __future__ import annotations
 
 import difflib
+import hashlib
+import hmac
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -18,6 +20,7 @@ import yaml
 
 DEFAULT_CONFIG_FILE = Path(__file__).with_name("default_config.yaml")
 DEFAULT_VAR_DIR = Path(__file__).resolve().parent.parent / "var"
+JWT_KEY_LABEL = b"tgesweeper: JWT signing key derived from DJANGO_SECRET_KEY"
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +154,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOGIN_MAX_FAILURES", _number(int, 1, 1000), default=5,
             doc="failed logins (per username, and per client address) before logins are refused"),
     Setting("LOGIN_LOCKOUT_SECONDS", _number(int, 1, 86400), default=900, doc="how long failed logins are remembered, s"),
-    Setting("JWT_SIGNING_KEY", _text, default="", doc="HS256 key for API tokens; default DJANGO_SECRET_KEY"),
+    Setting("JWT_SIGNING_KEY", _text, default="",
+            doc="HS256 key for API tokens, a key of its own; required when APP_ENV=production (and not DJANGO_SECRET_KEY); "
+                "elsewhere empty = an HMAC of DJANGO_SECRET_KEY"),
     Setting("JWT_ACCESS_TOKEN_LIFETIME", _number(int, 60, 30 * 86400), default=86400, doc="access token lifetime, s (24 h)"),
     Setting("JWT_REFRESH_TOKEN_LIFETIME", _number(int, 60, 365 * 86400), default=7 * 86400,
             doc="refresh token lifetime, s (7 days)"),
@@ -238,6 +243,15 @@ class Config(Mapping[str, Any]):
     @property
     def production(self) -> bool:
         return self["APP_ENV"] == "production"
+
+    def jwt_signing_key(self, secret_key: str) -> str:
+        """JWT_SIGNING_KEY; when it is empty (never in production), an HMAC-SHA256 of the Django secret key under a
+        fixed label: a key of its own, from which a leaked token key does not give back the Django secret."""
+        return self["JWT_SIGNING_KEY"] or derived_jwt_key(secret_key)
+
+
+def derived_jwt_key(secret_key: str) -> str:
+    return hmac.new(secret_key.encode("utf-8"), JWT_KEY_LABEL, hashlib.sha256).hexdigest()
 
 
 def _lookup(document: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -349,8 +363,13 @@ def load_config(environ: Mapping[str, str] | None = None, path: str | Path | Non
         except ValueError as exc:
             raise ConfigError(f"{setting.env}: {exc}, got {raw!r} (from {origin})") from None
 
-    if values["APP_ENV"] == "production" and not values["DJANGO_SECRET_KEY"]:
-        raise ConfigError("DJANGO_SECRET_KEY: required when APP_ENV=production")
+    if values["APP_ENV"] == "production":
+        if not values["DJANGO_SECRET_KEY"]:
+            raise ConfigError("DJANGO_SECRET_KEY: required when APP_ENV=production")
+        if not values["JWT_SIGNING_KEY"]:
+            raise ConfigError("JWT_SIGNING_KEY: required when APP_ENV=production (a key of its own for API tokens)")
+        if hmac.compare_digest(values["JWT_SIGNING_KEY"].encode(), values["DJANGO_SECRET_KEY"].encode()):
+            raise ConfigError("JWT_SIGNING_KEY: must differ from DJANGO_SECRET_KEY when APP_ENV=production")
     for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
         url = values[name]
         if url and "://" not in url:

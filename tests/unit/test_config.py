@@ -1,12 +1,15 @@
 """Configuration: environment over YAML, and a bad value names its key."""
+import hashlib
+import hmac
 import logging
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tgesweeper.config import SETTINGS, ConfigError, load_config
+from tgesweeper.config import JWT_KEY_LABEL, SETTINGS, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,3 +151,46 @@ def test_two_yaml_names_of_one_setting_that_disagree_are_an_error(tmp_path):
         load_config({}, path)
     path.write_text("scraping: {timeout: 20}\nresilience: {circuit_breaker: {timeout: 20}}\n")
     assert load_config({}, path)["SCRAPING_TIMEOUT"] == 20
+
+
+# --- JWT -----------------------------------------------------------------------------------------------
+
+def test_production_needs_a_jwt_signing_key_of_its_own():
+    production = {"APP_ENV": "production", "DJANGO_SECRET_KEY": "s" * 50}
+    with pytest.raises(ConfigError, match="^JWT_SIGNING_KEY: required when APP_ENV=production"):
+        load_config(production)
+    with pytest.raises(ConfigError, match="^JWT_SIGNING_KEY: must differ from DJANGO_SECRET_KEY"):
+        load_config({**production, "JWT_SIGNING_KEY": "s" * 50})
+    config = load_config({**production, "JWT_SIGNING_KEY": "j" * 50})
+    assert config.jwt_signing_key("s" * 50) == "j" * 50
+
+
+def test_outside_production_the_jwt_key_is_derived_and_never_the_django_secret():
+    config = load_config({"DJANGO_SECRET_KEY": "django-secret"})
+    key = config.jwt_signing_key("django-secret")
+    assert key and key != "django-secret" and "django-secret" not in key
+    assert key == hmac.new(b"django-secret", JWT_KEY_LABEL, hashlib.sha256).hexdigest()
+    assert key != config.jwt_signing_key("another-secret")  # still follows the Django secret
+    assert load_config({"JWT_SIGNING_KEY": "own"}).jwt_signing_key("django-secret") == "own"
+
+
+def test_django_settings_sign_tokens_with_the_derived_key_and_the_seed_lifetimes():
+    from django.conf import settings
+
+    jwt = settings.SIMPLE_JWT
+    assert jwt["ALGORITHM"] == "HS256"
+    assert jwt["SIGNING_KEY"] != settings.SECRET_KEY
+    assert jwt["SIGNING_KEY"] == settings.CONFIG.jwt_signing_key(settings.SECRET_KEY)
+    assert jwt["ACCESS_TOKEN_LIFETIME"] == timedelta(hours=24)
+    assert jwt["REFRESH_TOKEN_LIFETIME"] == timedelta(days=7)
+    assert jwt["ROTATE_REFRESH_TOKENS"] is True and jwt["BLACKLIST_AFTER_ROTATION"] is True
+    assert "rest_framework_simplejwt.token_blacklist" in settings.INSTALLED_APPS
+    defaults = load_config({})
+    assert (defaults["JWT_ACCESS_TOKEN_LIFETIME"], defaults["JWT_REFRESH_TOKEN_LIFETIME"]) == (86400, 7 * 86400)
+
+
+def test_production_start_up_without_a_jwt_key_stops_naming_it():
+    env = {"PATH": "/usr/bin:/bin", "APP_ENV": "production", "DJANGO_SECRET_KEY": "s" * 50}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode != 0 and "JWT_SIGNING_KEY: required when APP_ENV=production" in result.stderr
