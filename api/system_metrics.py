@@ -24,7 +24,13 @@ log = logging.getLogger(__name__)
 METRICS_TTL = 10
 STALE_TTL = 300
 CACHE_KEY, REFRESH_LOCK = "api:system-metrics", "api:system-metrics:refreshing"
-QUEUES = ("fetch", "parse", "match", "persist", "notify")
+
+
+def queue_names() -> tuple[str, ...]:
+    """Every queue the Celery app declares (celeryconfig.task_queues: the pipeline's five and ``browser``)."""
+    from tgesweeper.celery import app
+
+    return tuple(queue.name for queue in app.conf.task_queues)
 
 
 def collect_metrics() -> dict:
@@ -114,18 +120,19 @@ def queue_depths() -> dict[str, int | None]:
     """Messages waiting per queue, read from the broker (None when it cannot be asked)."""
     from tgesweeper.celery import app
 
+    queues = queue_names()
     depths: dict[str, int | None] = {}
     try:
         with app.connection_for_read() as conn:
             channel = conn.default_channel
-            for name in QUEUES:
+            for name in queues:
                 try:
                     depths[name] = channel.queue_declare(queue=name, passive=True).message_count
                 except Exception:  # a queue nobody declared yet
                     depths[name] = 0
     except Exception as exc:  # the broker is down: say so, never fail the endpoint
         log.warning("queue depths unavailable: %s", exc)
-        return dict.fromkeys(QUEUES)
+        return dict.fromkeys(queues)
     return depths
 
 

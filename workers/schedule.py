@@ -7,15 +7,15 @@ from django.conf import settings
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from api.models import Source
+from celeryconfig import QUEUE_BROWSER, QUEUE_FETCH
 from tgesweeper import polling
 
 FETCH_TASK = "workers.tasks.fetch_source"
-BROWSER_QUEUE = "browser"  # celeryconfig.QUEUE_BROWSER
 
 
 def fetch_queue(kind: str) -> str:
     """Browser sources render in Chromium, heavy and slow: their fetches go to a low-concurrency worker of their own."""
-    return BROWSER_QUEUE if kind == "browser" else "fetch"
+    return QUEUE_BROWSER if kind == "browser" else QUEUE_FETCH
 
 
 def task_name(source_id: int) -> str:

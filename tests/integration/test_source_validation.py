@@ -61,3 +61,63 @@ def test_a_browser_source_needs_a_public_url_and_valid_selectors():
                settings={"item": "li[[", "wait_until": "never"}).full_clean()
     messages = " ".join(caught.value.message_dict["settings"])
     assert "not a valid CSS selector" in messages and "wait_until" in messages
+
+
+# --- manage.py load_sources checks the YAML's sources as the admin checks a saved Source ------------------
+
+def load_sources_from(monkeypatch, entries):
+    """Run load_sources on ``entries`` as if they were scraping.news.sources; returns its output."""
+    import io
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    monkeypatch.setattr(type(settings.CONFIG), "default_sources", property(lambda config: entries))
+    out = io.StringIO()
+    call_command("load_sources", stdout=out)
+    return out.getvalue()
+
+
+GOOD = {"name": "Public wire", "type": "rss", "url": "http://93.184.215.14/feed.xml", "interval": 300}
+
+
+def test_load_sources_refuses_a_private_url_naming_the_source_and_loads_nothing(monkeypatch):
+    from django.core.management import CommandError
+
+    entries = [GOOD, {"name": "Metadata", "type": "rss", "url": "http://169.254.169.254/latest/"},
+               {"name": "Loopback", "type": "json", "url": "http://2130706433/feed",
+                "settings": {"items": "data", "title": "title"}}]
+    with pytest.raises(CommandError) as caught:
+        load_sources_from(monkeypatch, entries)
+    message = str(caught.value)
+    assert "nothing loaded" in message
+    assert "Metadata: url: refused http://169.254.169.254/latest/" in message
+    assert "Loopback: url: " in message and "refused http://2130706433/feed" in message
+    assert "Public wire" not in message
+    assert not Source.objects.exists()
+
+
+def test_load_sources_never_moves_a_saved_source_to_a_private_url(monkeypatch):
+    load_sources_from(monkeypatch, [GOOD])
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="Public wire: url: refused"):
+        load_sources_from(monkeypatch, [{**GOOD, "url": "http://[::ffff:10.0.0.1]/feed.xml"}])
+    assert Source.objects.get(name="Public wire").url == GOOD["url"]
+
+
+def test_load_sources_names_a_bad_interval_and_bad_options(monkeypatch):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError) as caught:
+        load_sources_from(monkeypatch, [{**GOOD, "interval": "soon"},
+                                        {"name": "Listing", "type": "json", "url": "http://93.184.215.14/x.json"}])
+    message = str(caught.value)
+    assert "Public wire: interval: expected a number of seconds, got 'soon'" in message
+    assert "Listing: settings:" in message and not Source.objects.exists()
+
+
+def test_load_sources_takes_local_urls_when_private_networks_are_allowed(monkeypatch, allow_local):
+    output = load_sources_from(monkeypatch, [GOOD, {"name": "Local", "type": "rss", "url": "http://127.0.0.1:8123/rss"}])
+    assert "created Local (http://127.0.0.1:8123/rss)" in output
+    assert set(Source.objects.values_list("name", flat=True)) == {"Public wire", "Local"}

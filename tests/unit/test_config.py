@@ -1,11 +1,15 @@
 """Configuration: environment over YAML, and a bad value names its key."""
+import hashlib
+import hmac
+import logging
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tgesweeper.config import SETTINGS, ConfigError, load_config
+from tgesweeper.config import JWT_KEY_LABEL, SETTINGS, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,3 +77,120 @@ def test_x_settings_take_the_seed_names_too():
 def test_every_setting_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert [s.env for s in SETTINGS if f"`{s.env}`" not in readme] == []
+
+
+# --- the seed's YAML layout -------------------------------------------------------------------------------
+
+SEED_YAML = Path(__file__).with_name("seed_default_config.yaml")  # the seed's config/default_config.yaml, verbatim
+
+
+def test_the_seed_yaml_names_of_circuit_breaker_rate_limit_and_more_are_read(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "resilience:\n"
+        "  circuit_breaker: {failure_threshold: 9, recovery_timeout: 120, timeout: 45}\n"
+        "scraping:\n"
+        "  news:\n"
+        "    rate_limit: {window: 30, max_requests: 7}\n"
+        "performance: {batch_size: 25}\n"
+        "monitoring: {logging: {level: WARNING}}\n")
+    config = load_config({}, path)
+    assert config["CIRCUIT_BREAKER_FAILURE_THRESHOLD"] == 9
+    assert config["CIRCUIT_BREAKER_RECOVERY_TIMEOUT"] == 120
+    assert config["SCRAPING_TIMEOUT"] == 45
+    assert config["NEWS_SCRAPER_RATE_PERIOD"] == 30
+    assert config["NEWS_SCRAPER_RATE_LIMIT"] == 7
+    assert config["SCRAPING_BATCH_SIZE"] == 25
+    assert config["LOG_LEVEL"] == "warning"
+    assert config.ignored == ()
+    # the environment still wins over every YAML name
+    assert load_config({"CIRCUIT_BREAKER_FAILURE_THRESHOLD": "3"}, path)["CIRCUIT_BREAKER_FAILURE_THRESHOLD"] == 3
+
+
+def test_the_defaults_of_the_seed_names_live_in_the_shipped_yaml():
+    config = load_config({})
+    assert (config["CIRCUIT_BREAKER_FAILURE_THRESHOLD"], config["CIRCUIT_BREAKER_RECOVERY_TIMEOUT"]) == (5, 60)
+    assert (config["NEWS_SCRAPER_RATE_LIMIT"], config["NEWS_SCRAPER_RATE_PERIOD"]) == (100, 60)
+    assert config["LOG_LEVEL"] == "info" and config.ignored == ()
+
+
+def test_the_seeds_own_default_config_loads_with_a_warning_for_each_key_it_cannot_use(caplog):
+    with caplog.at_level(logging.WARNING, logger="tgesweeper.config"):
+        config = load_config({}, SEED_YAML)
+    assert config["X_RATE_LIMIT_REQUESTS"] == 450 and config["SCRAPING_RETRY_MAX_DELAY"] == 60
+    assert config["CIRCUIT_BREAKER_FAILURE_THRESHOLD"] == 5 and config["SCRAPING_TIMEOUT"] == 30
+    assert config["NEWS_SCRAPER_RATE_LIMIT"] == 100 and config["SCRAPING_BATCH_SIZE"] == 50
+    assert [s["name"] for s in config.default_sources] == ["CoinDesk", "Cointelegraph"]
+    ignored = {note.split(":")[0] for note in config.ignored}
+    assert ignored == {
+        "database", "redis", "scraping.twitter.enabled", "scraping.twitter.retry", "scraping.news.enabled",
+        "performance.worker_pool_size", "performance.max_concurrent_requests", "performance.connection_pool_size",
+        "monitoring.prometheus", "monitoring.logging.format", "monitoring.logging.outputs", "monitoring.tracing",
+        "resilience.retry.backoff_strategy",
+    }
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert all(f"{key}: ignored" in warned for key in ignored)
+
+
+def test_an_unknown_yaml_key_stops_start_up_naming_it(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("resilience:\n  circuit_breaker:\n    failure_treshold: 9\n")
+    with pytest.raises(ConfigError, match=r"^resilience\.circuit_breaker\.failure_treshold: unknown key in config\.yaml "
+                                          r"\(did you mean resilience\.circuit_breaker\.failure_threshold\?\)"):
+        load_config({}, path)
+    path.write_text("scraping:\n  news: 5\n")
+    with pytest.raises(ConfigError, match=r"^scraping\.news: expected a mapping"):
+        load_config({}, path)
+
+
+def test_two_yaml_names_of_one_setting_that_disagree_are_an_error(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("scraping: {timeout: 20}\nresilience: {circuit_breaker: {timeout: 30}}\n")
+    with pytest.raises(ConfigError, match=r"^SCRAPING_TIMEOUT: scraping\.timeout \(20\) and "
+                                          r"resilience\.circuit_breaker\.timeout \(30\) in config\.yaml disagree"):
+        load_config({}, path)
+    path.write_text("scraping: {timeout: 20}\nresilience: {circuit_breaker: {timeout: 20}}\n")
+    assert load_config({}, path)["SCRAPING_TIMEOUT"] == 20
+
+
+# --- JWT -----------------------------------------------------------------------------------------------
+
+def test_production_needs_a_jwt_signing_key_of_its_own():
+    production = {"APP_ENV": "production", "DJANGO_SECRET_KEY": "s" * 50}
+    with pytest.raises(ConfigError, match="^JWT_SIGNING_KEY: required when APP_ENV=production"):
+        load_config(production)
+    with pytest.raises(ConfigError, match="^JWT_SIGNING_KEY: must differ from DJANGO_SECRET_KEY"):
+        load_config({**production, "JWT_SIGNING_KEY": "s" * 50})
+    config = load_config({**production, "JWT_SIGNING_KEY": "j" * 50})
+    assert config.jwt_signing_key("s" * 50) == "j" * 50
+
+
+def test_outside_production_the_jwt_key_is_derived_and_never_the_django_secret():
+    config = load_config({"DJANGO_SECRET_KEY": "django-secret"})
+    key = config.jwt_signing_key("django-secret")
+    assert key and key != "django-secret" and "django-secret" not in key
+    assert key == hmac.new(b"django-secret", JWT_KEY_LABEL, hashlib.sha256).hexdigest()
+    assert key != config.jwt_signing_key("another-secret")  # still follows the Django secret
+    assert load_config({"JWT_SIGNING_KEY": "own"}).jwt_signing_key("django-secret") == "own"
+
+
+def test_django_settings_sign_tokens_with_the_derived_key_and_the_seed_lifetimes():
+    from django.conf import settings
+
+    jwt = settings.SIMPLE_JWT
+    assert jwt["ALGORITHM"] == "HS256"
+    assert jwt["SIGNING_KEY"] != settings.SECRET_KEY
+    assert jwt["SIGNING_KEY"] == settings.CONFIG.jwt_signing_key(settings.SECRET_KEY)
+    assert jwt["ACCESS_TOKEN_LIFETIME"] == timedelta(hours=24)
+    assert jwt["REFRESH_TOKEN_LIFETIME"] == timedelta(days=7)
+    assert jwt["ROTATE_REFRESH_TOKENS"] is True and jwt["BLACKLIST_AFTER_ROTATION"] is True
+    assert "rest_framework_simplejwt.token_blacklist" in settings.INSTALLED_APPS
+    defaults = load_config({})
+    assert (defaults["JWT_ACCESS_TOKEN_LIFETIME"], defaults["JWT_REFRESH_TOKEN_LIFETIME"]) == (86400, 7 * 86400)
+
+
+def test_production_start_up_without_a_jwt_key_stops_naming_it():
+    env = {"PATH": "/usr/bin:/bin", "APP_ENV": "production", "DJANGO_SECRET_KEY": "s" * 50}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode != 0 and "JWT_SIGNING_KEY: required when APP_ENV=production" in result.stderr

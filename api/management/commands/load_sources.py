@@ -3,6 +3,11 @@
 An entry's ``enabled`` (default true) and ``settings`` (the kind's options) are applied when the source is
 created; on later runs the settings follow the YAML, and ``enabled: true`` switches a source on, but the YAML
 never switches off a source someone enabled in the admin.
+
+Every entry is checked as the admin checks a Source it saves (``Source.full_clean``: the fields, the URL through
+the SSRF guard of ``tgesweeper.net`` unless SCRAPING_ALLOW_PRIVATE_NETWORKS is set, the kind's options) before
+anything is written. One bad entry loads nothing: the command fails listing every bad entry by name, so an
+operator fixes the file once and runs it again (``make run`` and the compose ``migrate`` job stop there).
 """
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,11 +15,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from api.models import Source
-from api.validation import validate_source_options
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    if not hasattr(exc, "error_dict"):
+        return list(exc.messages)
+    return [f"{field}: {message}" if field != "__all__" else message
+            for field, messages in exc.message_dict.items() for message in messages]
 
 
 class Command(BaseCommand):
-    help = "Create or update the sources listed under scraping.news.sources in the config (matched by name)."
+    help = ("Create or update the sources listed under scraping.news.sources in the config (matched by name). "
+            "Each is validated like a Source saved in the admin (URL guard included); one bad entry loads nothing.")
 
     def add_arguments(self, parser):
         parser.add_argument("--disabled", action="store_true", help="create new sources disabled")
@@ -23,31 +35,50 @@ class Command(BaseCommand):
         entries = settings.CONFIG.default_sources
         if not entries:
             raise CommandError("no sources under scraping.news.sources in the config")
-        kinds = set(Source.Kind.values)
         with transaction.atomic():
-            for entry in entries:
-                name, kind = entry.get("name"), entry.get("type", "rss")
-                if not name or not entry.get("url") or kind not in kinds:
-                    raise CommandError(f"scraping.news.sources: entry {entry!r} needs name, url and type in {sorted(kinds)}")
-                options = entry.get("settings") or {}
+            planned, problems = [], []
+            for number, entry in enumerate(entries, 1):
                 try:
-                    validate_source_options(Source(kind=kind, settings=options))
-                except ValidationError as exc:
-                    raise CommandError(f"scraping.news.sources: {name}: {'; '.join(exc.messages)}") from None
-                interval = int(entry.get("interval") or settings.CONFIG["SCRAPING_INTERVAL"])
-                source, created = Source.objects.get_or_create(
-                    name=name, defaults={"kind": kind, "url": entry["url"], "settings": options,
-                                         "enabled": bool(entry.get("enabled", True)) and not disabled,
-                                         "interval_seconds": interval},
-                )
-                if not created:
-                    source.kind, source.url, source.settings = kind, entry["url"], options
-                    source.interval_seconds = int(entry.get("interval") or source.interval_seconds)
-                    if entry.get("enabled") is True:  # the YAML can switch a source on; only people switch one off
-                        source.enabled = True
-                    source.save()
+                    planned.append(self._planned(entry, disabled))
+                except ValueError as exc:
+                    label = entry.get("name") if isinstance(entry, dict) and entry.get("name") else f"entry {number}"
+                    problems.append(f"{label}: {exc}")
+            if problems:
+                raise CommandError("scraping.news.sources: nothing loaded; fix these entries and run again:\n  "
+                                   + "\n  ".join(problems))
+            for source, created in planned:
+                source.save()
                 state = "" if source.enabled else ", disabled"
                 self.stdout.write(f"{'created' if created else 'updated'} {source.name} ({source.url}{state})")
         from workers.schedule import sync_all_schedules
 
         self.stdout.write(f"schedules in step for {sync_all_schedules()} source(s)")
+
+    def _planned(self, entry, disabled: bool) -> tuple[Source, bool]:
+        """The Source as it will be saved (not saved yet) and whether it is new; ValueError says what is wrong."""
+        kinds = sorted(Source.Kind.values)
+        if not isinstance(entry, dict):
+            raise ValueError(f"expected a mapping with name, type, url, got {entry!r}")
+        name, kind = entry.get("name"), entry.get("type", "rss")
+        if not name or not entry.get("url") or kind not in kinds:
+            raise ValueError(f"{entry!r} needs name, url and type in {kinds}")
+        try:
+            interval = int(entry["interval"]) if entry.get("interval") is not None else None
+        except (TypeError, ValueError):
+            raise ValueError(f"interval: expected a number of seconds, got {entry['interval']!r}") from None
+        options = entry.get("settings") or {}
+        source = Source.objects.filter(name=name).first()
+        created = source is None
+        if created:
+            source = Source(name=name, enabled=bool(entry.get("enabled", True)) and not disabled,
+                            interval_seconds=interval or settings.CONFIG["SCRAPING_INTERVAL"])
+        else:
+            source.interval_seconds = interval or source.interval_seconds
+            if entry.get("enabled") is True:  # the YAML can switch a source on; only people switch one off
+                source.enabled = True
+        source.kind, source.url, source.settings = kind, entry["url"], options
+        try:
+            source.full_clean(validate_unique=False)
+        except ValidationError as exc:
+            raise ValueError("; ".join(_problems(exc))) from None
+        return source, created
