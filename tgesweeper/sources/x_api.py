@@ -29,6 +29,7 @@ from tgesweeper.sources.rss import clean_text
 DEFAULT_QUERY = '("TGE" OR "token generation event" OR "airdrop claim" OR "token launch") -is:retweet'
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 TWEET_ID = re.compile(r"^[0-9]{1,20}$")
+EPOCH_SECONDS = re.compile(r"^[0-9]{1,15}$")  # ASCII digits only: str.isdigit() also passes "²", which int() refuses
 MAX_QUERY_CHARS = 512
 MAX_ACCOUNTS = 100
 MAX_RESULTS_RANGE = (10, 100)
@@ -116,8 +117,8 @@ class GuardedClient(tweepy.Client):
 
 
 def _rate_limited(response: requests.Response, url: str) -> net.RateLimited:
-    reset = response.headers.get("x-rate-limit-reset", "")
-    if reset.isdigit():
+    reset = response.headers.get("x-rate-limit-reset", "").strip()
+    if EPOCH_SECONDS.match(reset):  # a reset centuries away stays as it is: the task caps its countdown
         retry_after = max(0.0, int(reset) - time.time())
     else:
         retry_after = net.parse_retry_after(response.headers.get("Retry-After")) or 60.0
