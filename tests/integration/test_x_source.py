@@ -217,3 +217,15 @@ def test_parse_is_pure_and_refuses_garbage():
     with pytest.raises(XParseError):
         parse_tweets(b"<html>", feed_url="", fetched_at=NOW)
 
+
+def test_parse_drops_lone_surrogates_from_every_field():
+    """The API's JSON may escape a lone surrogate (lang is packed as the API sent it): it must not reach the database."""
+    body = json.dumps({"tweets": [{"id": "8", "text": "\ud800 TGE today", "author": "some\udfffone",
+                                   "lang": "e\ud800n", "created_at": "2026-03-02T09:30:00+00:00",
+                                   "url": "https://x.com/someone/status/8\ud800"}]}).encode()
+    [document] = parse_tweets(body, feed_url="https://api.twitter.com", fetched_at=NOW)
+    assert (document.title, document.author, document.lang) == ("TGE today", "someone", "en")
+    assert document.url == "https://x.com/someone/status/8"
+    for value in document.to_dict().values():
+        if isinstance(value, str):
+            value.encode("utf-8")

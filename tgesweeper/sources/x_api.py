@@ -24,7 +24,8 @@ import tweepy
 from tgesweeper import net
 from tgesweeper.sources import Fetched, SourceKind, SourceSpec
 from tgesweeper.sources.documents import NormalizedDocument
-from tgesweeper.sources.rss import clean_text
+from tgesweeper.sources.fields import absolute_url
+from tgesweeper.sources.rss import MAX_AUTHOR_CHARS, clean_text
 
 DEFAULT_QUERY = '("TGE" OR "token generation event" OR "airdrop claim" OR "token launch") -is:retweet'
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
@@ -248,13 +249,13 @@ def parse_tweets(body: bytes, *, feed_url: str, fetched_at: datetime, max_items:
         published, missing = _published(str(tweet.get("created_at") or ""), fetched_at)
         documents.append(NormalizedDocument(
             external_id=f"x:{tweet['id']}",
-            url=str(tweet.get("url") or ""),
+            url=absolute_url(str(tweet.get("url") or ""), "https://x.com/"),
             title=clean_text(first_line, MAX_TITLE_CHARS),
             text=text,
-            author=str(tweet.get("author") or "")[:200],
+            author=clean_text(str(tweet.get("author") or ""), MAX_AUTHOR_CHARS),
             published_at=published.isoformat(),
             date_missing=missing,
-            lang=str(tweet.get("lang") or "")[:16],
+            lang=clean_text(str(tweet.get("lang") or ""), 16),
         ))
     return documents
 
