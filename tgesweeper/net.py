@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import http.cookiejar
 import ipaddress
+import math
 import random
 import socket
 import threading
@@ -512,17 +513,23 @@ def _root(exc: BaseException) -> str:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or bad."""
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or bad.
+
+    Negative, infinite or NaN seconds are bad (``inf`` would reach Celery's ETA arithmetic and overflow). A huge but
+    finite wait is returned as it is: the task bounds every countdown (``workers.tasks.retry_countdown``).
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
@@ -532,8 +539,9 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 def backoff_delay(attempt: int, *, base: float = 1.0, cap: float = 60.0, retry_after: float | None = None) -> float:
     """Seconds before retry number ``attempt`` (0-based): full jitter in [0, min(cap, base·2^attempt)].
 
-    A server's Retry-After wins and is not capped (the caller clamps to its own limits, e.g. the
-    broker's visibility timeout); a little jitter is added so many workers do not return at once.
+    A server's Retry-After wins and is not capped here (the task bounds every countdown below the
+    broker's visibility timeout: ``workers.tasks.retry_countdown``); a little jitter is added so many
+    workers do not return at once.
     """
     if retry_after is not None:
         return max(0.0, retry_after) + random.uniform(0, base)

@@ -6,6 +6,9 @@ backoff while the database, the broker or the cache is unreachable (``PipelineTa
 """
 from __future__ import annotations
 
+import logging
+import math
+
 from django.conf import settings
 
 from tgesweeper import net
@@ -14,13 +17,34 @@ from workers import pipeline
 from workers.schedule import fetch_queue
 from workers.task_base import PipelineTask
 
+log = logging.getLogger(__name__)
+FETCH_TIME_LIMIT = 90  # the fetch task's hard time limit, s
+RETRY_MARGIN = FETCH_TIME_LIMIT + 30  # the retried fetch's own run, plus slack for the worker to take the message
+
+
+def retry_countdown(seconds: float) -> float:
+    """``seconds`` as a fetch retry's countdown: at most CELERY_VISIBILITY_TIMEOUT − RETRY_MARGIN (at least 1 s).
+
+    The worker that receives a message with an ETA holds it unacked until the ETA has passed and the task has run;
+    Redis gives a message unacked for longer than the visibility timeout to another worker, so a longer countdown
+    would run twice, and a year-long one (a server's ``Retry-After: 99999999999``) be redelivered every timeout
+    forever. RELIABILITY.md: no countdown or ETA longer than that timeout. A longer wait asked for is cut to the cap
+    (the retry then counts as one more deferral or attempt, so a server that keeps asking ends as a recorded failure);
+    a wait that is not a finite number (never from ``net.parse_retry_after``) also gets the cap.
+    """
+    ceiling = max(1.0, settings.CONFIG["CELERY_VISIBILITY_TIMEOUT"] - RETRY_MARGIN)
+    if not math.isfinite(seconds) or seconds > ceiling:
+        return ceiling
+    return max(0.0, seconds)
+
 
 def queue_fetch(source_id: int, kind: str, sweep_source_id: int | None = None, connection=None) -> None:
     """``connection``: a broker connection other than the app's (tests with a broker of their own)."""
     fetch_source.apply_async((source_id, sweep_source_id), queue=fetch_queue(kind), connection=connection)
 
 
-@app.task(bind=True, base=PipelineTask, name="workers.tasks.fetch_source", soft_time_limit=75, time_limit=90)
+@app.task(bind=True, base=PipelineTask, name="workers.tasks.fetch_source", soft_time_limit=75,
+          time_limit=FETCH_TIME_LIMIT)
 def fetch_source(self, source_id: int, sweep_source_id: int | None = None, scheduled: bool = False,
                  deferrals: int = 0, failed_attempts: int = 0) -> None:
     """Retries are Celery's (the worker never sleeps). The message counts its failed fetch attempts and its deferrals
@@ -33,16 +57,26 @@ def fetch_source(self, source_id: int, sweep_source_id: int | None = None, sched
                                  final_attempt=failed_attempts + 1 >= config["SCRAPING_RETRY_MAX_ATTEMPTS"],
                                  can_defer=deferrals < config["FETCH_MAX_DEFERRALS"])
     except net.RateLimited as exc:  # come back when the budget or the server's quota resets
-        countdown = (exc.retry_after if exc.retry_after is not None else config["SCRAPING_RETRY_MAX_DELAY"]) + 1
+        wanted = (exc.retry_after if exc.retry_after is not None else config["SCRAPING_RETRY_MAX_DELAY"]) + 1
+        countdown = _bounded(wanted, source_id, exc)
         raise self.retry(exc=exc, countdown=countdown, max_retries=None, args=(source_id,),
                          kwargs={**again, "deferrals": deferrals + 1}) from None
     except net.FetchError as exc:  # transient, with attempts left (pipeline.fetch decided)
-        countdown = net.backoff_delay(failed_attempts, base=config["SCRAPING_RETRY_BASE_DELAY"],
-                                      cap=config["SCRAPING_RETRY_MAX_DELAY"], retry_after=exc.retry_after)
+        countdown = _bounded(net.backoff_delay(failed_attempts, base=config["SCRAPING_RETRY_BASE_DELAY"],
+                                               cap=config["SCRAPING_RETRY_MAX_DELAY"], retry_after=exc.retry_after),
+                             source_id, exc)
         raise self.retry(exc=exc, countdown=countdown, max_retries=None, args=(source_id,),
                          kwargs={**again, "failed_attempts": failed_attempts + 1}) from None
     if payload:
         parse_payload.delay(payload)
+
+
+def _bounded(wanted: float, source_id: int, exc: net.FetchError) -> float:
+    countdown = retry_countdown(wanted)
+    if countdown < wanted:
+        log.warning("source %s: %s; coming back in %.0fs instead, under the broker's visibility timeout",
+                    source_id, exc.reason, countdown)
+    return countdown
 
 
 @app.task(base=PipelineTask, name="workers.tasks.parse_payload")

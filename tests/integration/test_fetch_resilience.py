@@ -2,9 +2,10 @@
 adaptive polling — against a local server on 127.0.0.1 and the real database and cache."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -190,3 +191,77 @@ def test_adaptive_polling_can_be_switched_off(allow_local, feed_server, config):
     source.refresh_from_db()
     assert source.adaptive_interval_seconds is None
     assert PeriodicTask.objects.get(name=task_name(source.pk)).interval.every == 300
+
+
+# --- a server's Retry-After never puts a fetch off past the broker's visibility timeout ----------------
+
+def retry_message(monkeypatch) -> dict:
+    """Fake ``fetch_source.retry``; record its arguments and the ETA of the message Celery would build from them
+    (a countdown of inf raises OverflowError right there, a huge one gives an ETA years away)."""
+    scheduled = {}
+
+    def fake_retry(**kwargs):
+        scheduled.update(kwargs)
+        message = tasks.fetch_source.app.amqp.as_task_v2(
+            "retry-id", tasks.fetch_source.name, kwargs["args"], kwargs["kwargs"], countdown=kwargs["countdown"])
+        scheduled["eta"] = datetime.fromisoformat(message.headers["eta"])
+        return RuntimeError("retry scheduled")
+
+    monkeypatch.setattr(tasks.fetch_source, "retry", fake_retry)
+    return scheduled
+
+
+def assert_under_the_visibility_timeout(scheduled: dict) -> None:
+    visibility = settings.CONFIG["CELERY_VISIBILITY_TIMEOUT"]
+    assert scheduled["eta"] - timezone.now() < timedelta(seconds=visibility), "Redis would redeliver it meanwhile"
+    assert 0 < scheduled["countdown"] <= visibility - tasks.RETRY_MARGIN  # room for the retried fetch to run
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "99999999999", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_a_429_asking_for_forever_is_put_off_at_most_until_the_cap(allow_local, feed_server, monkeypatch, retry_after):
+    feed_server.add_route("/busy.xml", answer(429, {"Retry-After": retry_after}))
+    source = Source.objects.create(name="Busy", url=feed_server.url("/busy.xml"))
+    scheduled = retry_message(monkeypatch)
+    with pytest.raises(RuntimeError, match="retry scheduled"):
+        tasks.fetch_source(source.pk)
+    assert_under_the_visibility_timeout(scheduled)
+    assert scheduled["kwargs"]["deferrals"] == 1 and isinstance(scheduled["exc"], net.RateLimited)
+    source.refresh_from_db()
+    assert (source.failure_count, source.last_error) == (0, "")
+
+
+def test_a_503_asking_for_a_wait_of_centuries_spends_an_attempt_and_comes_back_at_the_cap(
+        allow_local, feed_server, monkeypatch, config):
+    config(SCRAPING_RETRY_MAX_ATTEMPTS=3, CELERY_VISIBILITY_TIMEOUT=600)
+    feed_server.add_route("/down.xml", answer(503, {"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}))
+    source = Source.objects.create(name="Down", url=feed_server.url("/down.xml"))
+    scheduled = retry_message(monkeypatch)
+    with pytest.raises(RuntimeError, match="retry scheduled"):
+        tasks.fetch_source(source.pk)
+    assert_under_the_visibility_timeout(scheduled)
+    assert scheduled["countdown"] == 600 - tasks.RETRY_MARGIN
+    assert scheduled["kwargs"]["failed_attempts"] == 1
+
+
+def test_a_server_that_keeps_asking_for_forever_ends_as_a_recorded_failure(allow_local, feed_server, config):
+    config(FETCH_MAX_DEFERRALS=2)
+    feed_server.add_route("/busy.xml", answer(429, {"Retry-After": "99999999999"}))
+    source = Source.objects.create(name="Busy", url=feed_server.url("/busy.xml"))
+    _, ledger = start_sweep([source.pk])
+    tasks.fetch_source(source.pk, ledger[source.pk], deferrals=2)
+    source.refresh_from_db()
+    assert source.failure_count == 1 and "429" in source.last_error and "put off too often" in source.last_error
+    row = SweepSource.objects.get(pk=ledger[source.pk])
+    assert row.state == SweepSource.State.FAILED and "429" in row.error
+
+
+@pytest.mark.parametrize(("asked", "given"), [(float("inf"), 3480.0), (float("nan"), 3480.0), (1e11, 3480.0),
+                                              (3480.0, 3480.0), (120.5, 120.5), (-3.0, 0.0)])
+def test_retry_countdown_is_bounded_below_the_visibility_timeout(config, asked, given):
+    config(CELERY_VISIBILITY_TIMEOUT=3600)
+    assert tasks.retry_countdown(asked) == given
+
+
+def test_retry_countdown_is_at_least_a_second_under_a_tiny_visibility_timeout(config):
+    config(CELERY_VISIBILITY_TIMEOUT=5)
+    assert tasks.retry_countdown(1e11) == 1.0

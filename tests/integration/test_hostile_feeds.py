@@ -1,12 +1,16 @@
 """Hostile feeds end in a clear error on their Source, in bounded time, and lose nothing else (RELIABILITY.md)."""
+import dataclasses
 import time
 from datetime import datetime, timezone
+from unittest.mock import Mock
 
 import pytest
+from django.db import OperationalError
 
 from api.models import Document, Source, SweepSource
 from tgesweeper.feedserver import render_rss
-from workers import sweeps
+from tgesweeper.sources import rss
+from workers import pipeline, sweeps
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +105,52 @@ def test_a_private_address_is_refused_at_fetch_time_without_the_test_setting(fee
     rows = sweep(source)
     assert rows["internal"].state == SweepSource.State.FAILED
     assert feed_server.hits["/internal.xml"] == 0
+
+
+SURROGATE_REFERENCE = (b'<rss version="2.0"><channel><title>s</title><item><title>Launch &#xD800; day</title>'
+                       b"<guid>s1</guid><description>&#55296; &#0; &#x110000;</description></item></channel></rss>")
+
+
+def test_a_reference_to_a_lone_surrogate_is_replaced_and_the_feed_lands(feed_server, good):
+    """It used to raise UnicodeEncodeError in the parse task: no error recorded, the sweep row 'queued' forever."""
+    surrogate = hostile(feed_server, "surrogate", SURROGATE_REFERENCE)
+    rows = sweep(surrogate, good)
+    assert rows["surrogate"].state == SweepSource.State.DONE, rows["surrogate"].error
+    document = Document.objects.get(source=surrogate)
+    assert document.title == "Launch \ufffd day" and document.text == "\ufffd \ufffd \ufffd"
+    surrogate.refresh_from_db()
+    assert surrogate.failure_count == 0
+    assert Document.objects.filter(source=good).count() == 1
+
+
+def test_anything_a_kind_parse_raises_is_recorded_and_the_sweep_finishes(feed_server, good, monkeypatch, caplog):
+    """A gap in a kind's checks fails its source (logged with the traceback), not the parse task."""
+    real = rss.KIND
+
+    def parse(body, **kwargs):
+        if b"unforeseen" in body:
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        return real.parse(body, **kwargs)
+
+    monkeypatch.setattr(rss, "KIND", dataclasses.replace(real, parse=parse))
+    odd = hostile(feed_server, "odd", render_rss("Odd", [{"guid": "o1", "title": "unforeseen"}]))
+    rows = sweep(odd, good)
+    assert rows["odd"].state == SweepSource.State.FAILED
+    assert rows["odd"].error.startswith("parse: unexpected UnicodeEncodeError: 'utf-8' codec can't encode")
+    odd.refresh_from_db()
+    assert odd.failure_count == 1 and odd.last_error == rows["odd"].error
+    assert not Document.objects.filter(source=odd).exists()
+    assert rows["good"].state == SweepSource.State.DONE and Document.objects.filter(source=good).count() == 1
+    [record] = [r for r in caplog.records if r.name == "workers.pipeline" and r.exc_info]
+    assert record.levelname == "ERROR" and "rss parse of source" in record.getMessage()
+
+
+def test_a_database_outage_during_parse_is_retried_not_recorded(feed_server, allow_local, monkeypatch):
+    """An outage is never the source's fault: it propagates, and the task's autoretry takes it."""
+    monkeypatch.setattr(rss, "KIND", dataclasses.replace(rss.KIND, parse=Mock(side_effect=OperationalError("gone"))))
+    source = hostile(feed_server, "outage", GOOD)
+    payload = pipeline.fetch(source.pk)
+    with pytest.raises(OperationalError):
+        pipeline.parse(payload)
+    source.refresh_from_db()
+    assert (source.failure_count, source.last_error) == (0, "")

@@ -6,6 +6,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from api.models import Source
@@ -138,6 +139,35 @@ def test_the_task_reschedules_a_429_for_the_reset_time(x_api, db, monkeypatch):
     assert source.failure_count == 0
 
 
+def test_a_reset_centuries_away_is_put_off_only_until_the_cap(x_api, db, monkeypatch):
+    """A huge x-rate-limit-reset used to become a countdown of ~3,000 years: redelivered by Redis every hour."""
+    source = Source.objects.create(name="X launches", kind="x")
+    x_api.rate_limit_reset = 99999999999
+    scheduled = {}
+
+    def fake_retry(**kwargs):
+        scheduled.update(kwargs)
+        return RuntimeError("retry")
+
+    monkeypatch.setattr(tasks.fetch_source, "retry", fake_retry)
+    with pytest.raises(RuntimeError, match="retry"):
+        tasks.fetch_source(source.pk)
+    assert scheduled["countdown"] < settings.CONFIG["CELERY_VISIBILITY_TIMEOUT"]
+    assert scheduled["countdown"] == settings.CONFIG["CELERY_VISIBILITY_TIMEOUT"] - tasks.RETRY_MARGIN  # the cap
+    assert scheduled["kwargs"]["deferrals"] == 1 and isinstance(scheduled["exc"], net.RateLimited)
+    source.refresh_from_db()
+    assert source.failure_count == 0
+
+
+@pytest.mark.parametrize("reset", ["9" * 5000, "\u00b2", "-1", "soon"])
+def test_a_reset_that_is_no_time_falls_back_to_a_minute(x_api, reset):
+    """``int()`` refuses 5,000 digits and "²" (which ``str.isdigit`` passes): that was a crash of the fetch."""
+    x_api.rate_limit_reset = reset
+    with pytest.raises(net.RateLimited) as caught:
+        fetch(SourceSpec(id=1, name="X launches", kind="x"))
+    assert caught.value.retry_after == 60.0
+
+
 def test_the_shared_budget_stops_requests_before_the_api_does(x_api, config):
     config(X_RATE_LIMIT_REQUESTS=2, X_RATE_LIMIT_WINDOW=900)
     spec = SourceSpec(id=1, name="X launches", kind="x", options={"accounts": ["lumenchain"]})
@@ -186,3 +216,16 @@ def test_parse_is_pure_and_refuses_garbage():
     assert document.date_missing and document.published_at == NOW.isoformat()
     with pytest.raises(XParseError):
         parse_tweets(b"<html>", feed_url="", fetched_at=NOW)
+
+
+def test_parse_drops_lone_surrogates_from_every_field():
+    """The API's JSON may escape a lone surrogate (lang is packed as the API sent it): it must not reach the database."""
+    body = json.dumps({"tweets": [{"id": "8", "text": "\ud800 TGE today", "author": "some\udfffone",
+                                   "lang": "e\ud800n", "created_at": "2026-03-02T09:30:00+00:00",
+                                   "url": "https://x.com/someone/status/8\ud800"}]}).encode()
+    [document] = parse_tweets(body, feed_url="https://api.twitter.com", fetched_at=NOW)
+    assert (document.title, document.author, document.lang) == ("TGE today", "someone", "en")
+    assert document.url == "https://x.com/someone/status/8"
+    for value in document.to_dict().values():
+        if isinstance(value, str):
+            value.encode("utf-8")

@@ -284,6 +284,27 @@ def test_503_with_retry_after_http_date_is_transient_with_the_delay(feed_server,
     assert 85 <= caught.value.retry_after <= 90
 
 
+@pytest.mark.parametrize("value", ["inf", "Infinity", "-inf", "nan", "1e400", "-5", "-0.5", "soon", ""])
+def test_a_retry_after_that_is_no_wait_is_absent(value):
+    """``inf`` used to come back as inf and overflow Celery's ETA arithmetic; a negative wait meant 0."""
+    assert net.parse_retry_after(value) is None
+
+
+def test_a_huge_retry_after_is_kept_finite_for_the_task_to_cap():
+    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    assert net.parse_retry_after("99999999999", now=now) == 99999999999.0
+    far = net.parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now=now)
+    assert far is not None and 2.5e11 < far < 2.6e11
+    assert net.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=now) == 0.0  # a past date: now
+
+
+def test_429_with_retry_after_inf_has_no_delay_and_a_readable_reason(feed_server, policy):
+    feed_server.add_route("/busy", answer(429, {"Retry-After": "inf"}))
+    with pytest.raises(net.RateLimited) as caught:
+        net.fetch(feed_server.url("/busy"), policy=policy)
+    assert caught.value.retry_after is None and "inf" not in caught.value.reason
+
+
 def test_404_is_permanent(feed_server, policy):
     with pytest.raises(net.HTTPStatusError) as caught:
         net.fetch(feed_server.url("/missing"), policy=policy)

@@ -111,6 +111,18 @@ def test_html_deep_nesting_is_handled_in_bounded_time():
     assert all(d.title == "Deep" for d in docs)
 
 
+@pytest.mark.parametrize("reference", ["&#xD800;", "&#55296;", "&#0;", "&#x110000;", "&#99999999999999999999;"])
+def test_html_a_reference_to_no_character_is_replaced(reference):
+    """lxml already replaces what no character can be (the rss kind had to learn it)."""
+    body = (f"<html><body><article class='post'><h2><a href='/news/{reference}'>Launch {reference}</a></h2>"
+            f"<p class='summary'>{reference}</p></article></body></html>").encode()
+    [doc] = html(body)
+    assert doc.title == "Launch \ufffd"
+    for value in doc.to_dict().values():
+        if isinstance(value, str):
+            value.encode("utf-8")
+
+
 def test_html_bad_options_name_the_option():
     assert html_problems({"title": "h2"}) == ["the html option 'item' is required"]
     problems = html_problems({"item": "div[", "title": "h2", "follow_links": "yes", "max_articles": 500, "colour": 1})
@@ -208,6 +220,25 @@ def test_json_bad_mapping_names_the_option():
     assert json_problems(MAPPING) == []
     with pytest.raises(JSONSourceError, match="'title' is required"):
         parse_json(b"[]", feed_url=API_URL, fetched_at=FETCHED, options={"items": ""})
+
+
+def test_json_lone_surrogates_are_dropped_from_every_field():
+    """JSON may escape a lone surrogate ("\\ud800"): a str UTF-8 cannot encode. In a URL template it raised
+    UnicodeEncodeError from quote(); in a plain URL it reached the database, which refuses it."""
+    body = (b'{"data": {"catalogs": [{"articles": ['
+            b'{"id": 1, "code": "x\\ud800", "title": "Launch \\ud800", "body": "\\udfff text", "releaseDate": 1}, '
+            b'{"id": "\\ud800", "code": "\\ud800", "title": "only a surrogate code"}]}]}}')
+    first, second = parse(body)
+    assert (first.external_id, first.title, first.text) == ("1", "Launch", "text")
+    assert first.url == "https://www.exchange.example/en/announcement/x"
+    assert second.url == "" and second.external_id.startswith("sha256:")
+    docs = parse(b'{"data": {"catalogs": [{"articles": [{"title": "t", "link": "https://e.example/a\\udc00"}]}]}}',
+                 url="link", id="link")
+    assert docs[0].url == "https://e.example/a" and docs[0].external_id == docs[0].url
+    for doc in (first, second, *docs):
+        for value in doc.to_dict().values():
+            if isinstance(value, str):
+                value.encode("utf-8")
 
 
 def test_both_kinds_are_registered():

@@ -28,7 +28,9 @@ from tgesweeper.sources.rss import (
 MAX_DATE_CHARS = 100
 DATE_FORMATS = ("auto", "iso", "epoch_s", "epoch_ms")
 
-_UNSAFE = re.compile("[\x00-\x20\x7f-\x9f]")
+_UNSAFE = re.compile("[\x00-\x20\x7f-\x9f\ud800-\udfff]")
+# What JSON's "\ud800" escape yields: a str that is not text (UTF-8 cannot encode it; the database refuses it).
+LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 

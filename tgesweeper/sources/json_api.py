@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from tgesweeper.sources import SourceKind, fetch_url
 from tgesweeper.sources.documents import NormalizedDocument
-from tgesweeper.sources.fields import DATE_FORMATS, absolute_url, document, utc
+from tgesweeper.sources.fields import DATE_FORMATS, LONE_SURROGATES, absolute_url, document, utc
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_PATH_PARTS = 32
@@ -179,10 +179,12 @@ def _items(data: object, path: str) -> list[object]:
 
 
 def _text(value: object) -> str:
-    """Strings and numbers as text, lists of them joined; objects and null read as ''."""
+    """Strings and numbers as text, lists of them joined; objects and null read as ''. No lone surrogates."""
     if isinstance(value, bool) or value is None:
         return ""
-    if isinstance(value, str | int | float):
+    if isinstance(value, str):
+        return LONE_SURROGATES.sub("", value)
+    if isinstance(value, int | float):
         return str(value)
     if isinstance(value, list):
         return " ".join(_text(v) for v in value[:100] if not isinstance(v, list | dict))

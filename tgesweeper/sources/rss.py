@@ -3,7 +3,9 @@
 feedparser gets bytes only (never a URL or a path) and never sees a DTD: the body is first
 converted to UTF-8 with feedparser's own encoding detection (so what we inspect is exactly
 what its XML parser will read, whatever charset the feed claims), control characters are
-dropped, and the DOCTYPE declaration with its internal subset is cut out of the prolog.
+dropped, numeric character references to no character (``&#0;``, a lone surrogate such as
+``&#xD800;``, beyond U+10FFFF) become U+FFFD (feedparser's fallback parser would raise on them),
+and the DOCTYPE declaration with its internal subset is cut out of the prolog.
 With no DTD there is nothing to expand: billion laughs, quadratic blowup and external
 entities (file or network) all turn into undefined-entity errors, feedparser falls back to
 its loose parser, and the references stay inert literal text. A legitimate feed with a
@@ -73,10 +75,11 @@ _PI_OR_COMMENT = re.compile(rb"\s*(<\?.*?\?>|<!--.*?-->)", re.S)
 _DOCTYPE_START = re.compile(rb"\s*<!DOCTYPE", re.I)
 _DECLARATION_IN_HEAD = re.compile(rb"<!(DOCTYPE|ENTITY|ATTLIST|ELEMENT|NOTATION)", re.I)
 _FIRST_ELEMENT = re.compile(rb"<\w")
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
 
 
 def defuse(body: bytes) -> bytes:
-    """UTF-8 bytes without control characters and without any DOCTYPE/DTD.
+    """UTF-8 bytes without control characters, references to no character, or any DOCTYPE/DTD.
 
     Raises FeedError for a DOCTYPE that cannot be delimited, rather than guessing.
     """
@@ -85,12 +88,26 @@ def defuse(body: bytes) -> bytes:
     if not result.get("encoding"):
         data = data.decode("utf-8", "replace").encode("utf-8")
     data = _CONTROL_BYTES.sub(b"", data)
+    data = _CHARREF.sub(_neutralize_charref, data)
     data = _strip_doctype(data)
     first = _FIRST_ELEMENT.search(data)
     head = data[:first.start()] if first else data
     if _DECLARATION_IN_HEAD.search(head):
         raise FeedError("the feed has a DTD declaration outside a well-formed DOCTYPE; refusing to parse it")
     return data
+
+
+def _neutralize_charref(match: re.Match) -> bytes:
+    """``&#...;`` unchanged when it names a character Python can encode, else U+FFFD's reference.
+
+    feedparser's loose parser turns a reference into ``chr(n).encode()``: a surrogate raises
+    UnicodeEncodeError, a number past U+10FFFF ValueError or OverflowError, and the whole parse fails."""
+    digits = (match.group(1) or match.group(2)).lstrip(b"0") or b"0"
+    if len(digits) <= 8:  # longer is past U+10FFFF anyway (and int() of 5,000 digits raises)
+        code = int(digits, 16) if match.group(1) else int(digits)
+        if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+            return match.group(0)
+    return b"&#xFFFD;"
 
 
 def _strip_doctype(data: bytes) -> bytes:

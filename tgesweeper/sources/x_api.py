@@ -24,11 +24,13 @@ import tweepy
 from tgesweeper import net
 from tgesweeper.sources import Fetched, SourceKind, SourceSpec
 from tgesweeper.sources.documents import NormalizedDocument
-from tgesweeper.sources.rss import clean_text
+from tgesweeper.sources.fields import absolute_url
+from tgesweeper.sources.rss import MAX_AUTHOR_CHARS, clean_text
 
 DEFAULT_QUERY = '("TGE" OR "token generation event" OR "airdrop claim" OR "token launch") -is:retweet'
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 TWEET_ID = re.compile(r"^[0-9]{1,20}$")
+EPOCH_SECONDS = re.compile(r"^[0-9]{1,15}$")  # ASCII digits only: str.isdigit() also passes "²", which int() refuses
 MAX_QUERY_CHARS = 512
 MAX_ACCOUNTS = 100
 MAX_RESULTS_RANGE = (10, 100)
@@ -116,8 +118,8 @@ class GuardedClient(tweepy.Client):
 
 
 def _rate_limited(response: requests.Response, url: str) -> net.RateLimited:
-    reset = response.headers.get("x-rate-limit-reset", "")
-    if reset.isdigit():
+    reset = response.headers.get("x-rate-limit-reset", "").strip()
+    if EPOCH_SECONDS.match(reset):  # a reset centuries away stays as it is: the task caps its countdown
         retry_after = max(0.0, int(reset) - time.time())
     else:
         retry_after = net.parse_retry_after(response.headers.get("Retry-After")) or 60.0
@@ -247,13 +249,13 @@ def parse_tweets(body: bytes, *, feed_url: str, fetched_at: datetime, max_items:
         published, missing = _published(str(tweet.get("created_at") or ""), fetched_at)
         documents.append(NormalizedDocument(
             external_id=f"x:{tweet['id']}",
-            url=str(tweet.get("url") or ""),
+            url=absolute_url(str(tweet.get("url") or ""), "https://x.com/"),
             title=clean_text(first_line, MAX_TITLE_CHARS),
             text=text,
-            author=str(tweet.get("author") or "")[:200],
+            author=clean_text(str(tweet.get("author") or ""), MAX_AUTHOR_CHARS),
             published_at=published.isoformat(),
             date_missing=missing,
-            lang=str(tweet.get("lang") or "")[:16],
+            lang=clean_text(str(tweet.get("lang") or ""), 16),
         ))
     return documents
 
