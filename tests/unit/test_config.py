@@ -81,7 +81,7 @@ def test_every_setting_is_documented_in_the_readme():
 
 # --- the seed's YAML layout -------------------------------------------------------------------------------
 
-SEED_YAML = Path(__file__).with_name("seed_default_config.yaml")  # the seed's config/default_config.yaml, verbatim
+SEED_YAML = Path(__file__).with_name("seed_layout_config.yaml")  # every section and key of the seed's layout
 
 
 def test_the_seed_yaml_names_of_circuit_breaker_rate_limit_and_more_are_read(tmp_path):
@@ -114,13 +114,16 @@ def test_the_defaults_of_the_seed_names_live_in_the_shipped_yaml():
     assert config["LOG_LEVEL"] == "info" and config.ignored == ()
 
 
-def test_the_seeds_own_default_config_loads_with_a_warning_for_each_key_it_cannot_use(caplog):
+def test_a_config_in_the_seeds_layout_loads_with_a_warning_for_each_key_it_cannot_use(caplog):
     with caplog.at_level(logging.WARNING, logger="tgesweeper.config"):
         config = load_config({}, SEED_YAML)
-    assert config["X_RATE_LIMIT_REQUESTS"] == 450 and config["SCRAPING_RETRY_MAX_DELAY"] == 60
-    assert config["CIRCUIT_BREAKER_FAILURE_THRESHOLD"] == 5 and config["SCRAPING_TIMEOUT"] == 30
-    assert config["NEWS_SCRAPER_RATE_LIMIT"] == 100 and config["SCRAPING_BATCH_SIZE"] == 50
-    assert [s["name"] for s in config.default_sources] == ["CoinDesk", "Cointelegraph"]
+    assert (config["X_RATE_LIMIT_REQUESTS"], config["X_RATE_LIMIT_WINDOW"]) == (300, 600)
+    assert config["SCRAPING_RETRY_MAX_DELAY"] == 45 and config["SCRAPING_RETRY_MAX_ATTEMPTS"] == 4
+    assert config["CIRCUIT_BREAKER_FAILURE_THRESHOLD"] == 7 and config["SCRAPING_TIMEOUT"] == 20
+    assert (config["NEWS_SCRAPER_RATE_LIMIT"], config["NEWS_SCRAPER_RATE_PERIOD"]) == (40, 120)
+    assert config["SCRAPING_BATCH_SIZE"] == 20 and config["CACHE_TTL_SECONDS"] == 120
+    assert config["KEYWORD_MIN_CONFIDENCE"] == 0.8 and config["LOG_LEVEL"] == "debug"
+    assert [s["name"] for s in config.default_sources] == ["Wire One", "Wire Two"]
     ignored = {note.split(":")[0] for note in config.ignored}
     assert ignored == {
         "database", "redis", "scraping.twitter.enabled", "scraping.twitter.retry", "scraping.news.enabled",
