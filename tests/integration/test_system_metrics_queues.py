@@ -17,7 +17,7 @@ def test_the_metrics_queues_are_the_ones_celery_declares():
     assert "browser" in system_metrics.queue_names()
 
 
-def test_a_message_waiting_on_the_browser_queue_is_counted(reader, anon):
+def test_a_message_waiting_on_the_browser_queue_is_counted(reader):
     browser = app.amqp.queues["browser"]
     with app.connection_for_write() as conn:
         browser.bind(conn.default_channel).purge()
@@ -26,7 +26,7 @@ def test_a_message_waiting_on_the_browser_queue_is_counted(reader, anon):
         body = reader.get("/api/v1/system/metrics").json()
         assert set(body["queues"]) == {queue.name for queue in app.conf.task_queues}  # browser among them
         assert body["queues"]["browser"] == 1
-        text = anon.get("/metrics").content.decode()
+        text = reader.get("/metrics").content.decode()
         assert 'tge_queue_depth{queue="browser"} 1.0' in text
     finally:
         with app.connection_for_write() as conn:
