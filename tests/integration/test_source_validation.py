@@ -117,6 +117,14 @@ def test_load_sources_names_a_bad_interval_and_bad_options(monkeypatch):
     assert "Listing: settings:" in message and not Source.objects.exists()
 
 
+def test_load_sources_refuses_two_entries_with_one_name(monkeypatch):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="Public wire: a second entry with this name"):
+        load_sources_from(monkeypatch, [GOOD, {**GOOD, "url": "http://93.184.215.14/other.xml"}])
+    assert not Source.objects.exists()
+
+
 def test_load_sources_takes_local_urls_when_private_networks_are_allowed(monkeypatch, allow_local):
     output = load_sources_from(monkeypatch, [GOOD, {"name": "Local", "type": "rss", "url": "http://127.0.0.1:8123/rss"}])
     assert "created Local (http://127.0.0.1:8123/rss)" in output

@@ -36,12 +36,15 @@ class Command(BaseCommand):
         if not entries:
             raise CommandError("no sources under scraping.news.sources in the config")
         with transaction.atomic():
-            planned, problems = [], []
+            planned, problems, names = [], [], set()
             for number, entry in enumerate(entries, 1):
+                label = entry.get("name") if isinstance(entry, dict) and entry.get("name") else f"entry {number}"
                 try:
+                    if label in names:
+                        raise ValueError("a second entry with this name (sources are matched by name)")
+                    names.add(label)
                     planned.append(self._planned(entry, disabled))
                 except ValueError as exc:
-                    label = entry.get("name") if isinstance(entry, dict) and entry.get("name") else f"entry {number}"
                     problems.append(f"{label}: {exc}")
             if problems:
                 raise CommandError("scraping.news.sources: nothing loaded; fix these entries and run again:\n  "
