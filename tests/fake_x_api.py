@@ -29,7 +29,8 @@ class FakeXAPI:
     users: dict[str, str] = field(default_factory=dict)  # id -> username
     tweets: list[dict] = field(default_factory=list)
     log: list[Logged] = field(default_factory=list)
-    rate_limit_reset: int | None = None  # epoch seconds: while set, every request answers 429
+    rate_limit_reset: int | str | None = None  # epoch seconds: while set, every request answers 429
+    retry_after: str | None = None  # also sent with a 429 when set
 
     def add_user(self, user_id: str, username: str) -> None:
         self.users[user_id] = username
@@ -82,7 +83,8 @@ class FakeXAPI:
         if self.rate_limit_reset is not None:
             return 429, {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank",
                          "status": 429}, {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
-                                          "x-rate-limit-reset": str(self.rate_limit_reset)}
+                                          "x-rate-limit-reset": str(self.rate_limit_reset),
+                                          **({"Retry-After": self.retry_after} if self.retry_after else {})}
         if path == "/2/tweets/search/recent":
             return 200, self._page(self.tweets, params), {"x-rate-limit-remaining": "449"}
         if path == "/2/users/by":

@@ -168,6 +168,13 @@ def test_a_reset_that_is_no_time_falls_back_to_a_minute(x_api, reset):
     assert caught.value.retry_after == 60.0
 
 
+def test_without_a_usable_reset_the_retry_after_header_counts_even_when_it_is_zero(x_api):
+    x_api.rate_limit_reset, x_api.retry_after = "soon", "0"
+    with pytest.raises(net.RateLimited) as caught:
+        fetch(SourceSpec(id=1, name="X launches", kind="x"))
+    assert caught.value.retry_after == 0.0
+
+
 def test_the_shared_budget_stops_requests_before_the_api_does(x_api, config):
     config(X_RATE_LIMIT_REQUESTS=2, X_RATE_LIMIT_WINDOW=900)
     spec = SourceSpec(id=1, name="X launches", kind="x", options={"accounts": ["lumenchain"]})

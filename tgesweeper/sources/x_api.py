@@ -122,7 +122,8 @@ def _rate_limited(response: requests.Response, url: str) -> net.RateLimited:
     if EPOCH_SECONDS.match(reset):  # a reset centuries away stays as it is: the task caps its countdown
         retry_after = max(0.0, int(reset) - time.time())
     else:
-        retry_after = net.parse_retry_after(response.headers.get("Retry-After")) or 60.0
+        retry_after = net.parse_retry_after(response.headers.get("Retry-After"))
+        retry_after = 60.0 if retry_after is None else retry_after  # no hint at all: a minute; 0 means now
     return net.RateLimited(f"X API rate limit reached (HTTP 429); quota resets in {retry_after:.0f}s",
                            url=url, retry_after=retry_after)
 
