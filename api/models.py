@@ -307,7 +307,8 @@ class KeywordRule(models.Model):
 
 
 class DeadLetter(models.Model):
-    """A message parked after it took its worker down TASK_MAX_DELIVERIES times (``workers.task_base``)."""
+    """A message parked after it took its worker down TASK_MAX_DELIVERIES times, or after its task raised what it
+    does not retry (``workers.task_base``); requeued from the admin once the cause is fixed."""
 
     task_name = models.CharField(max_length=200)
     task_id = models.CharField(max_length=100, unique=True)

@@ -3,7 +3,9 @@
 Outages: while PostgreSQL, the broker or the cache is unreachable a task retries with backoff instead of failing
 (a failed task is acked, and its batch would be gone).
 
-Poison messages: a message whose task kills its worker every time is parked, not redelivered forever.
+Poison messages: a message whose task kills its worker every time is parked, not redelivered forever; so is a
+message whose task raised what it does not retry (a bug, a malformed message, an outage outlasting its retries),
+which Celery would otherwise ack and drop.
 
 With ``acks_late`` and ``reject_on_worker_lost`` a message comes back whenever the worker running it dies —
 right for a crash that happens once, a loop for one that happens every time. Each delivery increments a
@@ -71,7 +73,9 @@ class PipelineTask(Task):
                 log.warning("cannot count the deliveries of %s[%s]: cache unreachable", self.name, task_id)
                 deliveries = 1
             if deliveries > settings.CONFIG["TASK_MAX_DELIVERIES"]:
-                park(self.name, task_id, args, kwargs, deliveries - 1)
+                park(self.name, task_id, args, kwargs, deliveries - 1,
+                     reason=f"the worker running it died on each of {deliveries - 1} deliveries (killed, out of "
+                            f"memory or over the hard time limit)")
                 forget_deliveries(task_id)
                 return None
         return super().__call__(*args, **kwargs)
@@ -79,19 +83,27 @@ class PipelineTask(Task):
     def after_return(self, status, retval, task_id, args, kwargs, einfo) -> None:
         forget_deliveries(task_id)
 
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """Park the message instead of losing it: it waits in Dead letters to be requeued once the cause is fixed."""
+        if self.request.is_eager:  # in-process runs (make demo, a sweep without a broker) raise to their caller
+            return
+        try:
+            park(self.name, task_id, args, kwargs, 1, reason=f"it raised {type(exc).__name__}: {exc}"[:2000])
+        except Exception:  # the database may be what failed; the log keeps the message
+            log.exception("could not park %s[%s] args=%r kwargs=%r", self.name, task_id, args, kwargs)
+
     def on_retry(self, exc, task_id, args, kwargs, einfo) -> None:
         """A retry is a normal end (Celery calls no ``after_return`` for it): not a delivery that killed its worker."""
         forget_deliveries(task_id)
 
 
-def park(task_name: str, task_id: str, args, kwargs, deliveries: int) -> None:
+def park(task_name: str, task_id: str, args, kwargs, deliveries: int, *, reason: str) -> None:
     from api.models import DeadLetter
 
-    log.error("parking %s[%s]: its worker died on each of %d deliveries", task_name, task_id, deliveries)
+    log.error("parking %s[%s]: %s", task_name, task_id, reason)
     DeadLetter.objects.get_or_create(task_id=task_id, defaults={
         "task_name": task_name, "args": list(args), "kwargs": dict(kwargs), "deliveries": deliveries,
-        "reason": f"the worker running it died on each of {deliveries} deliveries (killed, out of memory or over "
-                  f"the hard time limit)",
+        "reason": reason,
     })
 
 
