@@ -61,6 +61,12 @@ def record_fetch_failure(source_id: int, error: str) -> None:
         )
 
 
+def fetch_failed(source_id: int, sweep_source_id: int | None, error: str, seconds: float) -> None:
+    """A fetch or parse that failed for good: counted on the source (its circuit) and ending its sweep row."""
+    record_fetch_failure(source_id, error)
+    mark_fetch_failed(sweep_source_id, error, seconds)
+
+
 def claim_circuit_trial(source: Source) -> bool:
     """Only one worker makes the trial fetch of a resting source: the one whose update finds it unchanged."""
     now = timezone.now()
@@ -126,10 +132,9 @@ def mark_parsed(sweep_source_id: int | None, *, documents_new: int, batch_ids: S
         if row is None:
             return
         recorded, counted = row
-        stored = set(PipelineBatch.objects.filter(batch_id__in=recorded).values_list("batch_id", flat=True))
-        kept = [b for b in recorded if b in stored]
-        expected = kept + [b for b in dict.fromkeys(batch_ids) if b not in stored]
-        done = _batches_stored(expected)
+        stored = set(PipelineBatch.objects.filter(batch_id__in=[*recorded, *batch_ids]).values_list("batch_id", flat=True))
+        expected = list(dict.fromkeys([*(b for b in recorded if b in stored), *batch_ids]))
+        done = sum(b in stored for b in expected)
         SweepSource.objects.filter(pk=sweep_source_id).update(
             state=SweepSource.State.DONE if done == len(expected) else SweepSource.State.PARSED,
             expected_batch_ids=expected, batches_expected=len(expected), batches_done=done,

@@ -97,8 +97,8 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
     except net.RateLimited as exc:
         if can_defer:
             raise
-        store.record_fetch_failure(source.pk, f"fetch: {exc.reason} (put off too often)")
-        store.mark_fetch_failed(sweep_source_id, f"fetch: {exc.reason}", time.monotonic() - started)
+        store.fetch_failed(source.pk, sweep_source_id, f"fetch: {exc.reason} (put off too often)",
+                           time.monotonic() - started)
         return None
     except net.NotConfigured as exc:
         store.record_not_configured(source.pk, exc.reason)
@@ -107,9 +107,7 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
     except net.FetchError as exc:
         if exc.transient and not final_attempt:
             raise
-        elapsed = time.monotonic() - started
-        store.record_fetch_failure(source.pk, f"fetch: {exc.reason}")
-        store.mark_fetch_failed(sweep_source_id, f"fetch: {exc.reason}", elapsed)
+        store.fetch_failed(source.pk, sweep_source_id, f"fetch: {exc.reason}", time.monotonic() - started)
         return None
 
     elapsed = time.monotonic() - started
@@ -168,17 +166,15 @@ def parse(payload: dict) -> list[dict]:
         documents = kind.parse(body, feed_url=payload["url"], fetched_at=datetime.fromisoformat(payload["fetched_at"]),
                                max_items=settings.CONFIG["SCRAPING_MAX_ITEMS"], options=payload.get("options") or {})
     except kind.parse_error as exc:
-        store.record_fetch_failure(source_id, f"parse: {exc}")
-        store.mark_fetch_failed(sweep_source_id, f"parse: {exc}", payload.get("fetch_seconds", 0.0))
+        store.fetch_failed(source_id, sweep_source_id, f"parse: {exc}", payload.get("fetch_seconds", 0.0))
         return []
     except UNAVAILABLE:  # a kind's parse does no I/O, but an outage is never the source's fault: retry
         raise
     except Exception as exc:  # a body the kind did not foresee: the source fails, the sweep finishes, the worker goes on
         log.exception("the %s parse of source %s raised %s (a gap in the kind's checks: fix it)",
                       payload["kind"], source_id, type(exc).__name__)
-        error = f"parse: unexpected {type(exc).__name__}: {exc}"
-        store.record_fetch_failure(source_id, error)
-        store.mark_fetch_failed(sweep_source_id, error, payload.get("fetch_seconds", 0.0))
+        store.fetch_failed(source_id, sweep_source_id, f"parse: unexpected {type(exc).__name__}: {exc}",
+                           payload.get("fetch_seconds", 0.0))
         return []
 
     store.record_fetch_success(source_id, etag=payload.get("etag"), last_modified=payload.get("last_modified"),
