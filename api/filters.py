@@ -13,12 +13,15 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
 
 from api.models import MAX_ID, Document, Mention, Source, TGEEvent
+from api.pagination import CappedLimitOffsetPagination
 from tgesweeper.matching.events import event_key
 
 MAX_VALUES = 100
-NOT_FILTERS = {"limit", "offset", "format"}  # paging, and DRF's ?format=json
+NOT_FILTERS = {CappedLimitOffsetPagination.limit_query_param, CappedLimitOffsetPagination.offset_query_param,
+               api_settings.URL_FORMAT_OVERRIDE}  # paging, and DRF's ?format=json
 
 
 class StrictFilterSet(filters.FilterSet):

@@ -116,7 +116,6 @@ def _measure(run_id: int, sources: list[Source], tag: str, docs: int, wall: floa
     ledger = SweepSource.objects.filter(run_id=run_id).aggregate(fetch=Sum("fetch_seconds"), parse=Sum("parse_seconds"))
     batches = PipelineBatch.objects.filter(sweep_source__run_id=run_id).aggregate(
         match=Sum("match_seconds"), persist=Sum("persist_seconds"), n=Count("pk"))
-    counts = count_ledger(sources, tag, docs)
     return {
         "docs": docs,
         "finished": finished,
@@ -127,10 +126,7 @@ def _measure(run_id: int, sources: list[Source], tag: str, docs: int, wall: floa
             "fetch": round(ledger["fetch"] or 0, 3), "parse": round(ledger["parse"] or 0, 3),
             "match": round(batches["match"] or 0, 3), "persist": round(batches["persist"] or 0, 3),
         },
-        "mentions": counts["mentions"],
-        "lost": counts["lost"],
-        "duplicated": counts["duplicated"],
-        "unexpected": counts["unexpected"],
+        **count_ledger(sources, tag, docs),
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
         "broker": _broker_scheme(),
     }
