@@ -177,3 +177,25 @@ def api_objects(db):
                                        published_at=datetime(2026, 11, 20, tzinfo=timezone.utc))
     Mention.objects.create(event=event, document=document, source=source, kind="scheduled", confidence=0.95)
     return SimpleNamespace(source=source, document=document, event=event, other_event=other)
+
+
+@pytest.fixture
+def fetch_retry(monkeypatch) -> dict:
+    """``fetch_source.retry`` faked: the dict gets its arguments and the ETA of the message Celery would build from
+    them (a countdown of inf raises OverflowError right there, a huge one gives an ETA years away). The task then
+    raises RuntimeError("retry scheduled") where Celery would raise Retry."""
+    from datetime import datetime
+
+    from workers import tasks
+
+    scheduled: dict = {}
+
+    def fake_retry(**kwargs):
+        scheduled.update(kwargs)
+        message = tasks.fetch_source.app.amqp.as_task_v2(
+            "retry-id", tasks.fetch_source.name, kwargs["args"], kwargs["kwargs"], countdown=kwargs["countdown"])
+        scheduled["eta"] = datetime.fromisoformat(message.headers["eta"])
+        return RuntimeError("retry scheduled")
+
+    monkeypatch.setattr(tasks.fetch_source, "retry", fake_retry)
+    return scheduled

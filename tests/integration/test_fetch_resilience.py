@@ -2,7 +2,7 @@
 adaptive polling — against a local server on 127.0.0.1 and the real database and cache."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -59,16 +59,10 @@ def test_two_sources_on_one_host_share_its_budget(allow_local, fresh_host_budget
     assert a.failure_count == 0
 
 
-def test_a_429_puts_the_fetch_off_until_the_reset_without_counting_a_failure(allow_local, feed_server, monkeypatch):
+def test_a_429_puts_the_fetch_off_until_the_reset_without_counting_a_failure(allow_local, feed_server, fetch_retry):
     feed_server.add_route("/busy.xml", answer(429, {"Retry-After": "120"}))
     source = Source.objects.create(name="Busy", url=feed_server.url("/busy.xml"))
-    scheduled = {}
-
-    def fake_retry(**kwargs):
-        scheduled.update(kwargs)
-        return RuntimeError("retry scheduled")
-
-    monkeypatch.setattr(tasks.fetch_source, "retry", fake_retry)
+    scheduled = fetch_retry
     with pytest.raises(RuntimeError, match="retry scheduled"):
         tasks.fetch_source(source.pk)
     assert 120 <= scheduled["countdown"] <= 122 and scheduled["kwargs"]["deferrals"] == 1
@@ -195,21 +189,6 @@ def test_adaptive_polling_can_be_switched_off(allow_local, feed_server, config):
 
 # --- a server's Retry-After never puts a fetch off past the broker's visibility timeout ----------------
 
-def retry_message(monkeypatch) -> dict:
-    """Fake ``fetch_source.retry``; record its arguments and the ETA of the message Celery would build from them
-    (a countdown of inf raises OverflowError right there, a huge one gives an ETA years away)."""
-    scheduled = {}
-
-    def fake_retry(**kwargs):
-        scheduled.update(kwargs)
-        message = tasks.fetch_source.app.amqp.as_task_v2(
-            "retry-id", tasks.fetch_source.name, kwargs["args"], kwargs["kwargs"], countdown=kwargs["countdown"])
-        scheduled["eta"] = datetime.fromisoformat(message.headers["eta"])
-        return RuntimeError("retry scheduled")
-
-    monkeypatch.setattr(tasks.fetch_source, "retry", fake_retry)
-    return scheduled
-
 
 def assert_under_the_visibility_timeout(scheduled: dict) -> None:
     visibility = settings.CONFIG["CELERY_VISIBILITY_TIMEOUT"]
@@ -218,10 +197,10 @@ def assert_under_the_visibility_timeout(scheduled: dict) -> None:
 
 
 @pytest.mark.parametrize("retry_after", ["inf", "99999999999", "Fri, 31 Dec 9999 23:59:59 GMT"])
-def test_a_429_asking_for_forever_is_put_off_at_most_until_the_cap(allow_local, feed_server, monkeypatch, retry_after):
+def test_a_429_asking_for_forever_is_put_off_at_most_until_the_cap(allow_local, feed_server, fetch_retry, retry_after):
+    scheduled = fetch_retry
     feed_server.add_route("/busy.xml", answer(429, {"Retry-After": retry_after}))
     source = Source.objects.create(name="Busy", url=feed_server.url("/busy.xml"))
-    scheduled = retry_message(monkeypatch)
     with pytest.raises(RuntimeError, match="retry scheduled"):
         tasks.fetch_source(source.pk)
     assert_under_the_visibility_timeout(scheduled)
@@ -231,11 +210,11 @@ def test_a_429_asking_for_forever_is_put_off_at_most_until_the_cap(allow_local, 
 
 
 def test_a_503_asking_for_a_wait_of_centuries_spends_an_attempt_and_comes_back_at_the_cap(
-        allow_local, feed_server, monkeypatch, config):
+        allow_local, feed_server, fetch_retry, config):
+    scheduled = fetch_retry
     config(SCRAPING_RETRY_MAX_ATTEMPTS=3, CELERY_VISIBILITY_TIMEOUT=600)
     feed_server.add_route("/down.xml", answer(503, {"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}))
     source = Source.objects.create(name="Down", url=feed_server.url("/down.xml"))
-    scheduled = retry_message(monkeypatch)
     with pytest.raises(RuntimeError, match="retry scheduled"):
         tasks.fetch_source(source.pk)
     assert_under_the_visibility_timeout(scheduled)

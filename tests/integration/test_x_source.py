@@ -119,16 +119,10 @@ def test_a_429_is_rate_limited_until_the_reset(x_api):
     assert "resets in" in caught.value.reason
 
 
-def test_the_task_reschedules_a_429_for_the_reset_time(x_api, db, monkeypatch):
+def test_the_task_reschedules_a_429_for_the_reset_time(x_api, db, fetch_retry):
     source = Source.objects.create(name="X launches", kind="x")
     x_api.rate_limit_reset = reset_in(300)
-    scheduled = {}
-
-    def fake_retry(**kwargs):
-        scheduled.update(kwargs)
-        return RuntimeError("retry")
-
-    monkeypatch.setattr(tasks.fetch_source, "retry", fake_retry)
+    scheduled = fetch_retry
     started = time.monotonic()
     with pytest.raises(RuntimeError, match="retry"):
         tasks.fetch_source(source.pk)
@@ -139,17 +133,11 @@ def test_the_task_reschedules_a_429_for_the_reset_time(x_api, db, monkeypatch):
     assert source.failure_count == 0
 
 
-def test_a_reset_centuries_away_is_put_off_only_until_the_cap(x_api, db, monkeypatch):
+def test_a_reset_centuries_away_is_put_off_only_until_the_cap(x_api, db, fetch_retry):
     """A huge x-rate-limit-reset used to become a countdown of ~3,000 years: redelivered by Redis every hour."""
     source = Source.objects.create(name="X launches", kind="x")
     x_api.rate_limit_reset = 99999999999
-    scheduled = {}
-
-    def fake_retry(**kwargs):
-        scheduled.update(kwargs)
-        return RuntimeError("retry")
-
-    monkeypatch.setattr(tasks.fetch_source, "retry", fake_retry)
+    scheduled = fetch_retry
     with pytest.raises(RuntimeError, match="retry"):
         tasks.fetch_source(source.pk)
     assert scheduled["countdown"] < settings.CONFIG["CELERY_VISIBILITY_TIMEOUT"]
