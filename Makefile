@@ -29,7 +29,7 @@ run: migrate
 test: install
 	$(PY) tests/services.py $(PY) -m pytest $(PYTEST_ARGS)
 
-## One sweep over the sample feeds shipped in tgesweeper/demo/, served on 127.0.0.1; prints the events found.
+## One sweep over the sample feeds shipped in tgesweeper/bench/demo_feeds/, served on 127.0.0.1; prints the events found.
 demo: install
 	rm -rf var/demo
 	TGE_VAR_DIR=var/demo DATABASE_URL= REDIS_URL= CELERY_BROKER_URL= SCRAPING_ALLOW_PRIVATE_NETWORKS=true \

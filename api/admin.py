@@ -17,6 +17,7 @@ from api.models import (
     SweepSource,
     TGEEvent,
 )
+from workers import enqueue
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -77,9 +78,7 @@ class SourceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sweep now (queue a fetch)")
     def sweep_now(self, request, queryset) -> None:
-        from workers.sweeps import queue_fetches
-
-        count = queue_fetches(list(queryset.values_list("pk", flat=True)))
+        count = enqueue.queue_fetches(list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"Queued a fetch for {count} source(s).", messages.SUCCESS)
 
 
@@ -264,6 +263,4 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Requeue (as a new message)")
     def requeue(self, request, queryset) -> None:
-        from workers.task_base import requeue
-
-        self.message_user(request, f"Requeued {requeue(queryset)} message(s).", messages.SUCCESS)
+        self.message_user(request, f"Requeued {enqueue.requeue(queryset)} message(s).", messages.SUCCESS)

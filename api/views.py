@@ -27,6 +27,7 @@ from api.serializers import (
     SweepQueuedSerializer,
 )
 from api.system_metrics import collect_metrics
+from workers import enqueue
 
 
 class CachedListMixin:
@@ -198,10 +199,8 @@ class SourceViewSet(viewsets.ModelViewSet):
                    responses={202: SweepQueuedSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
     def sweep(self, request, pk=None):
-        from workers.sweeps import queue_fetches
-
         source = self.get_object()
-        return Response({"queued": queue_fetches([source.pk]), "source": source.pk}, status=status.HTTP_202_ACCEPTED)
+        return Response({"queued": enqueue.queue_fetches([source.pk]), "source": source.pk}, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema_view(

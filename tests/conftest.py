@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from tgesweeper.feedserver import FeedServer
+from tgesweeper.bench.feedserver import FeedServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -72,7 +72,7 @@ def worker_env(tmp_path) -> dict[str, str]:
 def start_worker(worker_env, tmp_path):
     """``start_worker(concurrency=2, **env)``: a real ``celery worker`` with ``env`` over ``worker_env``, consuming
     every pipeline queue; each one started is stopped at teardown (if the test has not killed it)."""
-    from workers.local_worker import LocalWorker
+    from tgesweeper.bench.local_worker import LocalWorker
 
     started = []
 
@@ -156,7 +156,7 @@ def staff(staff_user):
 def queued_sweeps(monkeypatch) -> list[int]:
     """The ids that "sweep now" queued, recorded instead of sent to the broker."""
     queued: list[int] = []
-    monkeypatch.setattr("workers.sweeps.queue_fetches", lambda ids: queued.extend(ids) or len(ids))
+    monkeypatch.setattr("workers.enqueue.queue_fetches", lambda ids: queued.extend(ids) or len(ids))
     return queued
 
 

@@ -15,7 +15,7 @@ import psutil
 import psycopg2
 import redis
 
-from tgesweeper.local_process import free_port
+from tgesweeper.bench.local_process import free_port
 
 
 def wait_until(predicate, timeout: float, poll: float = 0.1, message: str = "") -> None:

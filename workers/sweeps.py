@@ -1,4 +1,4 @@
-"""Starting sweeps on demand (``manage.py sweep``, the admin's "sweep now", demo, benchmark) and watching them finish."""
+"""Sweeps on demand (``manage.py sweep``, demo, benchmark): start one with a ledger and watch it finish."""
 from __future__ import annotations
 
 import time
@@ -28,14 +28,6 @@ def in_process() -> Iterator[None]:
         yield
     finally:
         app.conf.task_always_eager = previous
-
-
-def queue_fetches(source_ids: list[int]) -> int:
-    """Fetch these sources now, outside their schedule and any sweep ledger."""
-    kinds = dict(Source.objects.filter(pk__in=source_ids).values_list("pk", "kind"))
-    for source_id in source_ids:
-        queue_fetch(source_id, kinds.get(source_id, ""))
-    return len(source_ids)
 
 
 def start_sweep(source_ids: list[int], connection=None) -> int:

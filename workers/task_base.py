@@ -21,7 +21,6 @@ from celery import Task
 from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
-from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import ConnectionError as RedisUnavailable
 from redis.exceptions import TimeoutError as RedisTimeout
@@ -105,16 +104,3 @@ def park(task_name: str, task_id: str, args, kwargs, deliveries: int, *, reason:
         "task_name": task_name, "args": list(args), "kwargs": dict(kwargs), "deliveries": deliveries,
         "reason": reason,
     })
-
-
-def requeue(letters) -> int:
-    """Send parked messages again, as new messages, once each (after the cause is fixed); returns how many."""
-    from tgesweeper.celery import app
-
-    count = 0
-    for letter in letters.filter(requeued_at__isnull=True):
-        app.send_task(letter.task_name, args=letter.args, kwargs=letter.kwargs)
-        letter.requeued_at = timezone.now()
-        letter.save(update_fields=["requeued_at"])
-        count += 1
-    return count

@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from api.models import Source
 from tests.conftest import needs_postgres
-from workers.benchmark import generate_items, run_pipeline_benchmark
+from tgesweeper.bench.pipeline_benchmark import generate_items, run_pipeline_benchmark
 
 pytestmark = pytest.mark.services
 
@@ -40,8 +40,8 @@ def test_generated_news_is_mostly_noise_with_tagged_launches():
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_api_benchmark_serves_the_locust_mix_and_removes_what_it_seeded(worker_env):
-    from api.benchmark import bench_events, bench_sources, run_api_benchmark
     from api.models import ApiKey, Document
+    from tgesweeper.bench.api_benchmark import bench_events, bench_sources, run_api_benchmark
 
     result = run_api_benchmark(300, users=3, spawn_rate=3, seconds=8, workers=1, threads=2,
                                server_env={"DATABASE_URL": worker_env["DATABASE_URL"],
@@ -58,7 +58,7 @@ def test_api_benchmark_serves_the_locust_mix_and_removes_what_it_seeded(worker_e
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_api_benchmark_keeps_and_reuses_its_events():
-    from api.benchmark import bench_events, remove_seeded, seed_events
+    from tgesweeper.bench.api_benchmark import bench_events, remove_seeded, seed_events
 
     assert seed_events(120) > 0 and bench_events().count() == 120
     assert bench_events().first().mentions.count() == 1

@@ -9,7 +9,7 @@ import pytest
 
 from api.models import Source
 from tgesweeper import net
-from tgesweeper.feedserver import FeedServer
+from tgesweeper.bench.feedserver import FeedServer
 from tgesweeper.sources import SourceSpec
 from tgesweeper.sources.browser import CHROMIUM, BrowserParseError, fetch_rendered, parse_rendered, render
 from workers import pipeline

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from api.models import Document, Mention, Source, SweepSource, TGEEvent
-from tgesweeper.feedserver import render_rss
+from tgesweeper.bench.feedserver import render_rss
 from workers import sweeps
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]

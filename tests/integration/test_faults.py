@@ -1,7 +1,8 @@
-"""RELIABILITY.md faults 1, 2, 4 and 5 on real processes: a celery worker on a private ``redis-server`` and the test
-database, tagged feeds served on 127.0.0.1, and the Jepsen-style ledger of ``workers.benchmark`` (lost, duplicated,
-unexpected) once the sweep has drained. A persist is caught mid-transaction by a row lock the test holds on the
-one event its batch must update, so a kill or a cut lands inside persist, not at a time one hopes for."""
+"""Faults on real processes (a worker killed mid-persist, Redis restarted, PostgreSQL away): a celery worker on a
+private ``redis-server`` and the test database, tagged feeds served on 127.0.0.1, and the Jepsen-style ledger of
+``tgesweeper.bench.pipeline_benchmark`` (lost, duplicated, unexpected) once the sweep has drained. A persist is caught
+mid-transaction by a row lock the test holds on the one event its batch must update, so a kill or a cut lands inside
+persist, not at a time one hopes for."""
 from __future__ import annotations
 
 import json
@@ -18,12 +19,12 @@ from api.models import Document, Mention, PipelineBatch, Source, SweepSource, TG
 from celeryconfig import PIPELINE_QUEUES
 from tests.conftest import database_url_for_processes, needs_postgres, needs_redis
 from tests.processes import RedisServer, RowLock, TcpProxy, kill_processes, process_with_local_port, wait_until, worker_processes
+from tgesweeper.bench.feedserver import render_rss
+from tgesweeper.bench.pipeline_benchmark import count_ledger, generate_items
 from tgesweeper.celery import app
-from tgesweeper.feedserver import render_rss
 from tgesweeper.matching import MatchInput
 from tgesweeper.matching.events import event_key
 from workers import pipeline, sweeps
-from workers.benchmark import count_ledger, generate_items
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, needs_redis, needs_postgres]
 

@@ -13,7 +13,7 @@ from django_celery_beat.models import PeriodicTask
 from api.models import Document, Source, SweepSource
 from api.store import start_sweep
 from tgesweeper import net
-from tgesweeper.feedserver import render_rss
+from tgesweeper.bench.feedserver import render_rss
 from workers import pipeline, sweeps, tasks, throttle
 from workers.schedule import task_name
 

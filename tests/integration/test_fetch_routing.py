@@ -5,7 +5,7 @@ from django_celery_beat.models import PeriodicTask
 
 from api.models import Source
 from tgesweeper.celery import app
-from workers import sweeps, tasks
+from workers import enqueue, sweeps, tasks
 from workers.schedule import task_name
 
 
@@ -15,7 +15,7 @@ def test_sweeps_send_browser_fetches_to_their_own_queue(db, monkeypatch):
     sent = []
     monkeypatch.setattr(tasks.fetch_source, "apply_async", lambda args, queue, **options: sent.append((args[0], queue)))
 
-    sweeps.queue_fetches([feed.pk, page.pk])
+    enqueue.queue_fetches([feed.pk, page.pk])
     sweeps.start_sweep([page.pk])
 
     assert sent[:2] == [(feed.pk, "fetch"), (page.pk, "browser")]

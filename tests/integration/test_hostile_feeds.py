@@ -8,7 +8,7 @@ import pytest
 from django.db import OperationalError
 
 from api.models import Document, Source, SweepSource
-from tgesweeper.feedserver import render_rss
+from tgesweeper.bench.feedserver import render_rss
 from tgesweeper.sources import rss
 from workers import pipeline, sweeps
 

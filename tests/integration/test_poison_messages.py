@@ -58,7 +58,7 @@ def test_a_message_whose_task_raises_is_parked_not_dropped_and_the_worker_goes_o
                                                                                   celery_worker_process):
     """Celery acks a failed task: without parking, a batch its persist could not handle (here a malformed message)
     would be gone. Parked, it waits in Dead letters; the next message is served as usual."""
-    from tgesweeper.feedserver import render_rss
+    from tgesweeper.bench.feedserver import render_rss
 
     tasks.persist_results.delay({"batch_id": "broken:1", "source_id": 1})  # no documents, no matches
     deadline = time.monotonic() + 60

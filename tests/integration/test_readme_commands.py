@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tgesweeper.local_process import ROOT, free_port
+from tgesweeper.bench.local_process import ROOT, free_port
 
 pytestmark = pytest.mark.services
 

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from api.models import Document, Source, SweepSource
-from tgesweeper.feedserver import render_rss
+from tgesweeper.bench.feedserver import render_rss
 from tgesweeper.sources import kind_for
 from workers import sweeps
 

@@ -11,7 +11,7 @@ import pytest
 
 from api import store
 from api.models import Document, PipelineBatch, Source, SweepSource
-from tgesweeper.feedserver import render_rss
+from tgesweeper.bench.feedserver import render_rss
 from workers import pipeline, sweeps
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from tgesweeper.bench.evaluation import evaluate_corpus, format_report, split_by_project
+from tgesweeper.bench.match_benchmark import format_benchmark, run_match_benchmark
 from tgesweeper.matching import MatchConfig, MatchInput, get_engine
-from tgesweeper.matching.benchmark import format_benchmark, run_match_benchmark
-from tgesweeper.matching.evaluation import evaluate_corpus, format_report, split_by_project
 
 PUBLISHED = datetime(2026, 5, 4, tzinfo=timezone.utc)
 

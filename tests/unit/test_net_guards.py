@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tgesweeper import net
-from tgesweeper.feedserver import FeedServer
+from tgesweeper.bench.feedserver import FeedServer
 
 MiB = 1024 * 1024
 

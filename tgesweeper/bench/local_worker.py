@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from celeryconfig import PIPELINE_QUEUES
-from tgesweeper.local_process import LocalProcess
+from tgesweeper.bench.local_process import LocalProcess
 
 READY_MARK = "ready."
 

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.db.models import Count, Sum
 
 from api.models import Document, Mention, PipelineBatch, Source, SweepSource
-from tgesweeper.feedserver import FeedServer, render_rss
+from tgesweeper.bench.feedserver import FeedServer, render_rss
+from tgesweeper.bench.local_worker import LocalWorker
 from workers import sweeps
-from workers.local_worker import LocalWorker
 
 SYLLABLES = ("ka", "lo", "mi", "ra", "zen", "tor", "vi", "qua", "nex", "sol", "dra", "fen", "lum", "ori", "pax")
 NOISE = (

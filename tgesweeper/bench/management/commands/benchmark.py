@@ -35,7 +35,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, which: str, **options):
         if which == "pipeline":
-            from workers.benchmark import run_pipeline_benchmark
+            from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
 
             if options["docs"] < 1:
                 raise CommandError("--docs must be at least 1")
@@ -51,13 +51,13 @@ class Command(BaseCommand):
         elif which == "api":
             self._benchmark_api(options)
         else:
-            from tgesweeper.matching.benchmark import run_match_benchmark
+            from tgesweeper.bench.match_benchmark import run_match_benchmark
             from workers.pipeline import engine
 
             self._print(run_match_benchmark(docs=options["docs"], engine=engine()), options["json"])
 
     def _benchmark_api(self, options: dict) -> None:
-        from api.benchmark import run_api_benchmark
+        from tgesweeper.bench.api_benchmark import run_api_benchmark
 
         if options["events"] < 1 or options["users"] < 1 or options["duration"] < 1:
             raise CommandError("--events, --users and --duration must be at least 1")

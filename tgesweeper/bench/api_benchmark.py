@@ -21,7 +21,7 @@ from django.db import connection, transaction
 
 from api import keys, response_cache
 from api.models import ApiKey, Document, Mention, Source, TGEEvent
-from tgesweeper.local_process import ROOT, LocalProcess, free_port
+from tgesweeper.bench.local_process import ROOT, LocalProcess, free_port
 
 LOCUSTFILE = ROOT / "deploy" / "loadtest" / "locustfile.py"
 SOURCE_PREFIX = "bench-api-"

@@ -1,14 +1,14 @@
-"""Sweep the sample feeds that ship in tgesweeper/demo/ (served on 127.0.0.1) and print the TGE events found."""
+"""Sweep the sample feeds that ship in tgesweeper/bench/demo_feeds/ (served on 127.0.0.1) and print the TGE events found."""
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from api.console import make_console, print_sweep, quiet_task_logs
 from api.models import Source
-from tgesweeper.feedserver import FeedServer
+from tgesweeper.bench.feedserver import FeedServer
+from workers.console import make_console, print_sweep, quiet_task_logs
 
-DEMO_DIR = Path(settings.BASE_DIR) / "tgesweeper" / "demo"
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo_feeds"
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.console import make_console, print_sweep, quiet_task_logs
 from api.models import Source
+from workers.console import make_console, print_sweep, quiet_task_logs
 
 
 class Command(BaseCommand):

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--half", choices=("A", "B"), help="only one half of the corpus, split by project")
 
     def handle(self, *args, path: str, **options):
-        from tgesweeper.matching.evaluation import evaluate_items, format_report, read_corpus, split_by_project
+        from tgesweeper.bench.evaluation import evaluate_items, format_report, read_corpus, split_by_project
 
         try:
             items = read_corpus(path)
