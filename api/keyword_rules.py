@@ -11,6 +11,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from api.models import KeywordRule
+from tgesweeper.counters import increment
 
 VERSION_KEY = "matching:rules-version"
 
@@ -33,7 +34,4 @@ def keyword_matching() -> dict:
 
 @receiver([post_save, post_delete], sender=KeywordRule)
 def _rules_changed(**kwargs) -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.add(VERSION_KEY, 1, timeout=None)
+    increment(VERSION_KEY, timeout=None)

@@ -15,6 +15,8 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 
+from tgesweeper.counters import increment
+
 
 def _keys(username: str | None, request) -> list[str]:
     user = hashlib.sha256((username or "").strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
@@ -34,12 +36,7 @@ def is_locked(username: str | None, request) -> bool:
 def _count_failure(sender, credentials, request=None, **kwargs) -> None:
     window = settings.CONFIG["LOGIN_LOCKOUT_SECONDS"]
     for key in _keys(credentials.get("username"), request):
-        if cache.add(key, 1, timeout=window):
-            continue
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.add(key, 1, timeout=window)
+        increment(key, timeout=window)
 
 
 class LockoutModelBackend(ModelBackend):

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-NOT_CONFIGURED = "not configured: "  # how last_error starts when a source waits for an operator's setting
+NOT_CONFIGURED = "not configured: "  # how last_error starts when a source waits for a configuration variable
 MAX_ID = 2**63 - 1  # the largest id a row can have (bigint); a larger one in a request is refused, not sent to the database
 
 
@@ -65,7 +65,7 @@ class Source(models.Model):
 
     @property
     def not_configured(self) -> bool:
-        """The last fetch found a missing setting (``store.record_not_configured``): waiting for an operator."""
+        """The last fetch found a configuration variable unset (``store.record_not_configured``): waiting for an operator."""
         return self.last_error.startswith(NOT_CONFIGURED)
 
     @property

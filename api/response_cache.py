@@ -10,6 +10,8 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
+from tgesweeper.counters import increment
+
 VERSION_KEY = "api:events-version"
 HITS_KEY, MISSES_KEY = "api:cache-hits", "api:cache-misses"
 
@@ -23,10 +25,7 @@ def _version() -> int:
 
 
 def invalidate_events() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.add(VERSION_KEY, 2, timeout=None)
+    increment(VERSION_KEY, timeout=None, start=1)  # a missing version reads as 1 (``_version``)
 
 
 def key_for(request_path: str, query: str, body: bytes = b"") -> str:
@@ -36,7 +35,7 @@ def key_for(request_path: str, query: str, body: bytes = b"") -> str:
 
 def get(key: str):
     value = cache.get(key)
-    _count(HITS_KEY if value is not None else MISSES_KEY)
+    increment(HITS_KEY if value is not None else MISSES_KEY, timeout=None)
     return value
 
 
@@ -50,10 +49,3 @@ def hit_rate() -> dict:
     hits, misses = int(cache.get(HITS_KEY) or 0), int(cache.get(MISSES_KEY) or 0)
     total = hits + misses
     return {"hits": hits, "misses": misses, "hit_rate": round(hits / total, 4) if total else None}
-
-
-def _count(key: str) -> None:
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.add(key, 1, timeout=None)

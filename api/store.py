@@ -37,7 +37,7 @@ def record_fetch_success(source_id: int, *, etag: str | None, last_modified: str
 
 
 def record_not_configured(source_id: int, reason: str) -> None:
-    """The kind lacks an operator's setting (e.g. a token): say so, without counting a failure."""
+    """The kind lacks a configuration variable (e.g. a token): say so, without counting a failure."""
     Source.objects.filter(pk=source_id).update(
         last_fetched_at=timezone.now(), last_error=f"{NOT_CONFIGURED}{reason}"[:MAX_ERROR_CHARS])
 

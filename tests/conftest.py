@@ -9,6 +9,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from tgesweeper.bench.feedserver import FeedServer
+from tgesweeper.config import load_config
+from tgesweeper.matching import MatchConfig
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -22,6 +24,12 @@ def config(settings):
         return settings.CONFIG
 
     return override
+
+
+@pytest.fixture(scope="session")
+def match_config() -> MatchConfig:
+    """The engine's configuration as shipped: the YAML's vocabulary and the KEYWORD_* defaults."""
+    return MatchConfig.from_mapping(load_config({}).keyword_matching)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The Celery app ``tgesweeper``; its settings live in the top-level ``celeryconfig.py``."""
+"""The Celery app ``tgesweeper``; its configuration lives in the top-level ``celeryconfig.py``."""
 import os
 
 from celery import Celery

@@ -1,8 +1,10 @@
-"""Configuration: environment variables with the seed's names over the YAML defaults.
+"""The application's configuration: environment variables over YAML over each variable's default.
 
-One table (``SETTINGS``) names every setting, where its default lives and how it is checked,
-so a bad value stops start-up with a message that names the key. No Django here: the settings
-module, the Celery config and the management commands all read the same ``Config``.
+One table (``VARIABLES``) declares every configuration variable once: its name, type, default, bounds, YAML keys
+and a one-line doc. Everything else is derived from it: the checked values (a bad one stops start-up with a
+message that names the key), the engine's and the fetcher's parameters, and ``docs/configuration.md``
+(``python -m tgesweeper.config --markdown``). No Django here: Django's settings module, the Celery config and
+the management commands all read the same ``Config``.
 """
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import hashlib
 import hmac
 import logging
 import os
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +24,13 @@ import yaml
 DEFAULT_CONFIG_FILE = Path(__file__).with_name("default_config.yaml")
 DEFAULT_VAR_DIR = Path(__file__).resolve().parent.parent / "var"
 JWT_KEY_LABEL = b"tgesweeper: JWT signing key derived from DJANGO_SECRET_KEY"
+MARKDOWN_COMMAND = "python -m tgesweeper.config --markdown > docs/configuration.md"
 
 log = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
-    """A setting has a value the sweeper cannot run with."""
+    """A configuration variable has a value the sweeper cannot run with."""
 
 
 def _boolean(value: Any) -> bool:
@@ -40,140 +44,152 @@ def _boolean(value: Any) -> bool:
     raise ValueError("expected true or false")
 
 
-def _number(kind: type, low: float | None = None, high: float | None = None) -> Callable[[Any], Any]:
-    def parse(value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError(f"expected {kind.__name__}")
-        try:
-            number = kind(str(value).strip()) if isinstance(value, str) else kind(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"expected {'an integer' if kind is int else 'a number'}") from None
-        if kind is int and not isinstance(value, int) and str(value).strip() != str(number):
-            raise ValueError("expected an integer")
-        if (low is not None and number < low) or (high is not None and number > high):
-            raise ValueError(f"expected a value between {low} and {high}")
-        return number
-
-    return parse
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _choice(*options: str) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        text = str(value).strip().lower()
-        if text not in options:
-            raise ValueError(f"expected one of {', '.join(options)}")
-        return text
-
-    return parse
-
-
-def _words(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
-    return tuple(w.strip() for w in items if str(w).strip())
+def _number(kind: type, value: Any, bounds: tuple[float, float] | None) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected {kind.__name__}")
+    try:
+        number = kind(str(value).strip()) if isinstance(value, str) else kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected {'an integer' if kind is int else 'a number'}") from None
+    if kind is int and not isinstance(value, int) and str(value).strip() != str(number):
+        raise ValueError("expected an integer")
+    if bounds is not None and not bounds[0] <= number <= bounds[1]:
+        raise ValueError(f"expected a value between {bounds[0]} and {bounds[1]}")
+    return number
 
 
 @dataclass(frozen=True)
-class Setting:
-    env: str
-    parse: Callable[[Any], Any]
-    yaml_path: tuple[str, ...] | None = None
-    default: Any = None
-    doc: str = ""
-    aliases: tuple[str, ...] = ()  # other environment names accepted (the seed's), after ``env``
-    yaml_aliases: tuple[tuple[str, ...], ...] = ()  # other YAML places of the same value (the seed's layout)
+class Variable:
+    """One configuration variable. ``type`` is bool, int, float, str or tuple (a comma-separated list)."""
+
+    name: str
+    type: type
+    default: Any
+    doc: str
+    yaml: tuple[str, ...] = ()  # dotted YAML keys that hold it: ours first, then the legacy layout's
+    bounds: tuple[float, float] | None = None
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other environment names accepted after ``name`` (the legacy TWITTER_* names)
+    shown: str = ""  # the default as the docs show it, where the value depends on the machine
+
+    def parse(self, value: Any) -> Any:
+        if self.type is bool:
+            return _boolean(value)
+        if self.type in (int, float):
+            return _number(self.type, value, self.bounds)
+        if self.type is tuple:
+            items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+            return tuple(w.strip() for w in items if str(w).strip())
+        text = "" if value is None else str(value).strip()
+        if self.choices:
+            text = text.lower()
+            if text not in self.choices:
+                raise ValueError(f"expected one of {', '.join(self.choices)}")
+        return text
 
     @property
     def yaml_paths(self) -> tuple[tuple[str, ...], ...]:
-        return ((self.yaml_path,) if self.yaml_path else ()) + self.yaml_aliases
+        return tuple(tuple(key.split(".")) for key in self.yaml)
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("APP_ENV", _choice("development", "test", "production"), ("application", "environment"),
-            doc="development, test or production (production turns on the secure defaults)"),
-    Setting("DEBUG", _boolean, default=False, doc="Django debug pages; never in production"),
-    Setting("LOG_LEVEL", _choice("debug", "info", "warning", "error"), ("monitoring", "logging", "level"), default="info",
-            doc="log level"),
-    Setting("DJANGO_SECRET_KEY", _text, default="", doc="Django signing key; required when APP_ENV=production"),
-    Setting("ALLOWED_HOSTS", _words, default=("127.0.0.1", "localhost"), doc="comma-separated host names served"),
-    Setting("TGE_VAR_DIR", _text, default=str(DEFAULT_VAR_DIR),
-            doc="folder for the embedded SQLite database, broker and cache"),
-    Setting("DATABASE_URL", _text, default="", doc="e.g. postgresql://user@127.0.0.1:5432/tge; empty = SQLite in var/"),
-    Setting("DATABASE_CONN_MAX_AGE", _number(int, 0, 3600), default=60, doc="seconds a DB connection is reused"),
-    Setting("REDIS_URL", _text, default="", doc="e.g. redis://127.0.0.1:6379/0; broker, cache and pub/sub. Empty = embedded"),
-    Setting("CELERY_BROKER_URL", _text, default="",
-            doc="overrides the broker; default REDIS_URL, else the embedded SQLite broker in var/"),
-    Setting("CELERY_VISIBILITY_TIMEOUT", _number(int, 1, 43200), default=3600,
-            doc="seconds before Redis gives an unacked message (its worker died) to another worker"),
-    Setting("SCRAPING_INTERVAL", _number(int, 10, 86400), ("scraping", "interval"), doc="default seconds between fetches"),
-    Setting("SCRAPING_BATCH_SIZE", _number(int, 1, 1000), ("scraping", "batch_size"), doc="documents per pipeline message",
-            yaml_aliases=(("performance", "batch_size"),)),
-    Setting("SCRAPING_TIMEOUT", _number(float, 1, 300), ("scraping", "timeout"), doc="total deadline of one fetch, s",
-            yaml_aliases=(("resilience", "circuit_breaker", "timeout"),)),
-    Setting("SCRAPING_CONNECT_TIMEOUT", _number(float, 0.1, 60), ("scraping", "connect_timeout"), doc="connect timeout, s"),
-    Setting("SCRAPING_READ_TIMEOUT", _number(float, 0.1, 120), ("scraping", "read_timeout"), doc="read timeout, s"),
-    Setting("SCRAPING_MAX_BYTES", _number(int, 1024, 200 * 1024 * 1024), ("scraping", "max_bytes"),
-            doc="decompressed body cap, bytes"),
-    Setting("SCRAPING_MAX_ITEMS", _number(int, 1, 10000), ("scraping", "max_items"), doc="items read per fetch"),
-    Setting("SCRAPING_ALLOW_PRIVATE_NETWORKS", _boolean, ("scraping", "allow_private_networks"),
-            doc="allow loopback/private source URLs (tests and make demo only)"),
-    Setting("SCRAPING_RETRY_MAX_ATTEMPTS", _number(int, 1, 10), ("resilience", "retry", "max_attempts"),
-            doc="attempts for a transient fetch error"),
-    Setting("SCRAPING_RETRY_BASE_DELAY", _number(float, 0, 600), ("resilience", "retry", "base_delay"),
-            doc="first retry delay, s (exponential with jitter)"),
-    Setting("SCRAPING_RETRY_MAX_DELAY", _number(float, 0, 3600), ("resilience", "retry", "max_delay"), doc="retry delay cap, s"),
-    Setting("NEWS_SCRAPER_RATE_LIMIT", _number(int, 1, 100000), ("scraping", "news", "rate_limit", "max_requests"),
-            doc="requests per host per NEWS_SCRAPER_RATE_PERIOD, one budget shared by all workers"),
-    Setting("NEWS_SCRAPER_RATE_PERIOD", _number(float, 1, 86400), ("scraping", "news", "rate_limit", "window"),
-            doc="window of the per-host budget, s"),
-    Setting("FETCH_MAX_DEFERRALS", _number(int, 0, 1000), default=20,
-            doc="times a rate-limited fetch is put off before it counts as failed"),
-    Setting("TASK_MAX_DELIVERIES", _number(int, 1, 100), default=3,
-            doc="deliveries of a message whose worker died each time before it is parked as a dead letter"),
-    Setting("CIRCUIT_BREAKER_FAILURE_THRESHOLD", _number(int, 1, 1000), ("resilience", "circuit_breaker", "failure_threshold"),
-            doc="consecutive failed fetches that open a source's circuit"),
-    Setting("CIRCUIT_BREAKER_RECOVERY_TIMEOUT", _number(float, 1, 86400), ("resilience", "circuit_breaker", "recovery_timeout"),
-            doc="seconds an open circuit rests before one trial fetch"),
-    Setting("ADAPTIVE_POLLING", _boolean, default=True, doc="poll busy sources more often and quiet ones less"),
-    Setting("ADAPTIVE_POLL_MIN_SECONDS", _number(int, 10, 86400), default=60, doc="shortest adaptive interval, s"),
-    Setting("ADAPTIVE_POLL_MAX_SECONDS", _number(int, 10, 7 * 86400), default=3600, doc="longest adaptive interval, s"),
-    Setting("KEYWORD_MIN_CONFIDENCE", _number(float, 0, 1), ("keyword_matching", "min_confidence"),
-            doc="confidence at which a match becomes a published event"),
-    Setting("KEYWORD_CONTEXT_WINDOW", _number(int, 10, 1000), ("keyword_matching", "context_window"),
-            doc="snippet characters either side of a match"),
-    Setting("KEYWORD_MAX_DISTANCE", _number(int, 1, 1000), ("keyword_matching", "max_distance"),
-            doc="max characters between a keyword and the name it qualifies"),
-    Setting("CACHE_TTL_SECONDS", _number(int, 0, 86400), ("performance", "cache_ttl_seconds"), doc="API cache lifetime, s"),
-    Setting("API_PUBLIC_READ", _boolean, default=False, doc="true: reads need no API key or token (writes still need staff)"),
-    Setting("API_MAX_LIMIT", _number(int, 1, 10000), default=500, doc="largest `limit` a list request may ask for"),
-    Setting("API_THROTTLE_RATE", _text, default="1200/min",
-            doc="requests per identity (API key, user or client address), e.g. 1200/min; empty = no throttling"),
-    Setting("LOGIN_MAX_FAILURES", _number(int, 1, 1000), default=5,
-            doc="failed logins (per username, and per client address) before logins are refused"),
-    Setting("LOGIN_LOCKOUT_SECONDS", _number(int, 1, 86400), default=900, doc="how long failed logins are remembered, s"),
-    Setting("JWT_SIGNING_KEY", _text, default="",
-            doc="HS256 key for API tokens, a key of its own; required when APP_ENV=production (and not DJANGO_SECRET_KEY); "
-                "elsewhere empty = an HMAC of DJANGO_SECRET_KEY"),
-    Setting("JWT_ACCESS_TOKEN_LIFETIME", _number(int, 60, 30 * 86400), default=86400, doc="access token lifetime, s (24 h)"),
-    Setting("JWT_REFRESH_TOKEN_LIFETIME", _number(int, 60, 365 * 86400), default=7 * 86400,
-            doc="refresh token lifetime, s (7 days)"),
-    Setting("CORS_ALLOWED_ORIGINS", _words, default=(),
-            doc="comma-separated origins allowed to call the API from a browser; empty = none"),
-    Setting("NOTIFY_CHANNEL", _text, ("notify", "channel"), doc="Redis pub/sub channel for new and changed events"),
-    Setting("X_BEARER_TOKEN", _text, default="", aliases=("TWITTER_BEARER_TOKEN",),
-            doc="X API v2 app bearer token; empty = x sources show as not configured"),
-    Setting("X_API_BASE_URL", _text, default="https://api.twitter.com", doc="X API address (tests point it at a fake)"),
-    Setting("X_RATE_LIMIT_REQUESTS", _number(int, 1, 100000), ("scraping", "twitter", "rate_limit", "max_requests"),
-            aliases=("TWITTER_RATE_LIMIT_MAX_REQUESTS",), doc="X API requests per window, shared by all workers"),
-    Setting("X_RATE_LIMIT_WINDOW", _number(int, 1, 86400), ("scraping", "twitter", "rate_limit", "window"),
-            aliases=("TWITTER_RATE_LIMIT_WINDOW",), doc="X API rate-limit window, s"),
+VARIABLES: tuple[Variable, ...] = (
+    Variable("APP_ENV", str, "development", "`production` turns on the secure defaults (secure cookies, HSTS, SSL "
+             "redirect) and requires `DJANGO_SECRET_KEY` and `JWT_SIGNING_KEY`",
+             yaml=("application.environment",), choices=("development", "test", "production")),
+    Variable("DEBUG", bool, False, "Django debug pages; never in production"),
+    Variable("LOG_LEVEL", str, "info", "log level of every process", yaml=("monitoring.logging.level",),
+             choices=("debug", "info", "warning", "error")),
+    Variable("DJANGO_SECRET_KEY", str, "", "Django signing key; required when APP_ENV=production (empty elsewhere = a "
+             "fixed development-only key)"),
+    Variable("ALLOWED_HOSTS", tuple, ("127.0.0.1", "localhost"), "comma-separated host names served"),
+    Variable("TGE_VAR_DIR", str, str(DEFAULT_VAR_DIR), "folder of the embedded SQLite database, broker and file cache",
+             shown="`var/` in the project folder"),
+    Variable("DATABASE_URL", str, "", "e.g. `postgresql://user@127.0.0.1:5432/tge`; empty = SQLite in `TGE_VAR_DIR`"),
+    Variable("DATABASE_CONN_MAX_AGE", int, 60, "seconds a database connection is reused", bounds=(0, 3600)),
+    Variable("REDIS_URL", str, "", "broker, cache and pub/sub, e.g. `redis://127.0.0.1:6379/0`; empty = the embedded "
+             "default (SQLite broker, file cache, no live stream)"),
+    Variable("CELERY_BROKER_URL", str, "", "overrides the broker; empty = `REDIS_URL`, else the "
+             "embedded SQLite broker (`broker.sqlite3` in `TGE_VAR_DIR`)"),
+    Variable("CELERY_VISIBILITY_TIMEOUT", int, 3600, "seconds after which Redis gives a message whose worker died "
+             "unacked to another worker; keep it far above every task's time limit (fetch retries wait at most this "
+             "− 120 s)", bounds=(1, 43200)),
+    Variable("SCRAPING_INTERVAL", int, 300, "seconds between fetches of a source whose YAML entry names no interval",
+             yaml=("scraping.interval",), bounds=(10, 86400)),
+    Variable("SCRAPING_BATCH_SIZE", int, 50, "documents per parse → match → persist message",
+             yaml=("scraping.batch_size", "performance.batch_size"), bounds=(1, 1000)),
+    Variable("SCRAPING_TIMEOUT", float, 30, "total deadline of one fetch, s",
+             yaml=("scraping.timeout", "resilience.circuit_breaker.timeout"), bounds=(1, 300)),
+    Variable("SCRAPING_CONNECT_TIMEOUT", float, 5, "connect timeout of one request, s",
+             yaml=("scraping.connect_timeout",), bounds=(0.1, 60)),
+    Variable("SCRAPING_READ_TIMEOUT", float, 10, "read timeout of one request, s", yaml=("scraping.read_timeout",),
+             bounds=(0.1, 120)),
+    Variable("SCRAPING_MAX_BYTES", int, 10 * 1024 * 1024, "decompressed body cap, bytes (a gzip bomb stops here)",
+             yaml=("scraping.max_bytes",), bounds=(1024, 200 * 1024 * 1024)),
+    Variable("SCRAPING_MAX_ITEMS", int, 500, "items read from one fetch", yaml=("scraping.max_items",),
+             bounds=(1, 10000)),
+    Variable("SCRAPING_ALLOW_PRIVATE_NETWORKS", bool, False, "allow loopback/private source URLs (tests, `make demo` "
+             "and the benchmarks only)", yaml=("scraping.allow_private_networks",)),
+    Variable("SCRAPING_RETRY_MAX_ATTEMPTS", int, 3, "attempts for a transient fetch error",
+             yaml=("resilience.retry.max_attempts",), bounds=(1, 10)),
+    Variable("SCRAPING_RETRY_BASE_DELAY", float, 1.0, "first retry delay, s (exponential with full jitter)",
+             yaml=("resilience.retry.base_delay",), bounds=(0, 600)),
+    Variable("SCRAPING_RETRY_MAX_DELAY", float, 60.0, "retry delay cap, s", yaml=("resilience.retry.max_delay",),
+             bounds=(0, 3600)),
+    Variable("NEWS_SCRAPER_RATE_LIMIT", int, 100, "requests per host per `NEWS_SCRAPER_RATE_PERIOD`, one budget shared "
+             "by all workers (Redis); beyond it the fetch is put off to the next window",
+             yaml=("scraping.news.rate_limit.max_requests",), bounds=(1, 100000)),
+    Variable("NEWS_SCRAPER_RATE_PERIOD", float, 60, "window of the per-host budget, s",
+             yaml=("scraping.news.rate_limit.window",), bounds=(1, 86400)),
+    Variable("FETCH_MAX_DEFERRALS", int, 20, "times a rate-limited fetch (our budget or the server's 429) is put off "
+             "before it counts as failed", bounds=(0, 1000)),
+    Variable("TASK_MAX_DELIVERIES", int, 3, "deliveries of a message whose worker died each time (killed, out of "
+             "memory, over the hard time limit) before it is parked in *Dead letters*", bounds=(1, 100)),
+    Variable("CIRCUIT_BREAKER_FAILURE_THRESHOLD", int, 5, "failed fetches in a row that open a source's circuit",
+             yaml=("resilience.circuit_breaker.failure_threshold",), bounds=(1, 1000)),
+    Variable("CIRCUIT_BREAKER_RECOVERY_TIMEOUT", float, 60, "seconds an open circuit rests before one trial fetch",
+             yaml=("resilience.circuit_breaker.recovery_timeout",), bounds=(1, 86400)),
+    Variable("ADAPTIVE_POLLING", bool, True, "poll sources that publish often more often, quiet ones less"),
+    Variable("ADAPTIVE_POLL_MIN_SECONDS", int, 60, "shortest adaptive interval, s", bounds=(10, 86400)),
+    Variable("ADAPTIVE_POLL_MAX_SECONDS", int, 3600, "longest adaptive interval, s", bounds=(10, 7 * 86400)),
+    Variable("KEYWORD_MIN_CONFIDENCE", float, 0.85, "confidence at which a match is a published event; below, a "
+             "candidate for review", yaml=("keyword_matching.min_confidence",), bounds=(0, 1)),
+    Variable("KEYWORD_CONTEXT_WINDOW", int, 100, "snippet characters either side of a match",
+             yaml=("keyword_matching.context_window",), bounds=(10, 1000)),
+    Variable("KEYWORD_MAX_DISTANCE", int, 50, "max characters between a keyword and the name it qualifies",
+             yaml=("keyword_matching.max_distance",), bounds=(1, 1000)),
+    Variable("CACHE_TTL_SECONDS", int, 300, "API response cache lifetime, s (0 = no caching)",
+             yaml=("performance.cache_ttl_seconds",), bounds=(0, 86400)),
+    Variable("API_PUBLIC_READ", bool, False, "true: reads need no API key or token (writes still need staff)"),
+    Variable("API_MAX_LIMIT", int, 500, "largest `limit` a list request may ask for (larger is a 400)",
+             bounds=(1, 10000)),
+    Variable("API_THROTTLE_RATE", str, "1200/min", "requests per identity (API key, user or client address), e.g. "
+             "`1200/min`; empty = no throttling"),
+    Variable("LOGIN_MAX_FAILURES", int, 5, "failed logins per username, and per client address (the socket's, never "
+             "`X-Forwarded-For`), before the admin and `auth/token` refuse logins", bounds=(1, 1000)),
+    Variable("LOGIN_LOCKOUT_SECONDS", int, 900, "how long failed logins are remembered (and logins refused), s",
+             bounds=(1, 86400)),
+    Variable("JWT_SIGNING_KEY", str, "", "HS256 key of API tokens, a key of its own: required when "
+             "APP_ENV=production (and different from `DJANGO_SECRET_KEY`); elsewhere empty = an HMAC-SHA256 of "
+             "`DJANGO_SECRET_KEY`"),
+    Variable("JWT_ACCESS_TOKEN_LIFETIME", int, 86400, "access token lifetime, s (24 h)", bounds=(60, 30 * 86400)),
+    Variable("JWT_REFRESH_TOKEN_LIFETIME", int, 7 * 86400, "refresh token lifetime, s (7 days)",
+             bounds=(60, 365 * 86400)),
+    Variable("CORS_ALLOWED_ORIGINS", tuple, (), "comma-separated origins allowed to call the API from a browser; "
+             "empty = none"),
+    Variable("NOTIFY_CHANNEL", str, "tge:events", "Redis pub/sub channel for new and changed events",
+             yaml=("notify.channel",)),
+    Variable("X_BEARER_TOKEN", str, "", "X API v2 app bearer token; empty = `x` sources show as *not configured* "
+             "(not failing)", aliases=("TWITTER_BEARER_TOKEN",)),
+    Variable("X_API_BASE_URL", str, "https://api.twitter.com", "where the X API is (tests point it at a local fake)"),
+    Variable("X_RATE_LIMIT_REQUESTS", int, 450, "X API requests per `X_RATE_LIMIT_WINDOW`, one budget shared by all "
+             "workers (Redis)", yaml=("scraping.twitter.rate_limit.max_requests",),
+             aliases=("TWITTER_RATE_LIMIT_MAX_REQUESTS",), bounds=(1, 100000)),
+    Variable("X_RATE_LIMIT_WINDOW", int, 900, "X API rate-limit window, s", yaml=("scraping.twitter.rate_limit.window",),
+             aliases=("TWITTER_RATE_LIMIT_WINDOW",), bounds=(1, 86400)),
 )
 
 
-# YAML keys read as a whole by the code rather than through a setting (their contents are checked where they are used).
+# YAML keys read as a whole by the code rather than through a variable (their contents are checked where they are used).
 STRUCTURED_KEYS: tuple[tuple[str, ...], ...] = (
     ("scraping", "news", "sources"),
     *(("keyword_matching", "patterns", kind) for kind in ("tge_keywords", "exclusions", "watchlist")),
@@ -181,8 +197,9 @@ STRUCTURED_KEYS: tuple[tuple[str, ...], ...] = (
 )
 # Labels: accepted, shown nowhere, change nothing.
 LABEL_KEYS: tuple[tuple[str, ...], ...] = (("application", "name"), ("application", "version"))
-# Keys of the seed's default_config.yaml that have no counterpart here: loading them says each is ignored, and why.
-SEED_KEYS_WITHOUT_COUNTERPART: dict[str, str] = {
+# Keys of the legacy layout (the project's first default_config.yaml) that have no counterpart here: loading them says
+# each is ignored, and why.
+LEGACY_KEYS_WITHOUT_COUNTERPART: dict[str, str] = {
     "database": "Django keeps one connection per process (see DATABASE_CONN_MAX_AGE); there is no pool to size",
     "redis": "the Redis clients of Django's cache and Celery size their own pools",
     "scraping.twitter.enabled": "X sources are switched on and off one by one (Source.enabled)",
@@ -200,12 +217,12 @@ SEED_KEYS_WITHOUT_COUNTERPART: dict[str, str] = {
 
 
 class Config(Mapping[str, Any]):
-    """Validated settings by environment-variable name, plus the YAML's structured sections."""
+    """Checked values by variable name, plus the YAML's structured sections (sources, keyword patterns)."""
 
     def __init__(self, values: dict[str, Any], document: dict[str, Any], ignored: tuple[str, ...] = ()):
         self._values = values
         self.document = document
-        self.ignored = ignored  # "key: why" for each YAML key read but ignored (the seed's keys without a counterpart)
+        self.ignored = ignored  # "key: why" for each YAML key read but ignored (legacy keys without a counterpart)
 
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
@@ -220,7 +237,7 @@ class Config(Mapping[str, Any]):
         """A copy with some values replaced (tests, the demo); unknown names are refused."""
         unknown = set(values) - set(self._values)
         if unknown:
-            raise ConfigError(f"{', '.join(sorted(unknown))}: no such setting")
+            raise ConfigError(f"{', '.join(sorted(unknown))}: no such configuration variable")
         return Config({**self._values, **values}, self.document, self.ignored)
 
     @property
@@ -229,7 +246,8 @@ class Config(Mapping[str, Any]):
 
     @property
     def keyword_matching(self) -> dict[str, Any]:
-        """The seed's ``keyword_matching`` section with the environment overrides applied."""
+        """The YAML's ``keyword_matching`` section (its patterns) with the checked KEYWORD_* values: what
+        ``MatchConfig.from_mapping`` reads."""
         section = dict(self.document.get("keyword_matching") or {})
         section["min_confidence"] = self["KEYWORD_MIN_CONFIDENCE"]
         section["context_window"] = self["KEYWORD_CONTEXT_WINDOW"]
@@ -281,25 +299,25 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _yaml_value(setting: Setting, document: dict[str, Any], filename: str) -> tuple[Any, str | None]:
-    """The setting's value in one YAML document and the key it came from; two of its keys that disagree are an error."""
-    found = [(path, value) for path in setting.yaml_paths if (value := _lookup(document, path)) is not None]
+def _yaml_value(variable: Variable, document: dict[str, Any], filename: str) -> tuple[Any, str | None]:
+    """The variable's value in one YAML document and the key it came from; two of its keys that disagree are an error."""
+    found = [(path, value) for path in variable.yaml_paths if (value := _lookup(document, path)) is not None]
     if len({repr(value) for _, value in found}) > 1:
         places = " and ".join(f"{'.'.join(path)} ({value!r})" for path, value in found)
-        raise ConfigError(f"{setting.env}: {places} in {filename} disagree; keep one")
+        raise ConfigError(f"{variable.name}: {places} in {filename} disagree; keep one")
     return (found[0][1], ".".join(found[0][0])) if found else (None, None)
 
 
 def _known_keys() -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
-    """(leaves, sections): every YAML key a setting or the code reads, and every mapping that holds one."""
-    leaves = {path for setting in SETTINGS for path in setting.yaml_paths} | set(STRUCTURED_KEYS) | set(LABEL_KEYS)
+    """(leaves, sections): every YAML key a variable or the code reads, and every mapping that holds one."""
+    leaves = {path for variable in VARIABLES for path in variable.yaml_paths} | set(STRUCTURED_KEYS) | set(LABEL_KEYS)
     sections = {path[:i] for path in leaves for i in range(1, len(path))}
     return leaves, sections
 
 
 def _check_keys(document: dict[str, Any], filename: str) -> tuple[str, ...]:
     """Refuse a YAML key nothing reads (a typo would otherwise be ignored without a word), naming it; return the
-    seed's keys that have no counterpart here, each with why it is ignored."""
+    legacy keys that have no counterpart here, each with why it is ignored."""
     leaves, sections = _known_keys()
     ignored: list[str] = []
 
@@ -309,31 +327,31 @@ def _check_keys(document: dict[str, Any], filename: str) -> tuple[str, ...]:
             dotted = ".".join(path)
             if path in leaves:
                 continue
-            seed = next((".".join(path[:i]) for i in range(len(path), 0, -1)
-                         if ".".join(path[:i]) in SEED_KEYS_WITHOUT_COUNTERPART), None)
-            if seed is not None:
-                ignored.append(f"{dotted}: ignored, {SEED_KEYS_WITHOUT_COUNTERPART[seed]}")
+            legacy = next((".".join(path[:i]) for i in range(len(path), 0, -1)
+                           if ".".join(path[:i]) in LEGACY_KEYS_WITHOUT_COUNTERPART), None)
+            if legacy is not None:
+                ignored.append(f"{dotted}: ignored, {LEGACY_KEYS_WITHOUT_COUNTERPART[legacy]}")
             elif path in sections:
                 if isinstance(value, dict):
                     walk(value, path)
                 elif value is not None:
-                    raise ConfigError(f"{dotted}: expected a mapping of settings, got {value!r} (in {filename})")
+                    raise ConfigError(f"{dotted}: expected a mapping, got {value!r} (in {filename})")
             else:
                 siblings = [p[-1] for p in leaves | sections if p[:-1] == prefix and len(p) == len(path)]
                 close = difflib.get_close_matches(str(key), siblings, n=1)
                 hint = f" (did you mean {'.'.join((*prefix, close[0]))}?)" if close else ""
-                raise ConfigError(f"{dotted}: unknown key in {filename}{hint}; README \"Settings\" lists the keys read")
+                raise ConfigError(f"{dotted}: unknown key in {filename}{hint}; docs/configuration.md lists the keys read")
 
     walk(document, ())
     return tuple(ignored)
 
 
 def load_config(environ: Mapping[str, str] | None = None, path: str | Path | None = None) -> Config:
-    """Read the shipped YAML (overlaid by ``TGE_CONFIG_FILE``), apply the environment, validate everything.
+    """Read the shipped YAML (overlaid by ``TGE_CONFIG_FILE``), apply the environment, check everything.
 
-    A setting's value comes from its environment variable, else the user's file (any of the setting's YAML keys),
-    else the shipped file, else its default. A YAML key that nothing reads stops start-up with an error naming it;
-    a key of the seed's file with no counterpart here is ignored with a warning naming it (``Config.ignored``).
+    A variable's value comes from its environment variable, else the user's file (any of its YAML keys), else the
+    shipped file, else its default. A YAML key that nothing reads stops start-up with an error naming it; a key of
+    the legacy layout with no counterpart here is ignored with a warning naming it (``Config.ignored``).
     """
     environ = os.environ if environ is None else environ
     path = Path(path or environ.get("TGE_CONFIG_FILE") or DEFAULT_CONFIG_FILE)
@@ -343,25 +361,23 @@ def load_config(environ: Mapping[str, str] | None = None, path: str | Path | Non
     ignored = _check_keys(document, path.name)
 
     values: dict[str, Any] = {}
-    for setting in SETTINGS:
-        env_name = next((name for name in (setting.env, *setting.aliases) if name in environ), None)
+    for variable in VARIABLES:
+        env_name = next((name for name in (variable.name, *variable.aliases) if name in environ), None)
         if env_name is not None:
             raw, origin = environ[env_name], f"environment variable {env_name}"
         else:
             raw, key, filename = None, None, path.name
             for layer, filename in ((own, path.name), (shipped, DEFAULT_CONFIG_FILE.name)):
-                raw, key = _yaml_value(setting, layer, filename)
+                raw, key = _yaml_value(variable, layer, filename)
                 if key is not None:
                     break
-            origin = f"{key} in {filename}" if key is not None else setting.env
-            if raw is None:
-                raw = setting.default
-        if raw is None:
-            raise ConfigError(f"{setting.env}: no value (set it or add {'.'.join(setting.yaml_path or ())} to {path})")
+            origin = f"{key} in {filename}" if key is not None else f"the default of {variable.name}"
+            if key is None:
+                raw = variable.default
         try:
-            values[setting.env] = setting.parse(raw)
+            values[variable.name] = variable.parse(raw)
         except ValueError as exc:
-            raise ConfigError(f"{setting.env}: {exc}, got {raw!r} (from {origin})") from None
+            raise ConfigError(f"{variable.name}: {exc}, got {raw!r} (from {origin})") from None
 
     if values["APP_ENV"] == "production":
         if not values["DJANGO_SECRET_KEY"]:
@@ -377,3 +393,102 @@ def load_config(environ: Mapping[str, str] | None = None, path: str | Path | Non
     for note in ignored:
         log.warning("%s (%s)", note, path.name)
     return Config(values, document, ignored)
+
+
+# --- docs/configuration.md ---------------------------------------------------------------------------------------
+
+MAKE_VARIABLES = (  # read by the Makefile and Procfile (where their defaults are), not by the application
+    ("`WEB_HOST` / `WEB_PORT`", "`make run`'s web address (Procfile)"),
+    ("`WORKER_CONCURRENCY`", "`make run`'s worker processes (Procfile)"),
+    ("`FLOWER_BASIC_AUTH`", "`user:password` for Flower; required by `make flower`"),
+    ("`FLOWER_ADDRESS` / `FLOWER_PORT`", "where `make flower` listens (Makefile)"),
+)
+
+
+def _shown_default(variable: Variable) -> str:
+    if variable.shown:
+        return variable.shown
+    value = variable.default
+    if isinstance(value, bool):
+        text = str(value).lower()
+    elif isinstance(value, tuple):
+        text = ",".join(value)
+    elif isinstance(value, float):
+        text = f"{value:g}"
+    else:
+        text = str(value)
+    return f"`{text}`" if text else "(empty)"
+
+
+def _allowed(variable: Variable) -> str:
+    if variable.choices:
+        return ", ".join(f"`{choice}`" for choice in variable.choices)
+    if variable.bounds:
+        low, high = (int(n) if float(n).is_integer() else n for n in variable.bounds)
+        return f"{variable.type.__name__}, {low} … {high}"
+    return {bool: "true / false", tuple: "comma-separated list", str: "text"}[variable.type]
+
+
+def markdown() -> str:
+    """docs/configuration.md: the table above as a reader wants it (``MARKDOWN_COMMAND`` writes it)."""
+    lines = [
+        "# Configuration",
+        "",
+        f"*Generated by `{MARKDOWN_COMMAND}` from the table `VARIABLES` in `tgesweeper/config.py`: edit the table "
+        "(each variable's default, bounds and doc live there and nowhere else), then run the command. "
+        "A test fails when this file is stale.*",
+        "",
+        "## Where a value comes from",
+        "",
+        "For each variable, the first of: its environment variable; your YAML file (`TGE_CONFIG_FILE=path.yaml`, "
+        "overlaid on the shipped `tgesweeper/default_config.yaml`, mapping by mapping; lists are replaced whole); "
+        "the shipped YAML; its default below. A bad value stops start-up with a message naming the variable and "
+        "where the value came from. Two YAML keys of one variable that disagree in one file are an error.",
+        "",
+        "A YAML key nothing reads stops start-up with an error naming it (a typo is never ignored quietly). "
+        "The YAML layout the project started with loads as it is: its keys that have no counterpart here are "
+        "ignored, with a warning at start-up naming each one and why:",
+        "",
+        *(f"- `{key}`: {why}" for key, why in LEGACY_KEYS_WITHOUT_COUNTERPART.items()),
+        "",
+        " and ".join(f"`{'.'.join(key)}`" for key in LABEL_KEYS) + " are labels: accepted, shown nowhere.",
+        "",
+        "## Variables",
+        "",
+        "| variable | default | allowed | YAML key | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for variable in VARIABLES:
+        name = f"`{variable.name}`" + "".join(f" (or `{alias}`)" for alias in variable.aliases)
+        keys = " or ".join(f"`{key}`" for key in variable.yaml) or "—"
+        lines.append(f"| {name} | {_shown_default(variable)} | {_allowed(variable)} | {keys} | {variable.doc} |")
+    lines += [
+        "",
+        "## Sources and keyword patterns",
+        "",
+        "These live in the YAML only, read as a whole:",
+        "",
+        "- `scraping.news.sources`: the default sources `manage.py load_sources` loads. An entry has `name`, `type` "
+        "(the source kind), `url`, `interval` (else `SCRAPING_INTERVAL`), and optionally `enabled` and `settings` "
+        "(the kind's options). Every entry is checked as the admin checks a Source it saves: the URL through the "
+        "fetcher's guard (http(s) only; no loopback or private address unless `SCRAPING_ALLOW_PRIVATE_NETWORKS=true`; "
+        "a host that does not resolve right now is accepted and checked again at every fetch) and the kind's options. "
+        "One bad entry (or two entries with one name) loads nothing: the command exits non-zero naming each bad entry "
+        "and what is wrong, so `make run` stops before starting anything.",
+        "- `keyword_matching.patterns.tge_keywords`, `.exclusions`, `.watchlist`: the matching vocabulary; "
+        "enabled keyword rules from the admin are added to it.",
+        "",
+        "## Read by make, not by the application",
+        "",
+        "| variable | meaning |",
+        "|---|---|",
+        *(f"| {name} | {doc} |" for name, doc in MAKE_VARIABLES),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--markdown"]:
+        sys.exit(f"usage: {MARKDOWN_COMMAND}")
+    sys.stdout.write(markdown())

@@ -44,7 +44,8 @@ ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    """Limits for one fetch; the defaults are the seed's (SCRAPING_TIMEOUT=30)."""
+    """Limits for one fetch. The defaults serve a caller that passes none; the workers build theirs from the
+    configuration (SCRAPING_* variables), whose defaults a test holds equal to these."""
 
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
@@ -536,7 +537,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
-def backoff_delay(attempt: int, *, base: float = 1.0, cap: float = 60.0, retry_after: float | None = None) -> float:
+def backoff_delay(attempt: int, *, base: float, cap: float, retry_after: float | None = None) -> float:
     """Seconds before retry number ``attempt`` (0-based): full jitter in [0, min(cap, base·2^attempt)].
 
     A server's Retry-After wins and is not capped here (the task bounds every countdown below the

@@ -25,6 +25,8 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import ConnectionError as RedisUnavailable
 from redis.exceptions import TimeoutError as RedisTimeout
 
+from tgesweeper.counters import increment
+
 log = logging.getLogger(__name__)
 TTL = 24 * 3600
 CACHE_UNAVAILABLE = (RedisUnavailable, RedisTimeout)
@@ -37,13 +39,7 @@ def _key(task_id: str) -> str:
 
 
 def count_delivery(task_id: str) -> int:
-    if cache.add(_key(task_id), 1, timeout=TTL):
-        return 1
-    try:
-        return cache.incr(_key(task_id))
-    except ValueError:
-        cache.add(_key(task_id), 1, timeout=TTL)
-        return 1
+    return increment(_key(task_id), timeout=TTL)
 
 
 def forget_deliveries(task_id: str | None) -> None:

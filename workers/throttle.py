@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from django.core.cache import cache
+from tgesweeper.counters import increment
 
 
 def reserve(key: str, limit: int, period: float) -> float:
@@ -17,13 +17,7 @@ def reserve(key: str, limit: int, period: float) -> float:
     now = time.time()
     counter = window_key(key, period, now)
     wait = (now // period + 1) * period - now
-    timeout = max(1, int(wait) + 1)
-    cache.add(counter, 0, timeout=timeout)
-    try:
-        used = cache.incr(counter)
-    except ValueError:  # expired between add and incr
-        cache.add(counter, 0, timeout=timeout)
-        used = cache.incr(counter)
+    used = increment(counter, timeout=max(1, int(wait) + 1))
     return 0.0 if used <= limit else wait
 
 

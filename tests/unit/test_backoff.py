@@ -39,4 +39,4 @@ def test_the_jitter_is_full_from_zero_to_the_ceiling(monkeypatch):
 def test_retry_after_wins_is_not_capped_and_gets_a_little_jitter():
     delays = [net.backoff_delay(0, base=1.0, cap=60.0, retry_after=300) for _ in range(500)]
     assert all(300 <= d <= 301 for d in delays) and len(set(delays)) > 1
-    assert 0 <= net.backoff_delay(0, base=1.0, retry_after=-5) <= 1.0  # a date in the past: now, jittered
+    assert 0 <= net.backoff_delay(0, base=1.0, cap=60.0, retry_after=-5) <= 1.0  # a date in the past: now, jittered

@@ -8,13 +8,24 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tgesweeper.config import JWT_KEY_LABEL, SETTINGS, ConfigError, load_config
+from tgesweeper import net
+from tgesweeper.config import (
+    DEFAULT_CONFIG_FILE,
+    JWT_KEY_LABEL,
+    MARKDOWN_COMMAND,
+    VARIABLES,
+    ConfigError,
+    load_config,
+    markdown,
+)
+from workers import pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_it_reads_the_seed_defaults_from_yaml():
+def test_it_reads_the_defaults():
     config = load_config({})
     assert config["KEYWORD_MIN_CONFIDENCE"] == 0.85
     assert config["KEYWORD_CONTEXT_WINDOW"] == 100
@@ -74,9 +85,54 @@ def test_x_settings_take_the_seed_names_too():
     assert load_config({})["X_API_BASE_URL"] == "https://api.twitter.com"
 
 
-def test_every_setting_is_documented_in_the_configuration_guide():
-    readme = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
-    assert [s.env for s in SETTINGS if f"`{s.env}`" not in readme] == []
+# --- one place for each default -----------------------------------------------------------------------------
+
+def test_the_committed_configuration_docs_are_what_the_command_prints():
+    """docs/configuration.md is generated from the table; a variable added or changed without regenerating fails."""
+    printed = subprocess.run([sys.executable, "-m", "tgesweeper.config", "--markdown"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60, check=True).stdout
+    assert printed == markdown()
+    committed = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert committed == printed, f"docs/configuration.md is stale: run {MARKDOWN_COMMAND}"
+    assert all(f"`{variable.name}`" in committed for variable in VARIABLES)
+
+
+def test_no_default_lives_in_the_shipped_yaml():
+    """The table holds every variable's default; the shipped YAML only what no variable holds (sources, patterns)."""
+    shipped = yaml.safe_load(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))
+
+    def lookup(path):
+        node = shipped
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node
+
+    assert [".".join(path) for v in VARIABLES for path in v.yaml_paths if lookup(path) is not None] == []
+
+
+@pytest.mark.parametrize("variable", VARIABLES, ids=lambda v: v.name)
+def test_every_default_is_a_valid_value_of_its_variable(variable):
+    assert variable.parse(variable.default) == variable.default
+    assert load_config({})[variable.name] == variable.parse(variable.default)
+
+
+def test_the_fetch_policy_the_workers_build_from_the_defaults_is_the_cores_default(settings):
+    settings.CONFIG = load_config({})
+    assert pipeline.fetch_policy() == net.FetchPolicy()
+
+
+def test_the_keyword_numbers_are_bounded_by_the_table(tmp_path):
+    """The bounds the product enforced (the engine's own looser ones were never reached) are the only ones."""
+    with pytest.raises(ConfigError, match=r"^KEYWORD_CONTEXT_WINDOW: expected a value between 10 and 1000"):
+        load_config({"KEYWORD_CONTEXT_WINDOW": "5"})
+    with pytest.raises(ConfigError, match=r"^KEYWORD_MAX_DISTANCE: expected a value between 1 and 1000"):
+        load_config({"KEYWORD_MAX_DISTANCE": "5000"})
+    path = tmp_path / "config.yaml"
+    path.write_text("keyword_matching: {min_confidence: high}\n")
+    with pytest.raises(ConfigError, match=r"^KEYWORD_MIN_CONFIDENCE: .*keyword_matching\.min_confidence in config\.yaml"):
+        load_config({}, path)
 
 
 # --- the seed's YAML layout -------------------------------------------------------------------------------
@@ -107,7 +163,7 @@ def test_the_seed_yaml_names_of_circuit_breaker_rate_limit_and_more_are_read(tmp
     assert load_config({"CIRCUIT_BREAKER_FAILURE_THRESHOLD": "3"}, path)["CIRCUIT_BREAKER_FAILURE_THRESHOLD"] == 3
 
 
-def test_the_defaults_of_the_seed_names_live_in_the_shipped_yaml():
+def test_the_legacy_names_default_to_the_tables_values():
     config = load_config({})
     assert (config["CIRCUIT_BREAKER_FAILURE_THRESHOLD"], config["CIRCUIT_BREAKER_RECOVERY_TIMEOUT"]) == (5, 60)
     assert (config["NEWS_SCRAPER_RATE_LIMIT"], config["NEWS_SCRAPER_RATE_PERIOD"]) == (100, 60)

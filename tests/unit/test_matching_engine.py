@@ -1,16 +1,17 @@
 """The engine on invented headlines: launch shapes found with their kind, each noise family refused."""
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from tgesweeper.matching import MatchConfig, MatchEngine, MatchInput, get_engine
+from tgesweeper.matching import MatchEngine, MatchInput, get_engine
 
 PUBLISHED = datetime(2026, 5, 4, 9, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def engine():
-    return get_engine()
+def engine(match_config):
+    return get_engine(match_config)
 
 
 def judge(engine, title, text="", published=PUBLISHED, source=""):
@@ -108,14 +109,14 @@ def test_a_launch_word_without_a_launch_shape_is_not_a_match(engine):
     assert verdict.match is None
 
 
-def test_config_exclusions_reject(engine):
-    custom = MatchEngine(MatchConfig(exclusions=("sponsored",)))
+def test_config_exclusions_reject(match_config):
+    custom = MatchEngine(replace(match_config, exclusions=("sponsored",)))
     assert custom.judge(MatchInput("Ferrowind (FWD) token goes live", "Sponsored content.")).match is None
 
 
-def test_a_watchlist_raises_confidence_but_is_not_required():
-    plain = MatchEngine()
-    watching = MatchEngine(MatchConfig(watchlist=("Ferrowind",)))
+def test_a_watchlist_raises_confidence_but_is_not_required(match_config):
+    plain = MatchEngine(match_config)
+    watching = MatchEngine(replace(match_config, watchlist=("Ferrowind",)))
     doc = MatchInput("Ferrowind airdrops FWD tokens to early users", "", PUBLISHED)
     assert plain.judge(doc).match is not None
     assert watching.judge(doc).match.confidence > plain.judge(doc).match.confidence
@@ -128,15 +129,15 @@ def test_chain_and_venues_are_read_when_stated(engine):
     assert {"Binance Alpha", "Binance Futures"} <= set(match.venues)
 
 
-def test_the_snippet_is_the_context_window_around_the_main_term():
-    engine = MatchEngine(MatchConfig(context_window=20))
+def test_the_snippet_is_the_context_window_around_the_main_term(match_config):
+    engine = MatchEngine(replace(match_config, context_window=20))
     match = engine.match(MatchInput("Velmora (VLM) token goes live", "x" * 500, PUBLISHED))
     assert "goes live" in match.snippet and len(match.snippet) <= len("token goes live") + 40
 
 
-def test_get_engine_is_cached_per_config():
-    assert get_engine(MatchConfig()) is get_engine(MatchConfig())
-    assert get_engine(MatchConfig(min_confidence=0.5)) is not get_engine(MatchConfig())
+def test_get_engine_is_cached_per_config(match_config):
+    assert get_engine(match_config) is get_engine(replace(match_config))
+    assert get_engine(replace(match_config, min_confidence=0.5)) is not get_engine(match_config)
 
 
 def test_date_of_an_alpha_listing_comes_from_the_title(engine):

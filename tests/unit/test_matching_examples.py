@@ -1,4 +1,5 @@
 """Short hand-written launch announcements and near-misses through the engine, then corroboration across sources."""
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -10,8 +11,8 @@ PUBLISHED = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def engine():
-    return MatchEngine()
+def engine(match_config):
+    return MatchEngine(match_config)
 
 
 def judge(engine, title, text=""):
@@ -57,8 +58,8 @@ def test_ordinary_news_stops_at_the_prefilter(engine):
     assert verdict.match is None and verdict.stage == "prefilter"
 
 
-def test_the_snippet_is_the_context_window_around_the_match():
-    engine = MatchEngine(MatchConfig(context_window=10))
+def test_the_snippet_is_the_context_window_around_the_match(match_config):
+    engine = MatchEngine(replace(match_config, context_window=10))
     match = judge(engine, "Quillstone (QSN) " + "x" * 50, "y" * 50 + " token generation event " + "z" * 50).match
     assert "token generation event" in match.snippet and len(match.snippet) < 60
 
@@ -70,11 +71,12 @@ def test_hostile_text_is_handled_quickly(engine):
 
 
 def test_config_from_yaml_names_a_bad_key():
+    numbers = {"min_confidence": 0.85, "context_window": 100, "max_distance": 50}
     with pytest.raises(ValueError, match="min_confidence"):
-        MatchConfig.from_mapping({"min_confidence": "high"})
+        MatchConfig.from_mapping({"context_window": 100, "max_distance": 50})
     with pytest.raises(ValueError, match="tge_keywords"):
-        MatchConfig.from_mapping({"patterns": {"tge_keywords": [""]}})
-    assert MatchConfig.from_mapping({"patterns": {"exclusions": ["teaser"]}}).exclusions == ("teaser",)
+        MatchConfig.from_mapping({**numbers, "patterns": {"tge_keywords": [""]}})
+    assert MatchConfig.from_mapping({**numbers, "patterns": {"exclusions": ["teaser"]}}).exclusions == ("teaser",)
 
 
 def test_event_keys_merge_spellings_of_one_project():

@@ -84,6 +84,6 @@ def test_tweets_name_projects_by_handle():
     assert (named.project, named.ticker) == ("quillswap_xyz", "QSW")
 
 
-def test_a_tweet_without_a_headline_name_uses_the_handle():
-    match = get_engine().match(MatchInput("will list @quillswap_xyz $QSW at launch", "", PUBLISHED, source="twitter"))
+def test_a_tweet_without_a_headline_name_uses_the_handle(match_config):
+    match = get_engine(match_config).match(MatchInput("will list @quillswap_xyz $QSW at launch", "", PUBLISHED, source="twitter"))
     assert match is not None and match.ticker == "QSW"

@@ -1,9 +1,11 @@
 """Hostile input, configuration errors, the evaluation report and the benchmark."""
+import io
 import json
 import time
 from datetime import datetime, timezone
 
 import pytest
+from django.core.management import call_command
 
 from tgesweeper.bench.evaluation import evaluate_corpus, format_report, split_by_project
 from tgesweeper.bench.match_benchmark import format_benchmark, run_match_benchmark
@@ -20,16 +22,16 @@ PUBLISHED = datetime(2026, 5, 4, tzinfo=timezone.utc)
     ("(" * 5000 + "A" * 5000, ")" * 100_000),
     ("Foo " * 100_000, "on March " * 100_000),
 ])
-def test_hostile_text_is_judged_quickly(title, text):
-    engine = get_engine()
+def test_hostile_text_is_judged_quickly(title, text, match_config):
+    engine = get_engine(match_config)
     started = time.perf_counter()
     verdict = engine.judge(MatchInput(title=title, text=text, published_at=PUBLISHED))
     assert time.perf_counter() - started < 0.5
     assert verdict.reason
 
 
-def test_missing_publication_date_is_fine():
-    assert get_engine().judge(MatchInput("Foo (FOO) token goes live on March 3", "", None)).match.tge_date is None
+def test_missing_publication_date_is_fine(match_config):
+    assert get_engine(match_config).judge(MatchInput("Foo (FOO) token goes live on March 3", "", None)).match.tge_date is None
 
 
 def test_config_from_the_yaml_shape():
@@ -40,15 +42,15 @@ def test_config_from_the_yaml_shape():
 
 
 @pytest.mark.parametrize("data, key", [
-    ({"min_confidence": 1.5}, "min_confidence"),
-    ({"min_confidence": "high"}, "min_confidence"),
-    ({"context_window": 0}, "context_window"),
-    ({"max_distance": "far"}, "max_distance"),
     ({"patterns": ["x"]}, "patterns"),
     ({"patterns": {"tge_keywords": "TGE"}}, "tge_keywords"),
     ({"patterns": {"exclusions": [""]}}, "exclusions"),
+    ({"min_confidence": None}, "min_confidence"),
 ])
 def test_config_errors_name_the_key(data, key):
+    """The numbers' bounds are the configuration's (tests/unit/test_config.py); the vocabulary is checked here."""
+    base = {"min_confidence": 0.85, "context_window": 100, "max_distance": 50}
+    data = {k: v for k, v in {**base, **data}.items() if v is not None}
     with pytest.raises(ValueError, match=key):
         MatchConfig.from_mapping(data)
 
@@ -58,7 +60,7 @@ def _item(i, label, title, **extra):
             "source": "test", "label": label, "project": None, "ticker": None, "tge_date": None, "kind": None, **extra}
 
 
-def test_evaluation_counts_calibrates_and_reports(tmp_path):
+def test_evaluation_counts_calibrates_and_reports(tmp_path, match_config):
     items = [
         _item(1, "tge", "Ferrowind (FWD) token goes live", project="Ferrowind", ticker="FWD", kind="live"),
         _item(2, "tge", "Kestrelfi may launch a token", project="Kestrelfi", kind="announce"),
@@ -67,7 +69,7 @@ def test_evaluation_counts_calibrates_and_reports(tmp_path):
     ]
     path = tmp_path / "c.jsonl"
     path.write_text("\n".join(json.dumps(i) for i in items))
-    result = evaluate_corpus(path)
+    result = evaluate_corpus(path, get_engine(match_config))
     assert (result["tp"], result["fp"], result["fn"]) == (1, 1, 1)
     assert result["project_accuracy"] == result["ticker_accuracy"] == 1.0
     assert result["recall_per_kind"]["announce"]["recall"] == 0.0
@@ -86,8 +88,23 @@ def test_the_split_keeps_a_project_in_one_half():
                sum(i["project"].startswith("Foo") for i in h) == 3 for h in halves)
 
 
-def test_the_benchmark_reports_its_figures():
-    result = run_match_benchmark(docs=300, seed=1)
+def test_the_benchmark_reports_its_figures(match_config):
+    result = run_match_benchmark(get_engine(match_config), docs=300, seed=1)
     assert set(result) >= {"docs", "seconds", "docs_per_sec_per_core", "p50_ms", "p99_ms"}
     assert result["docs"] == 300 and result["matched"] > 0
     assert "docs/s" in format_benchmark(result)
+
+
+def test_evaluate_runs_the_engine_the_configuration_describes(tmp_path, config):
+    """``manage.py evaluate`` judges with the configured KEYWORD_* values, not values of its own."""
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps(_item(1, "tge", "Ferrowind (FWD) token goes live", project="Ferrowind", ticker="FWD")))
+
+    def evaluate() -> dict:
+        out = io.StringIO()
+        call_command("evaluate", str(path), "--json", stdout=out)
+        return json.loads(out.getvalue())
+
+    assert (evaluate()["tp"], evaluate()["fn"]) == (1, 0)
+    config(KEYWORD_MIN_CONFIDENCE=1.0)  # no match is that sure: the launch is now below the threshold
+    assert (evaluate()["tp"], evaluate()["fn"]) == (0, 1)

@@ -25,12 +25,11 @@ def read_corpus(path: str | Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def evaluate_corpus(path: str | Path, engine: MatchEngine | None = None) -> dict:
+def evaluate_corpus(path: str | Path, engine: MatchEngine) -> dict:
     return evaluate_items(read_corpus(path), engine)
 
 
-def evaluate_items(items: Iterable[dict], engine: MatchEngine | None = None) -> dict:
-    engine = engine or MatchEngine()
+def evaluate_items(items: Iterable[dict], engine: MatchEngine) -> dict:
     threshold = engine.config.min_confidence
     rows = []
     for item in items:

@@ -62,9 +62,8 @@ def generate(count: int, rng: random.Random, launch_share: float = 0.05) -> list
     return docs
 
 
-def run_match_benchmark(docs: int = 5000, seed: int = 0, engine: MatchEngine | None = None) -> dict:
+def run_match_benchmark(engine: MatchEngine, docs: int = 5000, seed: int = 0) -> dict:
     """Time ``judge`` per document on this process's one core (after one warm-up pass over 200 documents)."""
-    engine = engine or MatchEngine()
     items = generate(docs, random.Random(seed))
     for doc in items[:200]:
         engine.judge(doc)

@@ -6,10 +6,12 @@ what they are up front, and a bound on the text read is a bound on the time spen
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from tgesweeper.matching import extract, known_tokens, noise, score
-from tgesweeper.matching.config import MatchConfig
 from tgesweeper.matching.dates import tge_date
 from tgesweeper.matching.prefilter import Prefilter
 from tgesweeper.matching.shapes import found_shapes
@@ -22,8 +24,40 @@ SHAPE_CHARS = 1500
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
+@dataclass(frozen=True)
+class MatchConfig:
+    """What the engine is told: its vocabulary and thresholds. No defaults here: they are the application's
+    configuration (``tgesweeper.config``: the KEYWORD_* variables and the YAML's ``keyword_matching.patterns``)."""
+
+    tge_keywords: tuple[str, ...]
+    exclusions: tuple[str, ...]
+    watchlist: tuple[str, ...]
+    min_confidence: float
+    context_window: int
+    max_distance: int
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> MatchConfig:
+        """Build from the YAML's shape ``{min_confidence, context_window, max_distance, patterns: {...}}``
+        (``Config.keyword_matching``, whose numbers the configuration has already checked)."""
+        patterns = data.get("patterns") or {}
+        if not isinstance(patterns, Mapping):
+            raise ValueError("keyword_matching.patterns: expected a mapping")
+        values: dict[str, Any] = {}
+        for key in ("tge_keywords", "exclusions", "watchlist"):
+            raw = patterns.get(key, data.get(key)) or ()
+            if not isinstance(raw, (list, tuple)) or not all(isinstance(w, str) and w.strip() for w in raw):
+                raise ValueError(f"keyword_matching.patterns.{key}: expected a list of non-empty strings")
+            values[key] = tuple(w.strip() for w in raw)
+        for key, kind in (("min_confidence", float), ("context_window", int), ("max_distance", int)):
+            if key not in data:
+                raise ValueError(f"keyword_matching.{key}: missing")
+            values[key] = kind(data[key])
+        return cls(**values)
+
+
 class MatchEngine:
-    def __init__(self, config: MatchConfig = MatchConfig()):
+    def __init__(self, config: MatchConfig):
         self.config = config
         self._prefilter = Prefilter(config.tge_keywords)
         self._exclusions = re.compile("|".join(rf"\b{re.escape(e.lower())}" for e in config.exclusions)) if config.exclusions \
@@ -106,6 +140,6 @@ def _clean(text: str, limit: int) -> str:
 
 
 @lru_cache(maxsize=8)
-def get_engine(config: MatchConfig = MatchConfig()) -> MatchEngine:
+def get_engine(config: MatchConfig) -> MatchEngine:
     """One engine per configuration per process: building one costs the spaCy pipeline and the automaton."""
     return MatchEngine(config)

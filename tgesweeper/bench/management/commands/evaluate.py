@@ -1,6 +1,7 @@
 """``manage.py evaluate PATH``: the matching engine's precision, recall and calibration on a labeled JSONL corpus."""
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -16,12 +17,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, path: str, **options):
         from tgesweeper.bench.evaluation import evaluate_items, format_report, read_corpus, split_by_project
+        from tgesweeper.matching import MatchConfig, MatchEngine
 
         try:
             items = read_corpus(path)
             if options["half"]:
                 items = split_by_project(items)["AB".index(options["half"])]
-            result = evaluate_items(items)
+            result = evaluate_items(items, MatchEngine(MatchConfig.from_mapping(settings.CONFIG.keyword_matching)))
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot evaluate {path}: {exc}") from None
         if options["json"]:
