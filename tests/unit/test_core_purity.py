@@ -41,3 +41,13 @@ def test_no_core_module_imports_django_or_celery_even_inside_a_function():
                       if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)]
     assert len(files) > 20
     assert found == []
+
+
+def test_a_django_process_still_has_the_celery_app_as_its_current_app():
+    """django-celery-beat's admin lists and runs tasks through Celery's current app: Django loads ours (workers app)."""
+    probe = ("from celery import current_app; current_app.loader.import_default_modules(); "  # as that admin does
+             "print(current_app.main, 'workers.tasks.fetch_source' in current_app.tasks)")
+    done = subprocess.run([sys.executable, "manage.py", "shell", "-c", probe], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].split() == ["tgesweeper", "True"]
