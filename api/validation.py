@@ -1,18 +1,29 @@
-"""Checks on Source rows made when people save them (admin, API); fetch time checks again in ``tgesweeper.net``."""
+"""Checks on Source rows made when people save them (admin, API); fetch time checks again in ``tgesweeper.net``.
+
+What a kind accepts is the kind's own knowledge (``SourceKind.check_options``); this module only turns its answer
+into the model's ValidationError.
+"""
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from tgesweeper import net
-from tgesweeper.sources import html, json_api
+from tgesweeper.sources import InvalidOptions, SourceKind, kind_for
+
+# The kind's name for a problem -> the Source field it belongs to.
+_FIELDS = {"options": "settings", "query": "query"}
 
 
 def validate_source(source) -> None:
-    """The URL where the kind reads one (an x source reads the X API instead), then the kind's options."""
-    if source.kind != "x":
+    """The URL where the kind reads one, then the kind's options. An unknown kind is the ``kind`` field's own error."""
+    try:
+        kind = kind_for(source.kind)
+    except ValueError:
+        return
+    if kind.reads_url:
         validate_source_url(source)
-    validate_source_options(source)
+    validate_source_options(source, kind)
 
 
 def validate_source_url(source) -> None:
@@ -31,24 +42,9 @@ def validate_source_url(source) -> None:
         raise ValidationError({"url": exc.reason}) from None
 
 
-def validate_source_options(source) -> None:
+def validate_source_options(source, kind: SourceKind) -> None:
     """``settings`` must be a JSON object with the options the kind needs; each message names the option."""
-    options = source.settings if source.settings is not None else {}
-    if not isinstance(options, dict):
-        raise ValidationError({"settings": "Settings must be a JSON object."})
-    if source.kind == "x":
-        from tgesweeper.sources.x_api import option_errors
-
-        problems = option_errors(options, source.query or "")
-        if problems and problems[0].startswith("the query"):
-            raise ValidationError({"query": problems})
-    elif source.kind == "browser":
-        from tgesweeper.sources.browser import option_errors
-
-        problems = option_errors(options)
-    elif source.kind in ("html", "json"):
-        problems = (html if source.kind == "html" else json_api).validate_options(options)
-    else:
-        problems = []
-    if problems:
-        raise ValidationError({"settings": problems})
+    try:
+        kind.check_options(source.settings if source.settings is not None else {}, source.query or "")
+    except InvalidOptions as exc:
+        raise ValidationError({_FIELDS[name]: problems for name, problems in exc.problems.items()}) from None

@@ -1,4 +1,6 @@
-"""TGE News Sweeper: finds Token Generation Event announcements in crypto news and social sources."""
-from tgesweeper.celery import app as celery_app
+"""TGE News Sweeper: finds Token Generation Event announcements in crypto news and social sources.
 
-__all__ = ("celery_app",)
+Importing the package loads nothing else: the domain core (``sources``, ``matching``, ``net``) stays free of Django
+and Celery. The Celery app is ``tgesweeper.celery`` (``celery -A tgesweeper`` finds it there); Django processes load
+it when the ``workers`` app is ready.
+"""

@@ -320,7 +320,12 @@ class _GuardedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
 
-def _new_session() -> requests.Session:
+def guarded_session() -> requests.Session:
+    """A session whose every connection passes the peer check: ``fetch``'s own, and for HTTP clients that build
+    requests themselves (tweepy, the browser's router).
+
+    Use it through ``request`` so the policy, deadline and body cap apply; alone it enforces the strictest policy.
+    """
     session = requests.Session()
     session.trust_env = False  # no proxies or .netrc from the environment: the peer check must see the origin
     session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
@@ -330,7 +335,7 @@ def _new_session() -> requests.Session:
     return session
 
 
-_session = _new_session()
+_session = guarded_session()
 
 
 # --- fetch ----------------------------------------------------------------------------------
@@ -347,14 +352,6 @@ def fetch(url: str, *, policy: FetchPolicy = _STRICT, etag: str | None = None,
     request_headers.update(headers or {})
     with _guarded(url, policy) as context:
         return _fetch(url, policy, request_headers, context, started)
-
-
-def guarded_session() -> requests.Session:
-    """A session whose every connection passes the peer check, for HTTP clients that build requests themselves (tweepy).
-
-    Use it through ``request`` so the policy, deadline and body cap apply; alone it enforces the strictest policy.
-    """
-    return _new_session()
 
 
 def request(session: requests.Session, method: str, url: str, *, policy: FetchPolicy = _STRICT,

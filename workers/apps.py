@@ -1,5 +1,9 @@
 from django.apps import AppConfig
 
+# Every Django process (web, admin, manage.py commands) sends tasks, and django-celery-beat's admin lists and runs them
+# through Celery's current app: this makes ours the current app. The domain core never imports it.
+from tgesweeper.celery import app as celery_app  # noqa: F401
+
 
 class WorkersConfig(AppConfig):
     name = "workers"

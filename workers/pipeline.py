@@ -6,6 +6,7 @@ output is a plain JSON-ready dict, so a message never carries an ORM object.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import logging
 import time
@@ -21,7 +22,7 @@ from api import live_stream, store
 from api.models import Source
 from tgesweeper import circuit, net
 from tgesweeper.matching import MatchConfig, MatchEngine, MatchInput
-from tgesweeper.sources import SourceSpec, kind_for
+from tgesweeper.sources import SourceKind, SourceSpec, kind_for
 from tgesweeper.sources.documents import NormalizedDocument
 from workers import schedule, throttle
 from workers.task_base import UNAVAILABLE
@@ -29,7 +30,12 @@ from workers.task_base import UNAVAILABLE
 log = logging.getLogger(__name__)
 
 
-def fetch_policy(kind: str = "") -> net.FetchPolicy:
+# The shared request budgets a kind may declare (``SourceKind.budget``): who they are, and their limit settings.
+SHARED_BUDGETS = {"x-api": ("X API", "X_RATE_LIMIT_REQUESTS", "X_RATE_LIMIT_WINDOW")}
+
+
+def fetch_policy(kind: SourceKind) -> net.FetchPolicy:
+    """The fetch limits from the settings; each request spends the budget the kind declares."""
     config = settings.CONFIG
     return net.FetchPolicy(
         connect_timeout=config["SCRAPING_CONNECT_TIMEOUT"],
@@ -37,8 +43,13 @@ def fetch_policy(kind: str = "") -> net.FetchPolicy:
         total_timeout=config["SCRAPING_TIMEOUT"],
         max_bytes=config["SCRAPING_MAX_BYTES"],
         allow_private=config["SCRAPING_ALLOW_PRIVATE_NETWORKS"],
-        before_request=spend_x_api_budget if kind == "x" else spend_host_budget,
+        before_request=spend_host_budget if kind.budget is None else functools.partial(spend_shared_budget, kind.budget),
     )
+
+
+def kind_config(kind: SourceKind) -> dict:
+    """The settings the kind's fetch reads (``SourceKind.config_keys``), read now so per-test overrides apply."""
+    return {key: settings.CONFIG[key] for key in kind.config_keys}
 
 
 def spend_host_budget(url: str) -> None:
@@ -52,13 +63,14 @@ def spend_host_budget(url: str) -> None:
                               f"{wait:.0f}s", url=url, retry_after=wait)
 
 
-def spend_x_api_budget(url: str) -> None:
-    """One request of the X API quota (X_RATE_LIMIT_REQUESTS per X_RATE_LIMIT_WINDOW), shared by every worker."""
-    config = settings.CONFIG
-    limit, window = config["X_RATE_LIMIT_REQUESTS"], config["X_RATE_LIMIT_WINDOW"]
-    wait = throttle.reserve("x-api", limit, window)
+def spend_shared_budget(budget: str, url: str) -> None:
+    """One request of a shared budget (e.g. the X API quota: X_RATE_LIMIT_REQUESTS per X_RATE_LIMIT_WINDOW), shared by
+    every worker."""
+    label, limit_key, window_key = SHARED_BUDGETS[budget]
+    limit, window = settings.CONFIG[limit_key], settings.CONFIG[window_key]
+    wait = throttle.reserve(budget, limit, window)
     if wait > 0:
-        raise net.RateLimited(f"X API budget of {limit} requests per {window}s is spent; next window in {wait:.0f}s",
+        raise net.RateLimited(f"{label} budget of {limit} requests per {window}s is spent; next window in {wait:.0f}s",
                               url=url, retry_after=wait)
 
 
@@ -91,9 +103,10 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
         store.mark_fetch_failed(sweep_source_id, resting, 0.0)
         return None
 
+    kind = kind_for(source.kind)
     started = time.monotonic()
     try:
-        fetched = kind_for(source.kind).fetch(source_spec(source), fetch_policy(source.kind))
+        fetched = kind.fetch(source_spec(source), fetch_policy(kind), kind_config(kind))
     except net.RateLimited as exc:
         if can_defer:
             raise

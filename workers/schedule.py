@@ -8,14 +8,16 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from api.models import Source
 from celeryconfig import QUEUE_BROWSER, QUEUE_FETCH
-from tgesweeper import polling
+from tgesweeper import polling, sources
 
 FETCH_TASK = "workers.tasks.fetch_source"
+# A kind's fetch queue (what its SourceKind declares) -> the broker queue whose workers serve it.
+FETCH_QUEUES = {sources.FETCH_QUEUE: QUEUE_FETCH, sources.BROWSER_QUEUE: QUEUE_BROWSER}
 
 
 def fetch_queue(kind: str) -> str:
-    """Browser sources render in Chromium, heavy and slow: their fetches go to a low-concurrency worker of their own."""
-    return QUEUE_BROWSER if kind == "browser" else QUEUE_FETCH
+    """The queue the fetches of a ``kind`` source go to, as the kind declares (browser: a worker of its own)."""
+    return FETCH_QUEUES[sources.kind_for(kind).queue]
 
 
 def task_name(source_id: int) -> str:

@@ -50,6 +50,22 @@ def test_an_x_source_needs_no_url_but_sane_options():
     assert "query" in caught.value.message_dict
 
 
+def test_an_x_sources_query_and_settings_problems_each_name_their_own_field():
+    with pytest.raises(ValidationError) as caught:
+        Source(name="x both", kind="x", query="TGE " * 200, settings={"acounts": ["binance"]}).full_clean()
+    errors = caught.value.message_dict
+    assert "the query is 800 characters; the X API accepts at most 512" in errors["query"]
+    assert not any("acounts" in message for message in errors["query"])
+    assert errors["settings"] == ["unknown settings for an x source: acounts"]
+
+
+def test_settings_that_are_not_an_object_are_refused_for_every_kind():
+    for kind in Source.Kind.values:
+        with pytest.raises(ValidationError) as caught:
+            Source(name="odd", kind=kind, url="http://93.184.215.14/feed", settings=["item"]).full_clean()
+        assert caught.value.message_dict["settings"] == ["Settings must be a JSON object."], kind
+
+
 def test_a_browser_source_needs_a_public_url_and_valid_selectors():
     with pytest.raises(ValidationError) as caught:
         Source(name="page", kind="browser", url="http://10.0.0.1/launches").full_clean()

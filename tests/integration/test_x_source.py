@@ -32,7 +32,9 @@ def x_api(config, allow_local):
 
 
 def fetch(spec: SourceSpec):
-    return kind_for("x").fetch(spec, pipeline.fetch_policy("x"))
+    """As the fetch stage calls the kind: its budget, and the settings it declares, from the running settings."""
+    kind = kind_for("x")
+    return kind.fetch(spec, pipeline.fetch_policy(kind), pipeline.kind_config(kind))
 
 
 def parse(fetched) -> list:

@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tgesweeper.sources import kind_for
 from tgesweeper.sources.fields import parse_date
 from tgesweeper.sources.html import ENVELOPE_FORMAT, HTMLError, parse_html
 from tgesweeper.sources.html import validate_options as html_problems
@@ -239,11 +238,6 @@ def test_json_lone_surrogates_are_dropped_from_every_field():
         for value in doc.to_dict().values():
             if isinstance(value, str):
                 value.encode("utf-8")
-
-
-def test_both_kinds_are_registered():
-    assert kind_for("html").parse is parse_html
-    assert kind_for("json").parse is parse_json
 
 
 @pytest.mark.parametrize("value, date_format, expected", [

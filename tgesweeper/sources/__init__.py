@@ -1,14 +1,19 @@
 """Source kinds: each module fetches (through ``tgesweeper.net``) and parses one kind into NormalizedDocuments.
 
-A kind is two plain functions the pipeline calls: ``fetch(spec, policy)`` in the fetch stage (all network I/O)
-and ``parse(body, feed_url=, fetched_at=, max_items=, options=)`` in the parse stage (pure, no I/O). The pipeline
-hands them a ``SourceSpec`` snapshot, never an ORM row, so this package stays free of Django.
+Each module declares everything the rest of the project needs to know about its kind in its ``KIND``, a
+``SourceKind`` (the registry below finds it by name), so nothing outside the module branches on kind names: its
+``fetch(spec, policy, config)`` for the fetch stage (all network I/O), its ``parse(body, feed_url=, fetched_at=,
+max_items=, options=)`` for the parse stage (pure, no I/O), the options it accepts, whether it reads the Source's URL,
+its fetch queue, the request budget its requests spend and the settings its fetch reads. The pipeline hands a kind
+a ``SourceSpec`` snapshot, never an ORM row, and those settings' values, so this package stays free of Django.
+Helpers every kind shares (text and URL cleaning, dates, size limits) are in ``fields``.
 """
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from tgesweeper import net
 from tgesweeper.sources.documents import NormalizedDocument
@@ -44,15 +49,53 @@ class Fetched:
         return self.body is None
 
 
+# Fetch queues, by logical name (the workers map them to their broker queues).
+FETCH_QUEUE = "fetch"
+BROWSER_QUEUE = "browser"
+NO_CONFIG: Mapping[str, object] = MappingProxyType({})
+
+
+class InvalidOptions(ValueError):
+    """Options (or a query) the kind cannot use. ``problems`` maps ``"options"`` or ``"query"`` to messages, each
+    naming the option it is about."""
+
+    def __init__(self, problems: dict[str, list[str]]):
+        self.problems = problems
+        super().__init__("; ".join(message for messages in problems.values() for message in messages))
+
+
+def no_options(options: dict, query: str) -> dict[str, list[str]]:
+    """For kinds configured by their URL alone: any options are accepted (and ignored)."""
+    return {}
+
+
 @dataclass(frozen=True)
 class SourceKind:
+    """One kind's declaration: the pipeline, the workers and the app's checks ask it instead of testing names."""
+
     name: str
-    fetch: Callable[[SourceSpec, net.FetchPolicy], Fetched]
+    fetch: Callable[[SourceSpec, net.FetchPolicy, Mapping[str, object]], Fetched]
     parse: Callable[..., list[NormalizedDocument]]
     parse_error: type[Exception]
+    # (options, query) -> {"options" | "query": [problem, ...]}: pure, so a save can check what a fetch will need.
+    option_problems: Callable[[dict, str], dict[str, list[str]]] = no_options
+    reads_url: bool = True  # False: the kind reads an API of its own and the Source's URL is unused
+    queue: str = FETCH_QUEUE
+    # None: each host has its own request budget. A name: every request of the kind spends one shared budget (an
+    # API's quota); the workers know its limits.
+    budget: str | None = None
+    config_keys: tuple[str, ...] = ()  # the settings ``fetch`` reads from its ``config`` argument
+
+    def check_options(self, options: object, query: str = "") -> None:
+        """Raise InvalidOptions unless the kind can fetch and parse with ``options`` and ``query``."""
+        if not isinstance(options, dict):
+            raise InvalidOptions({"options": ["Settings must be a JSON object."]})
+        problems = {name: found for name, found in self.option_problems(options, query or "").items() if found}
+        if problems:
+            raise InvalidOptions(problems)
 
 
-def fetch_url(spec: SourceSpec, policy: net.FetchPolicy) -> Fetched:
+def fetch_url(spec: SourceSpec, policy: net.FetchPolicy, config: Mapping[str, object] = NO_CONFIG) -> Fetched:
     """The fetch of every kind that reads one URL: one conditional GET through the HTTP chokepoint."""
     result = net.fetch(spec.url, policy=policy, etag=spec.etag or None, last_modified=spec.last_modified or None)
     return Fetched(url=result.url, body=None if result.not_modified else result.body, etag=result.etag,
@@ -67,7 +110,6 @@ _MODULES = {
     "x": "x_api",
     "browser": "browser",
 }
-KINDS = tuple(_MODULES)
 
 
 def kind_for(kind: str) -> SourceKind:

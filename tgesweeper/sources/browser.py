@@ -8,7 +8,8 @@ is also pointed at a proxy that does not exist, with loopback not exempt, so any
 (preconnects, a missed request type) has nowhere to go; WebSockets and service workers are refused outright.
 
 Parsing is pure: the rendered HTML with BeautifulSoup on lxml and the source's selectors (item, title, link,
-date, body). Browser fetches run on their own Celery queue, ``browser``, served by a worker of concurrency 1.
+date, body). Browser fetches run on a fetch queue of their own, ``browser`` (the KIND declares it), served by a
+worker of concurrency 1.
 """
 from __future__ import annotations
 
@@ -16,18 +17,28 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin, urlsplit
+from datetime import datetime
+from urllib.parse import urljoin
 
+import dateparser
 import requests
 import soupsieve
 from bs4 import BeautifulSoup
 
 from tgesweeper import net
-from tgesweeper.sources import Fetched, SourceKind, SourceSpec
+from tgesweeper.sources import BROWSER_QUEUE, NO_CONFIG, Fetched, SourceKind, SourceSpec
 from tgesweeper.sources.documents import NormalizedDocument
-from tgesweeper.sources.rss import clean_text
+from tgesweeper.sources.fields import (
+    MAX_DATE_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+    absolute_url,
+    clean_text,
+    plausible,
+    utc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +55,14 @@ DROPPED_REQUEST_HEADERS = frozenset({"host", "connection", "content-length", "ac
 DROPPED_RESPONSE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
 SELECTOR_OPTIONS = ("item", "title", "link", "date", "body")
 DEFAULT_SELECTORS = {"item": "article", "title": "h1, h2, h3", "link": "a[href]", "date": "time", "body": ""}
-MAX_TITLE_CHARS = 1_000
-MAX_TEXT_CHARS = 20_000
-MAX_URL_CHARS = 2_048
-OLDEST_DATE = datetime(1995, 1, 1, tzinfo=timezone.utc)
-FUTURE_SLACK = timedelta(days=2)
 
 
 class BrowserParseError(Exception):
     """The rendered page cannot be read with the source's selectors."""
 
 
-def option_errors(options: dict) -> list[str]:
-    """What is wrong with a browser source's settings; empty when it can be fetched."""
+def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
+    """What is wrong with a browser source's settings (the query is unused); empty when it can be fetched."""
     errors = []
     for name in (*SELECTOR_OPTIONS, "wait_for"):
         value = options.get(name)
@@ -76,7 +82,7 @@ def option_errors(options: dict) -> list[str]:
     unknown = set(options) - {*SELECTOR_OPTIONS, "wait_for", "wait_until"}
     if unknown:
         errors.append(f"unknown settings for a browser source: {', '.join(sorted(unknown))}")
-    return errors
+    return {"options": errors}
 
 
 # --- fetch -----------------------------------------------------------------------------------------
@@ -215,7 +221,7 @@ def _navigate(page, url: str, router: _Router, wait_until: str, ms):
     raise net.BlockedURL(f"too many redirects (more than {router.policy.max_redirects})", url=url)
 
 
-def fetch_rendered(spec: SourceSpec, policy: net.FetchPolicy) -> Fetched:
+def fetch_rendered(spec: SourceSpec, policy: net.FetchPolicy, config: Mapping[str, object] = NO_CONFIG) -> Fetched:
     rendered = render(spec.url, policy, spec.options)
     blocked = [url for url, verdict in rendered.routes if verdict.startswith("blocked")]
     if blocked:
@@ -233,7 +239,7 @@ def parse_rendered(body: bytes, *, feed_url: str, fetched_at: datetime, max_item
                    options: dict | None = None) -> list[NormalizedDocument]:
     """Items of the rendered page, read with the source's selectors (pure: no I/O)."""
     selectors = {**DEFAULT_SELECTORS, **{k: v for k, v in (options or {}).items() if k in SELECTOR_OPTIONS}}
-    fetched_at = (fetched_at if fetched_at.tzinfo else fetched_at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    fetched_at = utc(fetched_at)
     try:
         soup = BeautifulSoup(body, "lxml")
         for junk in soup.select("script, style, noscript, template"):
@@ -269,7 +275,7 @@ def _document(item, selectors: dict, base_url: str, fetched_at: datetime) -> Nor
         link_node = item
     else:
         link_node = item.select_one(selectors["link"]) if selectors["link"] else None
-    url = _absolute(link_node.get("href", "") if link_node else "", base_url)
+    url = absolute_url(link_node.get("href", "") if link_node else "", base_url)
     if not title:
         title = text[:150]
     if not (title or text):
@@ -280,38 +286,26 @@ def _document(item, selectors: dict, base_url: str, fetched_at: datetime) -> Nor
                               published_at=published.isoformat(), date_missing=missing)
 
 
-def _absolute(href, base_url: str) -> str:
-    href = str(href or "").strip()
-    if not href:
-        return ""
-    try:
-        url = urljoin(base_url, href)
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return ""
-    return url if scheme in ("http", "https") and len(url) <= MAX_URL_CHARS else ""
-
-
 def _published(node, fetched_at: datetime) -> tuple[datetime, bool]:
     fallback = fetched_at.replace(microsecond=0), True
     if node is None:
         return fallback
-    value = str(node.get("datetime") or node.get_text(" ")).strip()[:100]
+    value = str(node.get("datetime") or node.get_text(" ")).strip()[:MAX_DATE_CHARS]
     if not value:
         return fallback
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        import dateparser
-
         when = dateparser.parse(value, settings={"RETURN_AS_TIMEZONE_AWARE": True, "TO_TIMEZONE": "UTC",
                                                  "RELATIVE_BASE": fetched_at.replace(tzinfo=None)})
     if when is None:
         return fallback
-    when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
-    if not OLDEST_DATE <= when <= fetched_at + FUTURE_SLACK:
+    when = utc(when).replace(microsecond=0)
+    if not plausible(when, fetched_at):
         return fallback
     return when, False
 
 
-KIND = SourceKind("browser", fetch=fetch_rendered, parse=parse_rendered, parse_error=BrowserParseError)
+# Each fetch runs a whole Chromium: a queue of its own, served by a worker of concurrency 1.
+KIND = SourceKind("browser", fetch=fetch_rendered, parse=parse_rendered, parse_error=BrowserParseError,
+                  option_problems=option_problems, queue=BROWSER_QUEUE)

@@ -1,42 +1,76 @@
-"""Field helpers shared by the kinds that map arbitrary pages or JSON to documents (html, json).
+"""Helpers every source kind shares: size limits, visible text of markup, absolute links, dates, stable ids.
 
-They apply the rules rss.py applies to feeds: absolute http(s) links only, bounded text, a stable
-external id, and a publication date that falls back to the fetch time (flagged) when missing or absurd.
+The rules are the same for every kind: absolute http(s) links only, bounded text, a stable external id, and a
+publication date that falls back to the fetch time (flagged) when missing or absurd. ``document`` applies them all
+for the kinds that map arbitrary pages or JSON to documents (html, json).
 """
 from __future__ import annotations
 
 import hashlib
+import html
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
 import dateparser
 from dateutil import parser as dateutil_parser
+from lxml import etree
 
 from tgesweeper.sources.documents import NormalizedDocument
-from tgesweeper.sources.rss import (
-    FUTURE_SLACK,
-    MAX_AUTHOR_CHARS,
-    MAX_EXTERNAL_ID_CHARS,
-    MAX_TEXT_CHARS,
-    MAX_TITLE_CHARS,
-    MAX_URL_CHARS,
-    OLDEST_DATE,
-    clean_text,
-)
 
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_TEXT_CHARS = 20_000
+MAX_TITLE_CHARS = 1_000
+MAX_AUTHOR_CHARS = 200
+MAX_URL_CHARS = 2_048
+MAX_EXTERNAL_ID_CHARS = 512
 MAX_DATE_CHARS = 100
+OLDEST_DATE = datetime(1995, 1, 1, tzinfo=timezone.utc)
+FUTURE_SLACK = timedelta(days=2)
 DATE_FORMATS = ("auto", "iso", "epoch_s", "epoch_ms")
 
-_UNSAFE = re.compile("[\x00-\x20\x7f-\x9f\ud800-\udfff]")
 # What JSON's "\ud800" escape yields: a str that is not text (UTF-8 cannot encode it; the database refuses it).
 LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_NOT_IN_URLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_WHITESPACE = re.compile(r"\s+")
+_HTML_PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, recover=True)
+_BLOCKS = ("p", "div", "br", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2", "h3", "h4", "h5",
+           "h6", "blockquote", "pre", "section", "article", "header", "footer", "hr", "dd", "dt")
 
 
-def absolute_url(link: str, base: str) -> str:
-    """An absolute http(s) URL resolved against ``base``, or '' (javascript:, data:, mailto: are dropped)."""
-    link = _UNSAFE.sub("", str(link or ""))
+def clean_text(value: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """Visible text of an HTML fragment: no tags, scripts or styles, entities decoded, whitespace collapsed."""
+    if not value:
+        return ""
+    value = _UNSAFE_CHARS.sub("", value)
+    if "<" in value:
+        value = _html_text(value)
+    elif "&" in value:
+        value = html.unescape(value)
+    return _WHITESPACE.sub(" ", _UNSAFE_CHARS.sub("", value)).strip()[:limit]
+
+
+def _html_text(fragment: str) -> str:
+    try:
+        root = etree.fromstring(f"<div>{fragment}</div>", _HTML_PARSER)
+    except (etree.ParserError, ValueError):
+        return html.unescape(re.sub(r"<[^>]*>", " ", fragment))
+    if root is None:
+        return ""
+    etree.strip_elements(root, "script", "style", "noscript", "template", "iframe", "object", with_tail=False)
+    for element in root.iter(*_BLOCKS):
+        element.tail = " " + (element.tail or "")
+    return " ".join(root.itertext())
+
+
+def absolute_url(link: object, base: str) -> str:
+    """An absolute http(s) URL resolved against ``base``, or '' (javascript:, data:, mailto: are dropped).
+
+    Control characters go wherever they are (as a browser drops tabs and newlines in a link) and surrounding
+    whitespace is trimmed."""
+    link = _NOT_IN_URLS.sub("", str(link or "")).strip()
     if not link:
         return ""
     try:
@@ -47,6 +81,11 @@ def absolute_url(link: str, base: str) -> str:
     if scheme not in ("http", "https") or len(url) > MAX_URL_CHARS:
         return ""
     return url
+
+
+def plausible(when: datetime, fetched_at: datetime) -> bool:
+    """A publication date worth believing: not before the web had news feeds, not days after the fetch."""
+    return OLDEST_DATE <= when <= fetched_at + FUTURE_SLACK
 
 
 def utc(moment: datetime) -> datetime:
@@ -60,7 +99,7 @@ def parse_date(value: object, fetched_at: datetime, date_format: str = "auto") -
     or a strptime pattern such as ``%d/%m/%Y %H:%M``. Naive times are taken as UTC.
     """
     when = _read_date(value, fetched_at, date_format or "auto")
-    if when is not None and OLDEST_DATE <= when <= fetched_at + FUTURE_SLACK:
+    if when is not None and plausible(when, fetched_at):
         return when.replace(microsecond=0), False
     return fetched_at, True
 

@@ -35,6 +35,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -42,13 +43,12 @@ import soupsieve
 from bs4 import BeautifulSoup, Tag
 
 from tgesweeper import net
-from tgesweeper.sources import Fetched, SourceKind, SourceSpec, fetch_url
+from tgesweeper.sources import NO_CONFIG, Fetched, SourceKind, SourceSpec, fetch_url
 from tgesweeper.sources.documents import NormalizedDocument
-from tgesweeper.sources.fields import DATE_FORMATS, absolute_url, document, utc
+from tgesweeper.sources.fields import DATE_FORMATS, MAX_BODY_BYTES, absolute_url, document, utc
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 MAX_ARTICLES = 50
 MAX_ITEMS = 10_000
@@ -111,7 +111,7 @@ def _split_field(value: str) -> tuple[str, str | None]:
 
 # --- fetch ---------------------------------------------------------------------------------------
 
-def fetch(spec: SourceSpec, policy: net.FetchPolicy) -> Fetched:
+def fetch(spec: SourceSpec, policy: net.FetchPolicy, config: Mapping[str, object] = NO_CONFIG) -> Fetched:
     """The listing (conditional GET) and, with ``follow_links``, the new article pages it links to."""
     started = time.monotonic()
     listing = fetch_url(spec, policy)
@@ -316,4 +316,5 @@ def _main_text(soup: BeautifulSoup) -> str:
     return body.get_text(" ", strip=True)
 
 
-KIND = SourceKind("html", fetch=fetch, parse=parse_html, parse_error=HTMLError)
+KIND = SourceKind("html", fetch=fetch, parse=parse_html, parse_error=HTMLError,
+                  option_problems=lambda options, query: {"options": validate_options(options)})

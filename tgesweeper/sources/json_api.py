@@ -22,9 +22,8 @@ from urllib.parse import quote
 
 from tgesweeper.sources import SourceKind, fetch_url
 from tgesweeper.sources.documents import NormalizedDocument
-from tgesweeper.sources.fields import DATE_FORMATS, LONE_SURROGATES, absolute_url, document, utc
+from tgesweeper.sources.fields import DATE_FORMATS, LONE_SURROGATES, MAX_BODY_BYTES, absolute_url, document, utc
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_PATH_PARTS = 32
 _PATH_OPTIONS = ("items", "title", "id", "date", "body", "author")
 _OPTIONS = {*_PATH_OPTIONS, "url", "date_format", "max_items"}
@@ -216,4 +215,5 @@ def _item_document(item: dict, options: dict, feed_url: str, fetched_at: datetim
                     author=_text(_first(item, options.get("author"))), fetched_at=fetched_at)
 
 
-KIND = SourceKind("json", fetch=fetch_url, parse=parse_json, parse_error=JSONSourceError)
+KIND = SourceKind("json", fetch=fetch_url, parse=parse_json, parse_error=JSONSourceError,
+                  option_problems=lambda options, query: {"options": validate_options(options)})

@@ -13,28 +13,25 @@ harmless DOCTYPE (e.g. Netscape RSS 0.91) still parses.
 """
 from __future__ import annotations
 
-import hashlib
-import html
 import re
 import time
-from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin, urlsplit
+from datetime import datetime, timezone
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
-from lxml import etree
 
 from tgesweeper.sources import SourceKind, fetch_url
 from tgesweeper.sources.documents import NormalizedDocument
-
-MAX_BODY_BYTES = 16 * 1024 * 1024
-MAX_TEXT_CHARS = 20_000
-MAX_TITLE_CHARS = 1_000
-MAX_AUTHOR_CHARS = 200
-MAX_URL_CHARS = 2_048
-MAX_EXTERNAL_ID_CHARS = 512
-OLDEST_DATE = datetime(1995, 1, 1, tzinfo=timezone.utc)
-FUTURE_SLACK = timedelta(days=2)
+from tgesweeper.sources.fields import (
+    MAX_AUTHOR_CHARS,
+    MAX_BODY_BYTES,
+    MAX_TITLE_CHARS,
+    absolute_url,
+    clean_text,
+    external_id,
+    plausible,
+    utc,
+)
 
 
 class FeedError(Exception):
@@ -48,7 +45,7 @@ def parse_feed(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: i
         raise FeedError("the feed is empty")
     if len(body) > MAX_BODY_BYTES:
         raise FeedError(f"the feed is {len(body):,} bytes, over the {MAX_BODY_BYTES:,}-byte limit")
-    fetched_at = _utc(fetched_at).replace(microsecond=0)
+    fetched_at = utc(fetched_at).replace(microsecond=0)
     data = _truncate_items(defuse(body), max_items)
     parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
     entries = parsed.get("entries") or []
@@ -175,53 +172,15 @@ def _truncate_items(data: bytes, max_items: int) -> bytes:
 
 # --- normalization ----------------------------------------------------------------------------
 
-_UNSAFE_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-_WHITESPACE = re.compile(r"\s+")
-_HTML_PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, recover=True)
-_BLOCKS = ("p", "div", "br", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2", "h3", "h4", "h5",
-           "h6", "blockquote", "pre", "section", "article", "header", "footer", "hr", "dd", "dt")
-
-
-def clean_text(value: str, limit: int = MAX_TEXT_CHARS) -> str:
-    """Visible text of an HTML fragment: no tags, scripts or styles, entities decoded, whitespace collapsed."""
-    if not value:
-        return ""
-    value = _UNSAFE_CHARS.sub("", value)
-    if "<" in value:
-        value = _html_text(value)
-    elif "&" in value:
-        value = html.unescape(value)
-    return _WHITESPACE.sub(" ", _UNSAFE_CHARS.sub("", value)).strip()[:limit]
-
-
-def _html_text(fragment: str) -> str:
-    try:
-        root = etree.fromstring(f"<div>{fragment}</div>", _HTML_PARSER)
-    except (etree.ParserError, ValueError):
-        return html.unescape(re.sub(r"<[^>]*>", " ", fragment))
-    if root is None:
-        return ""
-    etree.strip_elements(root, "script", "style", "noscript", "template", "iframe", "object", with_tail=False)
-    for element in root.iter(*_BLOCKS):
-        element.tail = " " + (element.tail or "")
-    return " ".join(root.itertext())
-
-
 def _normalize(entry: dict, feed_url: str, fetched_at: datetime) -> NormalizedDocument | None:
     title = clean_text(entry.get("title") or "", MAX_TITLE_CHARS)
     text = clean_text(_best_content(entry))
-    url = _absolute_url(entry.get("link") or "", feed_url)
+    url = absolute_url(entry.get("link") or "", feed_url)
     if not (title or text or url):
         return None
     published, date_missing = _published(entry, fetched_at)
-    external_id = clean_text(entry.get("id") or "", MAX_URL_CHARS) or url
-    if not external_id:
-        digest_input = f"{title}\n{url}" if (title or url) else text
-        external_id = "sha256:" + hashlib.sha256(digest_input.encode("utf-8")).hexdigest()
-    elif len(external_id) > MAX_EXTERNAL_ID_CHARS:
-        external_id = "sha256:" + hashlib.sha256(external_id.encode("utf-8")).hexdigest()
     return NormalizedDocument(
-        external_id=external_id,
+        external_id=external_id(entry.get("id") or "", title=title, url=url, text=text),
         url=url,
         title=title,
         text=text,
@@ -239,21 +198,6 @@ def _best_content(entry: dict) -> str:
     return longest if len(longest) >= len(summary) else summary
 
 
-def _absolute_url(link: str, feed_url: str) -> str:
-    """An absolute http(s) URL or ''; javascript:, data: and other schemes are dropped."""
-    link = _UNSAFE_CHARS.sub("", link).strip()
-    if not link:
-        return ""
-    try:
-        url = urljoin(feed_url, link)
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return ""
-    if scheme not in ("http", "https") or len(url) > MAX_URL_CHARS:
-        return ""
-    return url
-
-
 def _published(entry: dict, fetched_at: datetime) -> tuple[datetime, bool]:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         parsed: time.struct_time | None = entry.get(key)
@@ -263,13 +207,9 @@ def _published(entry: dict, fetched_at: datetime) -> tuple[datetime, bool]:
             when = datetime(*parsed[:5], min(parsed[5], 59), tzinfo=timezone.utc)
         except (TypeError, ValueError, OverflowError):
             continue
-        if OLDEST_DATE <= when <= fetched_at + FUTURE_SLACK:
+        if plausible(when, fetched_at):
             return when, False
     return fetched_at, True
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 KIND = SourceKind("rss", fetch=fetch_url, parse=parse_feed, parse_error=FeedError)

@@ -15,17 +15,17 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 
 import requests
 import tweepy
 
 from tgesweeper import net
-from tgesweeper.sources import Fetched, SourceKind, SourceSpec
+from tgesweeper.sources import NO_CONFIG, Fetched, SourceKind, SourceSpec
 from tgesweeper.sources.documents import NormalizedDocument
-from tgesweeper.sources.fields import absolute_url
-from tgesweeper.sources.rss import MAX_AUTHOR_CHARS, clean_text
+from tgesweeper.sources.fields import MAX_AUTHOR_CHARS, MAX_TEXT_CHARS, absolute_url, clean_text, utc
 
 DEFAULT_QUERY = '("TGE" OR "token generation event" OR "airdrop claim" OR "token launch") -is:retweet'
 USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
@@ -36,8 +36,7 @@ MAX_ACCOUNTS = 100
 MAX_RESULTS_RANGE = (10, 100)
 DEFAULT_MAX_RESULTS = 50
 MAX_PAGES = 5
-MAX_TITLE_CHARS = 150
-MAX_TEXT_CHARS = 20_000
+TWEET_TITLE_CHARS = 150  # a tweet's title is its first line, cut shorter than an article's
 TWEET_FIELDS = ["created_at", "author_id", "lang"]
 
 
@@ -45,11 +44,11 @@ class XParseError(Exception):
     """The packed tweets cannot be read (they come from our own fetch, so this means a bug or tampering)."""
 
 
-def option_errors(options: dict, query: str = "") -> list[str]:
-    """What is wrong with an x source's settings and query; empty when it can be fetched."""
-    errors = []
+def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
+    """What is wrong with an x source's query and settings; empty when it can be fetched."""
+    query_errors, errors = [], []
     if len(query) > MAX_QUERY_CHARS:
-        errors.append(f"the query is {len(query)} characters; the X API accepts at most {MAX_QUERY_CHARS}")
+        query_errors.append(f"the query is {len(query)} characters; the X API accepts at most {MAX_QUERY_CHARS}")
     accounts = options.get("accounts", [])
     if not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts):
         errors.append('"accounts" must be a list of X user names, e.g. ["binance", "okx"]')
@@ -71,7 +70,7 @@ def option_errors(options: dict, query: str = "") -> list[str]:
     unknown = set(options) - {"accounts", "max_results", "search"}
     if unknown:
         errors.append(f"unknown settings for an x source: {', '.join(sorted(unknown))}")
-    return errors
+    return {"query": query_errors, "options": errors}
 
 
 # --- fetch -----------------------------------------------------------------------------------------
@@ -128,13 +127,14 @@ def _rate_limited(response: requests.Response, url: str) -> net.RateLimited:
                            url=url, retry_after=retry_after)
 
 
-def fetch_x(spec: SourceSpec, policy: net.FetchPolicy) -> Fetched:
-    """Read what is new since the cursor: the search, then each watched account's timeline."""
-    config = _config()
-    token = config["X_BEARER_TOKEN"]
+def fetch_x(spec: SourceSpec, policy: net.FetchPolicy, config: Mapping[str, object] = NO_CONFIG) -> Fetched:
+    """Read what is new since the cursor: the search, then each watched account's timeline.
+
+    ``config`` holds the settings named in ``KIND.config_keys`` (the worker passes them in)."""
+    token = config.get("X_BEARER_TOKEN")
     if not token:
         raise net.NotConfigured("X_BEARER_TOKEN is not set")
-    client = GuardedClient(token, base_url=config["X_API_BASE_URL"], policy=policy)
+    client = GuardedClient(str(token), base_url=str(config["X_API_BASE_URL"]), policy=policy)
     options = spec.options or {}
     since_id = spec.cursor if TWEET_ID.match(spec.cursor or "") else None
     max_results = _clamp(options.get("max_results", DEFAULT_MAX_RESULTS))
@@ -177,13 +177,6 @@ def _pages(call, token_param: str, *args, since_id: str | None, **params):
         token = meta.get("next_token") if isinstance(meta, dict) else None
         if not isinstance(token, str) or not token:
             return
-
-
-def _config():
-    """The running settings (Django's, so per-test overrides apply): the one place this package reads them."""
-    from django.conf import settings
-
-    return settings.CONFIG
 
 
 def _query(query: str) -> str:
@@ -251,7 +244,7 @@ def parse_tweets(body: bytes, *, feed_url: str, fetched_at: datetime, max_items:
         documents.append(NormalizedDocument(
             external_id=f"x:{tweet['id']}",
             url=absolute_url(str(tweet.get("url") or ""), "https://x.com/"),
-            title=clean_text(first_line, MAX_TITLE_CHARS),
+            title=clean_text(first_line, TWEET_TITLE_CHARS),
             text=text,
             author=clean_text(str(tweet.get("author") or ""), MAX_AUTHOR_CHARS),
             published_at=published.isoformat(),
@@ -262,13 +255,13 @@ def parse_tweets(body: bytes, *, feed_url: str, fetched_at: datetime, max_items:
 
 
 def _published(value: str, fetched_at: datetime) -> tuple[datetime, bool]:
-    fetched_at = fetched_at if fetched_at.tzinfo else fetched_at.replace(tzinfo=timezone.utc)
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        return fetched_at.astimezone(timezone.utc).replace(microsecond=0), True
-    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(microsecond=0), False
+        return utc(fetched_at).replace(microsecond=0), True
+    return utc(when).replace(microsecond=0), False
 
 
-KIND = SourceKind("x", fetch=fetch_x, parse=parse_tweets, parse_error=XParseError)
+# Reads the X API, not the Source's URL; every request spends the one X API quota, whoever's source makes it.
+KIND = SourceKind("x", fetch=fetch_x, parse=parse_tweets, parse_error=XParseError, option_problems=option_problems,
+                  reads_url=False, budget="x-api", config_keys=("X_BEARER_TOKEN", "X_API_BASE_URL"))
