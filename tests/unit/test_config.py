@@ -20,6 +20,7 @@ from tgesweeper.config import (
     load_config,
     markdown,
 )
+from tgesweeper.sources import kind_for
 from workers import pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +121,7 @@ def test_every_default_is_a_valid_value_of_its_variable(variable):
 
 def test_the_fetch_policy_the_workers_build_from_the_defaults_is_the_cores_default(settings):
     settings.CONFIG = load_config({})
-    assert pipeline.fetch_policy() == net.FetchPolicy()
+    assert pipeline.fetch_policy(kind_for("rss")) == net.FetchPolicy()
 
 
 def test_the_keyword_numbers_are_bounded_by_the_table(tmp_path):
