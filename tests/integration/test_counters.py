@@ -6,6 +6,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.cache import cache
+from django.core.cache.backends.filebased import FileBasedCache
 
 from tests.conftest import needs_redis
 from tgesweeper.counters import increment
@@ -40,3 +41,18 @@ def test_a_window_runs_from_its_first_count_and_then_starts_again():
     assert increment(key, timeout=2) == 2  # counting does not push the window's end back
     time.sleep(1.2)
     assert increment(key, timeout=2) == 1
+
+
+def test_on_the_embedded_file_cache_a_counter_keeps_the_expiry_it_was_created_with(tmp_path, monkeypatch):
+    """Django's generic incr rewrites the value with the cache's default timeout (300 s): a version number would
+    vanish five minutes after a change, a 900 s lockout window would end after 300 s."""
+    monkeypatch.setattr("tgesweeper.counters.cache", FileBasedCache(str(tmp_path / "cache"), {}))
+    forever, window = fresh_key(), fresh_key()
+    assert [increment(forever, timeout=None, start=1) for _ in range(2)] == [2, 3]
+    assert [increment(window, timeout=900) for _ in range(2)] == [1, 2]
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 600)  # past the default timeout, inside the window
+    assert increment(forever, timeout=None) == 4
+    assert increment(window, timeout=900) == 3
+    monkeypatch.setattr(time, "time", lambda: now + 1000)  # past the window
+    assert increment(window, timeout=900) == 1
