@@ -74,27 +74,36 @@ def spend_shared_budget(budget: str, url: str) -> None:
                               url=url, retry_after=wait)
 
 
-def claim_scheduled_fetch(source_id: int, interval_seconds: int) -> bool:
-    """One scheduled fetch per source per interval, even if two beat processes run by mistake."""
-    return cache.add(f"fetch-claim:{source_id}", 1, timeout=max(1, int(interval_seconds * 0.8)))
+def claim_scheduled_fetch(source_id: int, interval_seconds: int, run_id: str | None = None) -> bool:
+    """One scheduled run per source per interval, even if two beat processes run by mistake.
+
+    The claim belongs to the run, named by its beat message's task id: that message delivered again after its worker
+    died finds the claim its own and goes on. The run's retries do not ask again (``fetch(claimed=True)``).
+    """
+    key = f"fetch-claim:{source_id}"
+    if cache.add(key, run_id or "", timeout=max(1, int(interval_seconds * 0.8))):
+        return True
+    return bool(run_id) and cache.get(key) == run_id
 
 
 # --- fetch -------------------------------------------------------------------------------------------
 
-def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool = False,
-          final_attempt: bool = True, can_defer: bool = False) -> dict | None:
+def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool = False, run_id: str | None = None,
+          claimed: bool = False, final_attempt: bool = True, can_defer: bool = False) -> dict | None:
     """Fetch a source's bytes. Returns the parse message, or None when there is nothing to parse.
 
     A transient error is re-raised for the task to retry unless this is the final attempt, a spent rate
     limit whenever the task may still put the fetch off (``can_defer``); anything else is recorded on the
     Source (and the sweep ledger) and ends the fetch. A source whose circuit is open is not fetched.
+    A scheduled run (``run_id``: its task id) claims the source for the interval once; its retries are
+    ``claimed`` already, so their outcome is recorded like the first attempt's.
     """
     sources = Source.objects.filter(pk=source_id)
     source = (sources.filter(enabled=True) if scheduled else sources).first()
     if source is None:  # deleted, or disabled since beat read its schedule: a quiet no-op
         store.mark_fetch_failed(sweep_source_id, "source deleted", 0.0)
         return None
-    if scheduled and not claim_scheduled_fetch(source.pk, source.poll_interval_seconds):
+    if scheduled and not claimed and not claim_scheduled_fetch(source.pk, source.poll_interval_seconds, run_id):
         log.info("skip %s: already fetched in this interval", source.name)
         return None
     resting = circuit_refusal(source)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from api.models import Source
@@ -25,19 +26,28 @@ def task_name(source_id: int) -> str:
 
 
 def sync_source_schedule(source: Source) -> PeriodicTask:
+    """A new source, or one going from disabled to enabled, is due at once, then every interval.
+
+    django-celery-beat reckons a task that has no ``last_run_at`` from its ``start_time`` when it has one (due as soon
+    as that has passed), and otherwise from its last change (due one whole interval later). So a schedule that starts
+    gets ``start_time`` now and no ``last_run_at`` (so does an enabled one written before this rule that never ran);
+    any other save leaves both alone and does not fire it again.
+    """
     every, _ = IntervalSchedule.objects.get_or_create(every=source.poll_interval_seconds, period=IntervalSchedule.SECONDS)
-    task, _ = PeriodicTask.objects.update_or_create(
-        name=task_name(source.pk),
-        defaults={
-            "task": FETCH_TASK,
-            "interval": every,
-            "args": json.dumps([source.pk]),
-            "kwargs": json.dumps({"scheduled": True}),
-            "queue": fetch_queue(source.kind),
-            "enabled": source.enabled,
-            "description": f"Fetch {source.name} every {source.poll_interval_seconds} s",
-        },
-    )
+    name = task_name(source.pk)
+    fields = {
+        "task": FETCH_TASK,
+        "interval": every,
+        "args": json.dumps([source.pk]),
+        "kwargs": json.dumps({"scheduled": True}),
+        "queue": fetch_queue(source.kind),
+        "enabled": source.enabled,
+        "description": f"Fetch {source.name} every {source.poll_interval_seconds} s",
+    }
+    running = PeriodicTask.objects.filter(name=name, enabled=True).exclude(last_run_at=None, start_time=None)
+    if source.enabled and not running.exists():
+        fields.update(start_time=timezone.now(), last_run_at=None)
+    task, _ = PeriodicTask.objects.update_or_create(name=name, defaults=fields)
     if source.periodic_task_id != task.pk:
         Source.objects.filter(pk=source.pk).update(periodic_task=task)
         source.periodic_task = task

@@ -46,14 +46,18 @@ def queue_fetch(source_id: int, kind: str, sweep_source_id: int | None = None, c
 @app.task(bind=True, base=PipelineTask, name="workers.tasks.fetch_source", soft_time_limit=75,
           time_limit=FETCH_TIME_LIMIT)
 def fetch_source(self, source_id: int, sweep_source_id: int | None = None, scheduled: bool = False,
-                 deferrals: int = 0, failed_attempts: int = 0) -> None:
+                 deferrals: int = 0, failed_attempts: int = 0, claimed: bool = False) -> None:
     """Retries are Celery's (the worker never sleeps). The message counts its failed fetch attempts and its deferrals
-    (a spent rate limit) itself: a retry because the database or the broker was away is neither."""
+    (a spent rate limit) itself: a retry because the database or the broker was away is neither.
+
+    Beat sends ``scheduled=True``; the run claims the source for its interval on its first delivery, and its retries
+    say ``claimed`` so they are not refused as a second run of the same interval."""
     config = settings.CONFIG
     again = {"sweep_source_id": sweep_source_id, "scheduled": scheduled, "deferrals": deferrals,
-             "failed_attempts": failed_attempts}
+             "failed_attempts": failed_attempts, "claimed": scheduled}
     try:
         payload = pipeline.fetch(source_id, sweep_source_id=sweep_source_id, scheduled=scheduled,
+                                 run_id=self.request.id, claimed=claimed,
                                  final_attempt=failed_attempts + 1 >= config["SCRAPING_RETRY_MAX_ATTEMPTS"],
                                  can_defer=deferrals < config["FETCH_MAX_DEFERRALS"])
     except net.RateLimited as exc:  # come back when the budget or the server's quota resets

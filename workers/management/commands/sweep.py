@@ -2,13 +2,14 @@
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.models import Source
+from api.models import Source, SweepSource
 from workers.console import make_console, print_sweep, quiet_task_logs
 
 
 class Command(BaseCommand):
     help = ("Sweep the enabled sources once (fetch → parse → match → persist → notify). In-process when no broker "
-            "is configured (no REDIS_URL/CELERY_BROKER_URL), through the broker and its workers otherwise.")
+            "is configured (no REDIS_URL/CELERY_BROKER_URL), through the broker and its workers otherwise. "
+            "Exits non-zero when a source failed or the sweep did not finish.")
 
     def add_arguments(self, parser):
         parser.add_argument("--source", action="append", default=[], metavar="NAME",
@@ -45,7 +46,11 @@ class Command(BaseCommand):
                     on_progress=lambda p: bar.update(task, completed=p.sources_finished,
                                                      description=f"sources finished (batches {p.batches_done}/"
                                                                  f"{p.batches_expected})"))
-        print_sweep(console, *sweeps.sweep_results(run_id))
+        rows, events = sweeps.sweep_results(run_id)
+        print_sweep(console, rows, events)
         if not finished:
             raise CommandError(f"sweep {run_id} did not finish within {timeout:.0f} s: are workers running "
                                "(celery -A tgesweeper worker -Q fetch,parse,match,persist,notify)?")
+        failed = [row.source.name for row in rows if row.state == SweepSource.State.FAILED]
+        if failed:
+            raise CommandError(f"{len(failed)} of {len(rows)} source(s) failed: {', '.join(failed)} (errors above)")
