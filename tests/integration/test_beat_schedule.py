@@ -12,9 +12,9 @@ from django_celery_beat.schedulers import ModelEntry
 from api.models import Source
 from tests.conftest import needs_redis
 from tests.processes import wait_until
+from tgesweeper.bench.feedserver import render_rss
+from tgesweeper.bench.local_process import LocalProcess
 from tgesweeper.celery import app
-from tgesweeper.feedserver import render_rss
-from tgesweeper.local_process import LocalProcess
 from workers.schedule import sync_all_schedules, task_name
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,9 @@ from django_celery_beat.models import PeriodicTask
 from api.models import Source
 from tests.conftest import needs_redis
 from tests.processes import wait_until
+from tgesweeper.bench.feedserver import render_rss
+from tgesweeper.bench.local_process import free_port
 from tgesweeper.celery import app
-from tgesweeper.feedserver import render_rss
-from tgesweeper.local_process import free_port
 from workers.schedule import task_name
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, needs_redis]

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from api.models import Source
-from tgesweeper.feedserver import render_rss
-from tgesweeper.local_process import ROOT, free_port
+from tgesweeper.bench.feedserver import render_rss
+from tgesweeper.bench.local_process import ROOT, free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 
