@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 
 DEFAULT_CONFIG_FILE = Path(__file__).with_name("default_config.yaml")
-DEFAULT_VAR_DIR = Path(__file__).resolve().parent.parent / "var"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = PROJECT_DIR / "var"
 JWT_KEY_LABEL = b"tgesweeper: JWT signing key derived from DJANGO_SECRET_KEY"
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DJANGO_SECRET_KEY", _text, default="", doc="Django signing key; required when APP_ENV=production"),
     Setting("ALLOWED_HOSTS", _words, default=("127.0.0.1", "localhost"), doc="comma-separated host names served"),
     Setting("TGE_VAR_DIR", _text, default=str(DEFAULT_VAR_DIR),
-            doc="folder for the embedded SQLite database, broker and cache"),
+            doc="folder for the embedded SQLite database, broker and cache; a relative path is taken from the project "
+                "directory (where manage.py is)"),
     Setting("DATABASE_URL", _text, default="", doc="e.g. postgresql://user@127.0.0.1:5432/tge; empty = SQLite in var/"),
     Setting("DATABASE_CONN_MAX_AGE", _number(int, 0, 3600), default=60, doc="seconds a DB connection is reused"),
     Setting("REDIS_URL", _text, default="", doc="e.g. redis://127.0.0.1:6379/0; broker, cache and pub/sub. Empty = embedded"),
@@ -238,7 +240,9 @@ class Config(Mapping[str, Any]):
 
     @property
     def var_dir(self) -> Path:
-        return Path(self["TGE_VAR_DIR"])
+        """Always absolute: a relative TGE_VAR_DIR is taken from the project directory, so the web server, workers
+        and beat share one set of files whatever directory each starts in (and Django's file cache wants it so)."""
+        return PROJECT_DIR / Path(self["TGE_VAR_DIR"]).expanduser()
 
     @property
     def production(self) -> bool:
