@@ -4,7 +4,7 @@ Delivery is at-least-once (acks_late, reject_on_worker_lost, prefetch 1); the st
 exactly-once. One queue per stage so fetch workers can run many threads while match runs one process per core.
 """
 from django.conf import settings
-from kombu import Queue
+from kombu import Exchange, Queue
 
 _config = settings.CONFIG
 
@@ -23,7 +23,9 @@ _redis_broker = broker_url.startswith(("redis://", "rediss://"))
 broker_transport_options = {"visibility_timeout": _config["CELERY_VISIBILITY_TIMEOUT"], "polling_interval": 0.2,
                             "unacked_restore_throttle": 1} if _redis_broker else {}
 
-task_queues = [Queue(name) for name in (*PIPELINE_QUEUES, QUEUE_BROWSER)]
+# Each queue bound to a direct exchange of its own name by its own name: a bare Queue(name) would be bound with
+# task_default_routing_key ("notify"), so a message sent to any queue's declared binding would reach every queue.
+task_queues = [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in (*PIPELINE_QUEUES, QUEUE_BROWSER)]
 task_default_queue = QUEUE_NOTIFY
 task_routes = {
     "workers.tasks.fetch_source": {"queue": QUEUE_FETCH},

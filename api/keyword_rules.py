@@ -1,19 +1,26 @@
-"""The matching vocabulary people edit in the admin (KeywordRule) joined to the YAML's, and its version.
+"""The matching vocabulary people edit in the admin (KeywordRule) joined to the YAML's, its version, and the engine
+built from both: the one the match stage runs, which ``evaluate`` and ``benchmark match`` measure.
 
 Saving or deleting a rule bumps a version number in the shared cache; each worker compares it before a batch
 and rebuilds its engine when it moved, so an edit reaches every worker without a restart.
 """
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from api.models import KeywordRule
 from tgesweeper.counters import increment
+from tgesweeper.matching import MatchConfig, MatchEngine
 
 VERSION_KEY = "matching:rules-version"
+
+log = logging.getLogger(__name__)
 
 
 def version() -> int:
@@ -24,12 +31,28 @@ def keyword_matching() -> dict:
     """The ``keyword_matching`` mapping MatchConfig reads: the YAML/env values plus the enabled rules."""
     section = dict(settings.CONFIG.keyword_matching)
     patterns = {key: list(values or ()) for key, values in (section.get("patterns") or {}).items()}
-    for kind, phrase in KeywordRule.objects.filter(enabled=True).values_list("kind", "phrase"):
+    for kind, phrase in _enabled_rules():
         bucket = patterns.setdefault(kind, [])
         if phrase.strip() and phrase.strip() not in bucket:
             bucket.append(phrase.strip())
     section["patterns"] = patterns
     return section
+
+
+def build_engine() -> MatchEngine:
+    """The engine the match stage runs: the configured vocabulary plus the enabled keyword rules."""
+    return MatchEngine(MatchConfig.from_mapping(keyword_matching()))
+
+
+def _enabled_rules() -> list[tuple[str, str]]:
+    """The enabled rules' (kind, phrase). A database not migrated yet has no rules: ``evaluate`` and ``benchmark
+    match`` run on a fresh clone, saying so in one line instead of failing on the missing table."""
+    table = KeywordRule._meta.db_table
+    if table not in connection.introspection.table_names():
+        log.warning("keyword rules: none (the database has no %s table: not migrated); "
+                    "matching with the configured vocabulary only", table)
+        return []
+    return list(KeywordRule.objects.filter(enabled=True).values_list("kind", "phrase"))
 
 
 @receiver([post_save, post_delete], sender=KeywordRule)

@@ -22,7 +22,8 @@ from typing import Any
 import yaml
 
 DEFAULT_CONFIG_FILE = Path(__file__).with_name("default_config.yaml")
-DEFAULT_VAR_DIR = Path(__file__).resolve().parent.parent / "var"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = PROJECT_DIR / "var"
 JWT_KEY_LABEL = b"tgesweeper: JWT signing key derived from DJANGO_SECRET_KEY"
 MARKDOWN_COMMAND = "python -m tgesweeper.config --markdown > docs/configuration.md"
 
@@ -102,7 +103,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DJANGO_SECRET_KEY", str, "", "Django signing key; required when APP_ENV=production (empty elsewhere = a "
              "fixed development-only key)"),
     Variable("ALLOWED_HOSTS", tuple, ("127.0.0.1", "localhost"), "comma-separated host names served"),
-    Variable("TGE_VAR_DIR", str, str(DEFAULT_VAR_DIR), "folder of the embedded SQLite database, broker and file cache",
+    Variable("TGE_VAR_DIR", str, str(DEFAULT_VAR_DIR), "folder of the embedded SQLite database, broker and file "
+             "cache; a relative path is taken from the project directory (where manage.py is)",
              shown="`var/` in the project folder"),
     Variable("DATABASE_URL", str, "", "e.g. `postgresql://user@127.0.0.1:5432/tge`; empty = SQLite in `TGE_VAR_DIR`"),
     Variable("DATABASE_CONN_MAX_AGE", int, 60, "seconds a database connection is reused", bounds=(0, 3600)),
@@ -256,7 +258,9 @@ class Config(Mapping[str, Any]):
 
     @property
     def var_dir(self) -> Path:
-        return Path(self["TGE_VAR_DIR"])
+        """Always absolute: a relative TGE_VAR_DIR is taken from the project directory, so the web server, workers
+        and beat share one set of files whatever directory each starts in (and Django's file cache wants it so)."""
+        return PROJECT_DIR / Path(self["TGE_VAR_DIR"]).expanduser()
 
     @property
     def production(self) -> bool:

@@ -21,7 +21,7 @@ from django.utils import timezone as dj_timezone
 from api import live_stream, store
 from api.models import Source
 from tgesweeper import circuit, net
-from tgesweeper.matching import MatchConfig, MatchEngine, MatchInput
+from tgesweeper.matching import MatchEngine, MatchInput
 from tgesweeper.sources import SourceKind, SourceSpec, kind_for
 from tgesweeper.sources.documents import NormalizedDocument
 from workers import schedule, throttle
@@ -237,7 +237,7 @@ def engine() -> MatchEngine:
 
     current = keyword_rules.version()
     if _engine is None or _engine[0] != current:
-        _engine = (current, MatchEngine(MatchConfig.from_mapping(keyword_rules.keyword_matching())))
+        _engine = (current, keyword_rules.build_engine())
     return _engine[1]
 
 

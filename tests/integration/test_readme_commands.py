@@ -1,6 +1,9 @@
 """The README's commands: `make run` starts web, worker and beat and stops on Ctrl-C; `make demo` finds events."""
+import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -28,14 +31,39 @@ def manage(env, *args, timeout=120) -> subprocess.CompletedProcess:
                           timeout=timeout)
 
 
-def test_demo_sweeps_the_sample_feeds_and_prints_the_events(tmp_path):
-    env = embedded_env(tmp_path, SCRAPING_ALLOW_PRIVATE_NETWORKS="true")
-    assert manage(env, "migrate", "--noinput", "-v", "0").returncode == 0
-    result = manage(env, "demo")
-    assert result.returncode == 0, result.stderr
+# What `make run`'s web server answers on the same configuration: the published events, read through the API.
+SERVED_EVENTS = ("import json; from django.test import Client; "
+                 "print(json.dumps(Client(HTTP_HOST='127.0.0.1').get('/api/v1/tge-events').json()['results']))")
+
+
+def test_make_demo_sweeps_into_the_database_make_run_serves_and_stores_no_throwaway_port(tmp_path):
+    env = embedded_env(tmp_path)
+    # `-o install`: the venv is the one running this test; the recipe itself (migrate, then demo) runs as written.
+    result = subprocess.run(["make", "-o", "install", "demo", f"PY={sys.executable}"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
     assert "Quillstone Network" in result.stdout and "QSN" in result.stdout
     assert "Ferrowind" in result.stdout
     assert "Marrowfield" not in result.stdout  # a rumor, not a launch
+    port = re.search(r"demo feeds at http://127\.0\.0\.1:(\d+)/", result.stdout).group(1)
+
+    served = manage({**env, "API_PUBLIC_READ": "true"}, "shell", "-c", SERVED_EVENTS)
+    assert served.returncode == 0, served.stderr
+    events = {e["project"]: e for e in json.loads(served.stdout.strip().splitlines()[-1])}
+    assert {"Quillstone Network", "Ferrowind"} <= set(events) and "Marrowfield Labs" not in events
+
+    database = sqlite3.connect(tmp_path / "var" / "tgesweeper.sqlite3")
+    try:
+        assert database.execute("SELECT name, url, enabled FROM api_source ORDER BY name").fetchall() == [
+            ("demo: chain-ledger", "https://demo.invalid/chain-ledger.xml", 0),
+            ("demo: exchange-notices", "https://demo.invalid/exchange-notices.xml", 0),
+            ("demo: token-wire", "https://demo.invalid/token-wire.xml", 0)]
+        links = [url for (url,) in database.execute("SELECT url FROM api_document")]
+        assert len(links) == 10 and all(url.startswith("https://demo.invalid/") for url in links)
+        everything = "\n".join(database.iterdump())
+    finally:
+        database.close()
+    assert f":{port}" not in everything and "127.0.0.1" not in everything
 
 
 def test_run_starts_web_worker_and_beat_and_ctrl_c_stops_them(tmp_path):

@@ -145,3 +145,17 @@ def test_load_sources_takes_local_urls_when_private_networks_are_allowed(monkeyp
     output = load_sources_from(monkeypatch, [GOOD, {"name": "Local", "type": "rss", "url": "http://127.0.0.1:8123/rss"}])
     assert "created Local (http://127.0.0.1:8123/rss)" in output
     assert set(Source.objects.values_list("name", flat=True)) == {"Public wire", "Local"}
+
+
+def test_load_sources_says_unchanged_for_the_sources_it_did_not_change(monkeypatch):
+    other = {"name": "Other wire", "type": "rss", "url": "http://93.184.215.15/feed.xml"}
+    first = load_sources_from(monkeypatch, [GOOD, other])
+    assert "created Public wire" in first and "2 created, 0 updated, 0 unchanged" in first
+    untouched = Source.objects.get(name="Other wire").updated_at
+
+    again = load_sources_from(monkeypatch, [{**GOOD, "interval": 600}, other])
+    assert "updated Public wire (http://93.184.215.14/feed.xml)" in again
+    assert "unchanged Other wire (http://93.184.215.15/feed.xml)" in again
+    assert "0 created, 1 updated, 1 unchanged" in again
+    assert Source.objects.get(name="Public wire").interval_seconds == 600
+    assert Source.objects.get(name="Other wire").updated_at == untouched  # not written either

@@ -2,6 +2,7 @@
 import hashlib
 import hmac
 import logging
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -254,3 +255,21 @@ def test_production_start_up_without_a_jwt_key_stops_naming_it():
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
                             env=env, timeout=60)
     assert result.returncode != 0 and "JWT_SIGNING_KEY: required when APP_ENV=production" in result.stderr
+
+
+def test_a_relative_var_dir_is_taken_from_the_project_directory():
+    assert load_config({"TGE_VAR_DIR": "var/elsewhere"}).var_dir == ROOT / "var" / "elsewhere"
+    assert load_config({"TGE_VAR_DIR": "/srv/tge"}).var_dir == Path("/srv/tge")
+
+
+def test_manage_py_check_with_a_relative_var_dir_gives_no_cache_warning(tmp_path):
+    """Started from another directory, a relative TGE_VAR_DIR still lands under the project, and Django's check
+    framework does not warn that the file cache's location is relative (caches.W003)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    relative = Path(os.path.relpath(tmp_path / "var", ROOT))
+    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), "check"], cwd=elsewhere, capture_output=True,
+                            text=True, env={"PATH": "/usr/bin:/bin", "TGE_VAR_DIR": str(relative)}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "W003" not in result.stdout + result.stderr
+    assert (tmp_path / "var" / "static").is_dir() and not (elsewhere / relative).exists()

@@ -24,6 +24,11 @@ def _problems(exc: ValidationError) -> list[str]:
             for field, messages in exc.message_dict.items() for message in messages]
 
 
+def _loaded_fields(source: Source) -> tuple:
+    """What an entry can change on a saved source."""
+    return source.kind, source.url, source.settings, source.interval_seconds, source.enabled
+
+
 class Command(BaseCommand):
     help = ("Create or update the sources listed under scraping.news.sources in the config (matched by name). "
             "Each is validated like a Source saved in the admin (URL guard included); one bad entry loads nothing.")
@@ -49,16 +54,21 @@ class Command(BaseCommand):
             if problems:
                 raise CommandError("scraping.news.sources: nothing loaded; fix these entries and run again:\n  "
                                    + "\n  ".join(problems))
-            for source, created in planned:
-                source.save()
+            counts = dict.fromkeys(("created", "updated", "unchanged"), 0)
+            for source, outcome in planned:
+                if outcome != "unchanged":
+                    source.save()
+                counts[outcome] += 1
                 state = "" if source.enabled else ", disabled"
-                self.stdout.write(f"{'created' if created else 'updated'} {source.name} ({source.url}{state})")
+                self.stdout.write(f"{outcome} {source.name} ({source.url}{state})")
+            self.stdout.write(", ".join(f"{count} {outcome}" for outcome, count in counts.items()))
         from workers.schedule import sync_all_schedules
 
         self.stdout.write(f"schedules in step for {sync_all_schedules()} source(s)")
 
-    def _planned(self, entry, disabled: bool) -> tuple[Source, bool]:
-        """The Source as it will be saved (not saved yet) and whether it is new; ValueError says what is wrong."""
+    def _planned(self, entry, disabled: bool) -> tuple[Source, str]:
+        """The Source as it will be saved (not saved yet) and whether it is created, updated or unchanged;
+        ValueError says what is wrong."""
         kinds = sorted(Source.Kind.values)
         if not isinstance(entry, dict):
             raise ValueError(f"expected a mapping with name, type, url, got {entry!r}")
@@ -72,6 +82,7 @@ class Command(BaseCommand):
         options = entry.get("settings") or {}
         source = Source.objects.filter(name=name).first()
         created = source is None
+        before = None if created else _loaded_fields(source)
         if created:
             source = Source(name=name, enabled=bool(entry.get("enabled", True)) and not disabled,
                             interval_seconds=interval or settings.CONFIG["SCRAPING_INTERVAL"])
@@ -84,4 +95,6 @@ class Command(BaseCommand):
             source.full_clean(validate_unique=False)
         except ValidationError as exc:
             raise ValueError("; ".join(_problems(exc))) from None
-        return source, created
+        if created:
+            return source, "created"
+        return source, "unchanged" if _loaded_fields(source) == before else "updated"

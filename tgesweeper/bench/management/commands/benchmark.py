@@ -3,6 +3,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 
 class Command(BaseCommand):
@@ -51,10 +52,14 @@ class Command(BaseCommand):
         elif which == "api":
             self._benchmark_api(options)
         else:
+            from api.keyword_rules import build_engine
             from tgesweeper.bench.match_benchmark import run_match_benchmark
-            from workers.pipeline import engine
 
-            self._print(run_match_benchmark(docs=options["docs"], engine=engine()), options["json"])
+            try:
+                engine = build_engine()
+            except DatabaseError as exc:
+                raise CommandError(f"cannot read the keyword rules the match stage uses: {exc}") from None
+            self._print(run_match_benchmark(docs=options["docs"], engine=engine), options["json"])
 
     def _benchmark_api(self, options: dict) -> None:
         from tgesweeper.bench.api_benchmark import run_api_benchmark

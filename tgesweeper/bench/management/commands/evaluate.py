@@ -1,12 +1,13 @@
 """``manage.py evaluate PATH``: the matching engine's precision, recall and calibration on a labeled JSONL corpus."""
 import json
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 
 class Command(BaseCommand):
-    help = "Measure the TGE matching engine on a labeled JSONL corpus (no database, broker or network needed)."
+    help = ("Measure the engine the match stage runs (configured vocabulary plus the admin's keyword rules) on a "
+            "labeled JSONL corpus; no broker or network needed, and no migrated database when there are no rules.")
     requires_system_checks = []
 
     def add_arguments(self, parser):
@@ -16,14 +17,18 @@ class Command(BaseCommand):
         parser.add_argument("--half", choices=("A", "B"), help="only one half of the corpus, split by project")
 
     def handle(self, *args, path: str, **options):
+        from api.keyword_rules import build_engine
         from tgesweeper.bench.evaluation import evaluate_items, format_report, read_corpus, split_by_project
-        from tgesweeper.matching import MatchConfig, MatchEngine
 
+        try:
+            engine = build_engine()
+        except DatabaseError as exc:
+            raise CommandError(f"cannot read the keyword rules the match stage uses: {exc}") from None
         try:
             items = read_corpus(path)
             if options["half"]:
                 items = split_by_project(items)["AB".index(options["half"])]
-            result = evaluate_items(items, MatchEngine(MatchConfig.from_mapping(settings.CONFIG.keyword_matching)))
+            result = evaluate_items(items, engine)
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot evaluate {path}: {exc}") from None
         if options["json"]:
