@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from api.models import KeywordRule
-from tgesweeper.local_process import ROOT
+from tgesweeper.bench.local_process import ROOT
 from workers import pipeline
 
 LAUNCH = {"id": "t:1", "title": "Ferrowind (FWD) token goes live", "text": "", "url": "https://news.example.com/fwd",

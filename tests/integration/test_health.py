@@ -2,8 +2,8 @@
 import pytest
 
 from tests.conftest import needs_redis, redis_url
+from tgesweeper.bench.local_process import free_port
 from tgesweeper.celery import app
-from tgesweeper.local_process import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -95,7 +95,7 @@ def test_the_benchmark_reports_its_figures(match_config):
     assert "docs/s" in format_benchmark(result)
 
 
-def test_evaluate_runs_the_engine_the_configuration_describes(tmp_path, config):
+def test_evaluate_runs_the_engine_the_configuration_describes(tmp_path, config, db):
     """``manage.py evaluate`` judges with the configured KEYWORD_* values, not values of its own."""
     path = tmp_path / "c.jsonl"
     path.write_text(json.dumps(_item(1, "tge", "Ferrowind (FWD) token goes live", project="Ferrowind", ticker="FWD")))
