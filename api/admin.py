@@ -243,7 +243,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(KeywordRule)
 class KeywordRuleAdmin(admin.ModelAdmin):
-    """Editable vocabulary; workers rebuild their matching engine within a minute of a change."""
+    """Editable vocabulary; each worker rebuilds its matching engine before its next batch after a change."""
 
     list_display = ("phrase", "kind", "enabled", "note", "updated_at")
     list_editable = ("enabled",)
@@ -253,7 +253,8 @@ class KeywordRuleAdmin(admin.ModelAdmin):
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(ReadOnlyAdmin):
-    """Messages that took their worker down every time; requeue one after fixing the cause."""
+    """Messages parked after they took their worker down on every delivery, or after their task raised an error it
+    does not retry; requeue one after fixing the cause."""
 
     list_display = ("created_at", "task_name", "task_id", "deliveries", "requeued_at")
     list_filter = ("task_name",)

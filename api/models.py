@@ -279,10 +279,6 @@ class ApiKey(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…{', revoked' if self.revoked_at else ''})"
 
-    @property
-    def active(self) -> bool:
-        return self.revoked_at is None
-
 
 class KeywordRule(models.Model):
     """Operators' additions to the engine's vocabulary; workers rebuild their engine when these change."""

@@ -12,8 +12,6 @@ from tgesweeper.bench.feedserver import FeedServer
 from tgesweeper.config import load_config
 from tgesweeper.matching import MatchConfig
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
 
 @pytest.fixture
 def config(settings):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import mimetypes
 import re
 import threading
 import xml.etree.ElementTree as ET
@@ -17,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 Handler = Callable[[BaseHTTPRequestHandler], None]
@@ -48,7 +46,6 @@ class FeedServer:
     def __init__(self) -> None:
         self._resources: dict[str, _Resource] = {}
         self._routes: dict[str, Handler] = {}
-        self._directories: list[Path] = []
         self._lock = threading.Lock()
         self.hits: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
@@ -64,10 +61,6 @@ class FeedServer:
     def add_route(self, path: str, handler: Handler) -> None:
         with self._lock:
             self._routes[path] = handler
-
-    def add_directory(self, directory: str | Path) -> None:
-        """Serve the files under ``directory`` at ``/<relative path>`` (read on each request)."""
-        self._directories.append(Path(directory).resolve())
 
     def start(self) -> FeedServer:
         server = self
@@ -112,19 +105,7 @@ class FeedServer:
 
     def _lookup(self, path: str) -> _Resource | Handler | None:
         with self._lock:
-            found = self._routes.get(path) or self._resources.get(path)
-        if found is not None:
-            return found
-        for directory in self._directories:
-            candidate = (directory / path.lstrip("/")).resolve()
-            if candidate.is_file() and candidate.is_relative_to(directory):
-                content_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
-                if candidate.suffix in (".xml", ".rss", ".atom"):
-                    content_type = "application/xml"
-                stat = candidate.stat()
-                modified = datetime.fromtimestamp(stat.st_mtime, timezone.utc)
-                return _resource(candidate.read_bytes(), content_type, modified)
-        return None
+            return self._routes.get(path) or self._resources.get(path)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
