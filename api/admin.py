@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from rest_framework.exceptions import ValidationError
 
+from api.keys import create_key
 from api.models import (
     ApiKey,
     DeadLetter,
@@ -17,6 +20,7 @@ from api.models import (
     SweepSource,
     TGEEvent,
 )
+from api.review import merge_events, set_review
 from workers import enqueue
 
 
@@ -136,8 +140,6 @@ class TGEEventAdmin(admin.ModelAdmin):
         self._review(request, queryset, TGEEvent.Review.REJECTED)
 
     def _review(self, request, queryset, decision: str) -> None:
-        from api.review import set_review
-
         done = 0
         for pk in queryset.exclude(review=TGEEvent.Review.MERGED).values_list("pk", flat=True):
             set_review(pk, decision, request.user)
@@ -146,10 +148,6 @@ class TGEEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Merge selected into the one with the most mentions")
     def merge(self, request, queryset) -> None:
-        from rest_framework.exceptions import ValidationError
-
-        from api.review import merge_events
-
         events = list(queryset.exclude(review=TGEEvent.Review.MERGED).order_by("-mention_count", "pk"))
         if len(events) < 2:
             self.message_user(request, "Select at least two events that are not merged already.", messages.WARNING)
@@ -226,7 +224,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        from api.keys import create_key
 
         key, raw = create_key(obj.name, obj.user)
         obj.pk, obj.prefix, obj.key_hash, obj.created_at = key.pk, key.prefix, key.key_hash, key.created_at
@@ -235,8 +232,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset) -> None:
-        from django.utils import timezone
-
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
 

@@ -6,4 +6,5 @@ class ApiConfig(AppConfig):
     verbose_name = "TGE sweeper"
 
     def ready(self) -> None:
-        from api import keyword_rules, lockout  # noqa: F401  (connect their signal receivers)
+        # Connects their signal receivers; they import models, which load only once the app registry is ready.
+        from api import keyword_rules, lockout  # noqa: F401, PLC0415

@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 import uuid
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+
+from tgesweeper.celery import app
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +51,11 @@ def _cache() -> None:
 
 
 def _broker() -> None:
-    from tgesweeper.celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
 def _redis() -> None:
-    import redis
-
     redis.Redis.from_url(settings.CONFIG["REDIS_URL"], socket_connect_timeout=2, socket_timeout=2).ping()
 
 
@@ -67,8 +66,6 @@ def _module(dotted: str) -> str:
 
 
 def checks() -> tuple[dict[str, str], bool]:
-    from tgesweeper.celery import app
-
     results = {
         "database": _probe("database", _module(settings.DATABASES["default"]["ENGINE"]), _database),
         "cache": _probe("cache", _module(settings.CACHES["default"]["BACKEND"]), _cache),

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from api.validation import validate_source
+
 NOT_CONFIGURED = "not configured: "  # how last_error starts when a source waits for a configuration variable
 MAX_ID = 2**63 - 1  # the largest id a row can have (bigint); a larger one in a request is refused, not sent to the database
 
@@ -74,8 +76,6 @@ class Source(models.Model):
         return self.adaptive_interval_seconds or self.interval_seconds
 
     def clean(self) -> None:
-        from api.validation import validate_source
-
         validate_source(self)
 
 

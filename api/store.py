@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from api import response_cache
 from api.models import NOT_CONFIGURED, Document, Mention, PipelineBatch, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
 from tgesweeper import circuit
 from tgesweeper.matching import Match
@@ -286,8 +287,6 @@ def _follow_merges(events: dict[str, TGEEvent]) -> dict[str, TGEEvent]:
 
 def events_changed() -> None:
     """Cached API answers about events are stale from now on (after this transaction commits)."""
-    from api import response_cache
-
     transaction.on_commit(response_cache.invalidate_events)
 
 

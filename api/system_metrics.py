@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, Q, Sum
@@ -19,6 +20,8 @@ from prometheus_client.registry import Collector
 
 from api import response_cache
 from api.models import Document, PipelineBatch, PipelineFailure, Source, TGEEvent
+from tgesweeper import throttle
+from tgesweeper.celery import app
 
 log = logging.getLogger(__name__)
 METRICS_TTL = 10
@@ -28,8 +31,6 @@ CACHE_KEY, REFRESH_LOCK = "api:system-metrics", "api:system-metrics:refreshing"
 
 def queue_names() -> tuple[str, ...]:
     """Every queue the Celery app declares (celeryconfig.task_queues: the pipeline's five and ``browser``)."""
-    from tgesweeper.celery import app
-
     return tuple(queue.name for queue in app.conf.task_queues)
 
 
@@ -107,9 +108,6 @@ def _sources() -> list[dict]:
 
 def _rate_limits() -> dict:
     """Quota spent in the current window (the X API's is the scarce one: 450 requests per 15 minutes)."""
-    from django.conf import settings
-
-    from workers import throttle
 
     limit, window = settings.CONFIG["X_RATE_LIMIT_REQUESTS"], settings.CONFIG["X_RATE_LIMIT_WINDOW"]
     used = int(cache.get(throttle.window_key("x-api", window)) or 0)
@@ -118,8 +116,6 @@ def _rate_limits() -> dict:
 
 def queue_depths() -> dict[str, int | None]:
     """Messages waiting per queue, read from the broker (None when it cannot be asked)."""
-    from tgesweeper.celery import app
-
     queues = queue_names()
     depths: dict[str, int | None] = {}
     try:
@@ -138,8 +134,6 @@ def queue_depths() -> dict[str, int | None]:
 
 def workers_online() -> dict:
     """Workers that answered a ping within a second (Redis broker; the embedded SQL broker cannot broadcast)."""
-    from tgesweeper.celery import app
-
     if not app.conf.broker_url.startswith(("redis", "rediss")):
         return {"count": None, "names": [], "note": "needs the Redis broker"}
     try:

@@ -18,13 +18,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone as dj_timezone
 
-from api import live_stream, store
+from api import keyword_rules, live_stream, store
 from api.models import Source
-from tgesweeper import circuit, net
+from tgesweeper import circuit, net, throttle
 from tgesweeper.matching import MatchEngine, MatchInput
 from tgesweeper.sources import SourceKind, SourceSpec, kind_for
 from tgesweeper.sources.documents import NormalizedDocument
-from workers import schedule, throttle
+from workers import schedule
 from workers.task_base import UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,6 @@ _engine: tuple[int, MatchEngine] | None = None
 def engine() -> MatchEngine:
     """One engine per worker process, rebuilt only when the keyword rules change (building costs ~1 s)."""
     global _engine
-    from api import keyword_rules
 
     current = keyword_rules.version()
     if _engine is None or _engine[0] != current:

@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from api import store
 from api.models import Source, SweepRun, SweepSource, TGEEvent
 from tgesweeper.celery import app
@@ -14,8 +16,6 @@ from workers.tasks import queue_fetch
 
 def broker_configured() -> bool:
     """A real broker with workers behind it: Redis (or an explicit CELERY_BROKER_URL)."""
-    from django.conf import settings
-
     return bool(settings.CONFIG["CELERY_BROKER_URL"] or settings.CONFIG["REDIS_URL"])
 
 

@@ -25,6 +25,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import ConnectionError as RedisUnavailable
 from redis.exceptions import TimeoutError as RedisTimeout
 
+from api.models import DeadLetter
 from tgesweeper.counters import increment
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,6 @@ class PipelineTask(Task):
 
 
 def park(task_name: str, task_id: str, args, kwargs, deliveries: int, *, reason: str) -> None:
-    from api.models import DeadLetter
-
     log.error("parking %s[%s]: %s", task_name, task_id, reason)
     DeadLetter.objects.get_or_create(task_id=task_id, defaults={
         "task_name": task_name, "args": list(args), "kwargs": dict(kwargs), "deliveries": deliveries,

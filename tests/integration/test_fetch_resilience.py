@@ -12,9 +12,9 @@ from django_celery_beat.models import PeriodicTask
 
 from api.models import Document, Source, SweepSource
 from api.store import start_sweep
-from tgesweeper import net
+from tgesweeper import net, throttle
 from tgesweeper.bench.feedserver import render_rss
-from workers import pipeline, sweeps, tasks, throttle
+from workers import pipeline, sweeps, tasks
 from workers.schedule import task_name
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ from django.core.cache import cache
 
 from api.models import Source
 from tests.fake_x_api import TOKEN, FakeXAPI, reset_in
-from tgesweeper import net
+from tgesweeper import net, throttle
 from tgesweeper.sources import SourceSpec, kind_for
 from tgesweeper.sources.x_api import DEFAULT_QUERY, XParseError, parse_tweets
-from workers import pipeline, tasks, throttle
+from workers import pipeline, tasks
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 

@@ -20,6 +20,7 @@ from django.db.models import Count, Sum
 from api.models import Document, Mention, PipelineBatch, Source, SweepSource
 from tgesweeper.bench.feedserver import FeedServer, render_rss
 from tgesweeper.bench.local_worker import LocalWorker
+from tgesweeper.celery import app
 from workers import sweeps
 
 SYLLABLES = ("ka", "lo", "mi", "ra", "zen", "tor", "vi", "qua", "nex", "sol", "dra", "fen", "lum", "ori", "pax")
@@ -133,6 +134,4 @@ def _measure(run_id: int, sources: list[Source], tag: str, docs: int, wall: floa
 
 
 def _broker_scheme() -> str:
-    from tgesweeper.celery import app
-
     return app.conf.broker_url.split(":", 1)[0]

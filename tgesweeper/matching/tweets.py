@@ -19,7 +19,7 @@ def is_tweet(source: str, url: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _tokenizer():
-    from nltk.tokenize import TweetTokenizer
+    from nltk.tokenize import TweetTokenizer  # noqa: PLC0415  (nltk takes a second to import: only for tweets)
 
     return TweetTokenizer(preserve_case=True, reduce_len=True)
 

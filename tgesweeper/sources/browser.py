@@ -158,9 +158,10 @@ class _Router:
 
 def render(url: str, policy: net.FetchPolicy, options: dict | None = None) -> Rendered:
     """Load ``url`` in a fresh headless Chromium within ``policy`` and return the rendered HTML."""
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
+    # Playwright loads only in the browser worker, the one process that renders pages.
+    from playwright.sync_api import Error as PlaywrightError  # noqa: PLC0415
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: PLC0415
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     if not os.access(CHROMIUM, os.X_OK):
         raise net.NotConfigured(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")

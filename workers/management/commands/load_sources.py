@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from api.models import Source
+from workers.schedule import sync_all_schedules
 
 
 def _problems(exc: ValidationError) -> list[str]:
@@ -62,7 +63,6 @@ class Command(BaseCommand):
                 state = "" if source.enabled else ", disabled"
                 self.stdout.write(f"{outcome} {source.name} ({source.url}{state})")
             self.stdout.write(", ".join(f"{count} {outcome}" for outcome, count in counts.items()))
-        from workers.schedule import sync_all_schedules
 
         self.stdout.write(f"schedules in step for {sync_all_schedules()} source(s)")
 

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.models import Source, SweepSource
+from workers import sweeps
 from workers.console import make_console, print_sweep, quiet_task_logs
 
 
@@ -18,8 +19,6 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for workers (default 600)")
 
     def handle(self, *args, source: list[str], in_process: bool, timeout: float, **options):
-        from workers import sweeps
-
         sources = Source.objects.filter(name__in=source) if source else Source.objects.filter(enabled=True)
         ids = list(sources.values_list("pk", flat=True))
         missing = set(source) - set(sources.values_list("name", flat=True))

@@ -5,6 +5,11 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from api.keyword_rules import build_engine
+from tgesweeper.bench.api_benchmark import run_api_benchmark
+from tgesweeper.bench.match_benchmark import run_match_benchmark
+from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
+
 
 class Command(BaseCommand):
     help = ("Measure the sweeper: `benchmark pipeline --docs N` end to end, `benchmark match` the match stage alone, "
@@ -36,8 +41,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, which: str, **options):
         if which == "pipeline":
-            from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
-
             if options["docs"] < 1:
                 raise CommandError("--docs must be at least 1")
             try:
@@ -52,9 +55,6 @@ class Command(BaseCommand):
         elif which == "api":
             self._benchmark_api(options)
         else:
-            from api.keyword_rules import build_engine
-            from tgesweeper.bench.match_benchmark import run_match_benchmark
-
             try:
                 engine = build_engine()
             except DatabaseError as exc:
@@ -62,8 +62,6 @@ class Command(BaseCommand):
             self._print(run_match_benchmark(docs=options["docs"], engine=engine), options["json"])
 
     def _benchmark_api(self, options: dict) -> None:
-        from tgesweeper.bench.api_benchmark import run_api_benchmark
-
         if options["events"] < 1 or options["users"] < 1 or options["duration"] < 1:
             raise CommandError("--events, --users and --duration must be at least 1")
 

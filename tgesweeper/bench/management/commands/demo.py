@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from api.models import Source, TGEEvent
 from tgesweeper.bench.feedserver import FeedServer
+from workers import sweeps
 from workers.console import make_console, print_sweep, quiet_task_logs
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo_feeds"
@@ -29,8 +30,6 @@ class Command(BaseCommand):
             "database (disabled sources named 'demo: ...'), print the events found.")
 
     def handle(self, *args, **options):
-        from workers import sweeps
-
         if not settings.CONFIG["SCRAPING_ALLOW_PRIVATE_NETWORKS"]:
             raise CommandError("the demo serves its feeds on 127.0.0.1: run `make demo`, "
                                "or set SCRAPING_ALLOW_PRIVATE_NETWORKS=true")

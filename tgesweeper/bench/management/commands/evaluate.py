@@ -4,6 +4,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from api.keyword_rules import build_engine
+from tgesweeper.bench.evaluation import evaluate_items, format_report, read_corpus, split_by_project
+
 
 class Command(BaseCommand):
     help = ("Measure the engine the match stage runs (configured vocabulary plus the admin's keyword rules) on a "
@@ -17,9 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("--half", choices=("A", "B"), help="only one half of the corpus, split by project")
 
     def handle(self, *args, path: str, **options):
-        from api.keyword_rules import build_engine
-        from tgesweeper.bench.evaluation import evaluate_items, format_report, read_corpus, split_by_project
-
         try:
             engine = build_engine()
         except DatabaseError as exc:
