@@ -1,4 +1,4 @@
-"""Celery settings for the sweeper (RELIABILITY.md "Defaults worth shipping").
+"""Celery settings for the sweeper (the defaults docs/reliability.md explains).
 
 Delivery is at-least-once (acks_late, reject_on_worker_lost, prefetch 1); the store makes the effect
 exactly-once. One queue per stage so fetch workers can run many threads while match runs one process per core.

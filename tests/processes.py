@@ -1,4 +1,4 @@
-"""Servers and faults for the fault tests (RELIABILITY.md): each piece starts its own process or socket on
+"""Servers and faults for the fault tests: each piece starts its own process or socket on
 127.0.0.1 and stops only what it started. Never the shared Redis or PostgreSQL: a private ``redis-server``,
 a TCP proxy in front of PostgreSQL, a row lock held from a connection of the test's own.
 """

@@ -13,7 +13,7 @@ def _closed_channels_raise_connection_errors() -> None:
     restoring unacked messages while it closes the lost connection (kin of celery/kombu#659 and #970). The channel's
     ``connection`` (or its ``client``) is then None and the AttributeError fails the task, or stops the whole worker
     ("Unrecoverable error"). Raise the connection error it really is: kombu retries or ignores those and reconnects;
-    the message stays unacked and comes back after the visibility timeout. (Found by RELIABILITY fault 4.)"""
+    the message stays unacked and comes back after the visibility timeout. (Found by the Redis-restart fault test.)"""
     connparams = redis_transport.Channel._connparams
 
     def _connparams(self, *args, **kwargs):

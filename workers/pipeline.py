@@ -252,7 +252,7 @@ def match(batch: dict, *, source_name: str | None = None) -> dict:
             found = matcher.match(MatchInput(title=doc["title"], text=doc["text"], published_at=published,
                                              source=name, url=doc["url"]))
             matches.append(found.to_dict() if found else None)
-        except Exception as exc:  # one bad item must not sink its batch (RELIABILITY.md, fault 9)
+        except Exception as exc:  # one bad item must not sink its batch (one poisoned item in a batch)
             log.exception("match failed for %s", doc.get("external_id"))
             matches.append(None)
             failures.append({"external_id": doc.get("external_id", ""), "error": f"{type(exc).__name__}: {exc}"})

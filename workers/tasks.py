@@ -28,7 +28,7 @@ def retry_countdown(seconds: float) -> float:
     The worker that receives a message with an ETA holds it unacked until the ETA has passed and the task has run;
     Redis gives a message unacked for longer than the visibility timeout to another worker, so a longer countdown
     would run twice, and a year-long one (a server's ``Retry-After: 99999999999``) be redelivered every timeout
-    forever. RELIABILITY.md: no countdown or ETA longer than that timeout. A longer wait asked for is cut to the cap
+    forever: no countdown or ETA may be longer than that timeout. A longer wait asked for is cut to the cap
     (the retry then counts as one more deferral or attempt, so a server that keeps asking ends as a recorded failure);
     a wait that is not a finite number (never from ``net.parse_retry_after``) also gets the cap.
     """

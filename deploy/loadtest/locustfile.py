@@ -1,4 +1,4 @@
-"""The API's load test (the seed's mix: list 3 : search 2 : metrics 1), authenticated with an API key.
+"""The API's load test (the technology spec's mix: list 3 : search 2 : metrics 1), authenticated with an API key.
 
     TGE_API_KEY=tge_... locust -f deploy/loadtest/locustfile.py --host http://127.0.0.1:8000
 

@@ -247,7 +247,7 @@ def test_count_stops_a_fixed_distance_past_the_page(reader, events, monkeypatch)
     assert (page["count"], page["count_exact"]) == (3, True)
 
 
-def test_search_body_takes_the_seed_shape_and_the_same_filters(reader, events):
+def test_search_body_takes_the_spec_shape_and_the_same_filters(reader, events):
     body = {"filters": {"companies": ["Quillstone Network", "Ferrowind"], "confidence_min": 0.9}}
     assert ids(reader.post("/api/v1/tge-events/search", body, format="json")) == [events["qsn"].pk]
     body = {"filters": {"status": ["live", "postponed"], "include_candidates": True}, "ordering": "tge_date", "limit": 1}

@@ -1,4 +1,4 @@
-"""CORS lets a listed origin call the API (and no other); issued JWTs carry the seed's defaults and a key of their own."""
+"""CORS lets a listed origin call the API (and no other); issued JWTs carry the spec's defaults and a key of their own."""
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Hostile feeds end in a clear error on their Source, in bounded time, and lose nothing else (RELIABILITY.md)."""
+"""Hostile feeds end in a clear error on their Source, in bounded time, and lose nothing else."""
 import dataclasses
 import time
 from datetime import datetime, timezone

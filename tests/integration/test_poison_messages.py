@@ -1,4 +1,4 @@
-"""RELIABILITY fault 3: a message that kills its worker every time is delivered TASK_MAX_DELIVERIES times, then
+"""A poison message: a message that kills its worker every time is delivered TASK_MAX_DELIVERIES times, then
 parked as a dead letter; the worker keeps serving. Real worker on Redis; the test kills the pool child itself."""
 from __future__ import annotations
 

@@ -78,12 +78,12 @@ def test_start_up_stops_with_the_key_in_the_message():
     assert "SCRAPING_TIMEOUT: expected a number" in result.stderr
 
 
-def test_x_settings_take_the_seed_names_too():
-    config = load_config({"TWITTER_BEARER_TOKEN": "seed-token", "TWITTER_RATE_LIMIT_MAX_REQUESTS": "300"})
-    assert config["X_BEARER_TOKEN"] == "seed-token"
+def test_x_variables_take_the_spec_names_too():
+    config = load_config({"TWITTER_BEARER_TOKEN": "spec-token", "TWITTER_RATE_LIMIT_MAX_REQUESTS": "300"})
+    assert config["X_BEARER_TOKEN"] == "spec-token"
     assert config["X_RATE_LIMIT_REQUESTS"] == 300
     assert config["X_RATE_LIMIT_WINDOW"] == 900
-    assert load_config({"X_BEARER_TOKEN": "ours", "TWITTER_BEARER_TOKEN": "seed"})["X_BEARER_TOKEN"] == "ours"
+    assert load_config({"X_BEARER_TOKEN": "ours", "TWITTER_BEARER_TOKEN": "spec"})["X_BEARER_TOKEN"] == "ours"
     assert load_config({})["X_API_BASE_URL"] == "https://api.twitter.com"
 
 
@@ -137,12 +137,12 @@ def test_the_keyword_numbers_are_bounded_by_the_table(tmp_path):
         load_config({}, path)
 
 
-# --- the seed's YAML layout -------------------------------------------------------------------------------
+# --- the technology spec's YAML layout -------------------------------------------------------------------------------
 
-SEED_YAML = Path(__file__).with_name("seed_layout_config.yaml")  # every section and key of the seed's layout
+SPEC_YAML = Path(__file__).with_name("spec_layout_config.yaml")  # every section and key of the spec's layout
 
 
-def test_the_seed_yaml_names_of_circuit_breaker_rate_limit_and_more_are_read(tmp_path):
+def test_the_spec_yaml_names_of_circuit_breaker_rate_limit_and_more_are_read(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(
         "resilience:\n"
@@ -172,9 +172,9 @@ def test_the_legacy_names_default_to_the_tables_values():
     assert config["LOG_LEVEL"] == "info" and config.ignored == ()
 
 
-def test_a_config_in_the_seeds_layout_loads_with_a_warning_for_each_key_it_cannot_use(caplog):
+def test_a_config_in_the_spec_layout_loads_with_a_warning_for_each_key_it_cannot_use(caplog):
     with caplog.at_level(logging.WARNING, logger="tgesweeper.config"):
-        config = load_config({}, SEED_YAML)
+        config = load_config({}, SPEC_YAML)
     assert (config["X_RATE_LIMIT_REQUESTS"], config["X_RATE_LIMIT_WINDOW"]) == (300, 600)
     assert config["SCRAPING_RETRY_MAX_DELAY"] == 45 and config["SCRAPING_RETRY_MAX_ATTEMPTS"] == 4
     assert config["CIRCUIT_BREAKER_FAILURE_THRESHOLD"] == 7 and config["SCRAPING_TIMEOUT"] == 20
@@ -235,7 +235,7 @@ def test_outside_production_the_jwt_key_is_derived_and_never_the_django_secret()
     assert load_config({"JWT_SIGNING_KEY": "own"}).jwt_signing_key("django-secret") == "own"
 
 
-def test_django_settings_sign_tokens_with_the_derived_key_and_the_seed_lifetimes():
+def test_django_settings_sign_tokens_with_the_derived_key_and_the_spec_lifetimes():
     from django.conf import settings
 
     jwt = settings.SIMPLE_JWT

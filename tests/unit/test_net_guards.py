@@ -1,4 +1,4 @@
-"""net.fetch against hostile servers on 127.0.0.1 (RELIABILITY.md, "Hostile input" and fault 7).
+"""net.fetch against hostile servers on 127.0.0.1 (hostile input, and a server that stalls).
 
 Only the test server's own address is allowed (``allow_addresses``), so every other guard stays armed.
 Deadlines are about a second, so a guard that fails to fire fails the test quickly.

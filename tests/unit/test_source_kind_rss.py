@@ -1,4 +1,4 @@
-"""The rss kind's pure parse against character references that name no character (RELIABILITY.md, hostile input)."""
+"""The rss kind's pure parse against character references that name no character (hostile input)."""
 from datetime import datetime, timezone
 
 import pytest

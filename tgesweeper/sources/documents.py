@@ -10,7 +10,7 @@ class NormalizedDocument:
     """One item read from a source, ready to be matched and stored.
 
     ``published_at`` is an ISO-8601 UTC string; when the source gave no usable date it
-    falls back to the fetch time and ``date_missing`` is True (RELIABILITY.md).
+    falls back to the fetch time and ``date_missing`` is True.
     """
 
     external_id: str
