@@ -49,6 +49,6 @@ def validate_source_options(source) -> None:
     elif source.kind in ("html", "json"):
         problems = (html if source.kind == "html" else json_api).validate_options(options)
     else:
-        problems = []
+        problems = [f"unknown rss option {name!r} (an rss source takes none)" for name in sorted(options)]
     if problems:
         raise ValidationError({"settings": problems})
