@@ -110,7 +110,8 @@ def kind_options() -> dict[str, dict]:
         return {n: {"type": "string", "format": fmt, **({"minLength": 1} if n in required else {}),
                     **({"maxLength": 500} if fmt == "css-selector" else {})} for n in names}
 
-    date_format = {"anyOf": [{"type": "string", "enum": list(DATE_FORMATS)}, {"type": "string", "pattern": "%"}],
+    strptime = {"type": "string", "pattern": "^[^\\x00]*%[^\\x00]*$"}
+    date_format = {"anyOf": [{"type": "string", "enum": list(DATE_FORMATS)}, strptime],
                    "description": "a named format or a strptime pattern"}
     low, high = x_api.MAX_RESULTS_RANGE
     return {

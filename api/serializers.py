@@ -152,7 +152,7 @@ class SourceSerializer(serializers.ModelSerializer):
         if self.instance is None:
             return attrs
         if not self.partial:
-            return {**KIND_UNIT_DEFAULTS, **{f: Source._meta.get_field(f).get_default() for f in ("query",
+            return {**KIND_UNIT_DEFAULTS, **{f: Source._meta.get_field(f).get_default() for f in ("kind", "query",
                     "interval_seconds", "enabled")}, **attrs}
         if "kind" not in attrs and ({"url", "settings"} & set(attrs)):
             raise serializers.ValidationError({"kind": ["Give the kind with url or settings: the three are checked "

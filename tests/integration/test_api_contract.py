@@ -107,8 +107,11 @@ def test_kind_url_and_settings_are_given_together(staff):
                                         400)["detail"]
     moved = staff.patch(path, {"kind": "rss", "url": "https://news.example.com/rss"}, format="json")
     assert moved.status_code == 200 and moved.json()["settings"] == {}, moved.content
+    staff.patch(path, {"kind": "html", "url": "https://news.example.com/", "settings": {"item": "li", "title": "a"}},
+                format="json")
     replaced = staff.put(path, {"name": "Page", "url": "https://news.example.com/feed"}, format="json")
-    assert replaced.status_code == 200 and replaced.json()["kind"] == "rss", replaced.content
+    assert replaced.status_code == 200, replaced.content
+    assert (replaced.json()["kind"], replaced.json()["settings"]) == ("rss", {})
 
 
 def test_body_fields_take_json_types_only(reader, events):  # noqa: F811
