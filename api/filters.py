@@ -1,7 +1,8 @@
 """The filters of ``GET tge-events`` and ``POST tge-events/search`` (one FilterSet serves both) and of documents.
 
 List filters take comma-separated values (``ticker=ABC,XYZ``); an unknown parameter, status or ordering, a malformed
-date or a confidence outside [0, 1] is a 400 that names the parameter.
+date, a confidence outside [0, 1], a parameter given twice or given empty (``until=``) is a 400 that names the
+parameter: leave a parameter out to leave it unfiltered.
 """
 from __future__ import annotations
 
@@ -31,10 +32,20 @@ class StrictFilterSet(filters.FilterSet):
         unknown = set(self.data) - set(self.filters) - NOT_FILTERS
         if unknown:
             raise ValidationError({name[:60]: ["Unknown filter."] for name in sorted(unknown)[:20]})
+        problems = {}
+        for name in self.data:
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]]
+            if len(values) > 1:
+                problems[name] = ["Given more than once; give it once (lists are comma-separated)."]
+            elif values[0] == "" or (name in self.filters and isinstance(self.filters[name], filters.BaseCSVFilter)
+                                     and "" in values[0].split(",")):
+                problems[name] = ["Empty; give a value, or leave the parameter out."]
+        if problems:
+            raise ValidationError(problems)
         return super().is_valid()
 
 
-@extend_schema_field(OpenApiTypes.INT64)
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.NumberFilter):
     """A row id: an integer from 1 to MAX_ID (NumberFilter reads decimals, and ``1.9`` would become id 1)."""
 
@@ -42,6 +53,20 @@ class IdFilter(filters.NumberFilter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": 1})
+class UnitIntervalFilter(filters.NumberFilter):
+    """A number from 0 to 1 (a confidence)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=0, max_value=1, **kwargs)
+
+
+@extend_schema_field({"type": "string", "maxLength": 200})
+class TextFilter(filters.CharFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, max_length=200, **kwargs)
 
 
 class CSVCharFilter(filters.BaseCSVFilter, filters.CharFilter):
@@ -80,7 +105,7 @@ class EventFilter(StrictFilterSet):
                             "'Foo Protocol' = 'foo'), comma-separated")
     company = CSVCharFilter(method="filter_project", help_text="alias of project (the seed's name)")
     ticker = CSVCharFilter(method="filter_ticker", help_text="tickers, comma-separated, with or without $")
-    confidence_min = filters.NumberFilter(field_name="confidence", lookup_expr="gte", min_value=0, max_value=1)
+    confidence_min = UnitIntervalFilter(field_name="confidence", lookup_expr="gte")
     status = CSVChoiceFilter(field_name="status", lookup_expr="in", choices=TGEEvent.Status.choices)
     review = CSVChoiceFilter(field_name="review", lookup_expr="in", choices=TGEEvent.Review.choices)
     chain = CSVCharFilter(method="filter_chain", help_text="chains, comma-separated (case-insensitive)")
@@ -89,7 +114,7 @@ class EventFilter(StrictFilterSet):
     until = UTCDateTimeFilter(field_name="first_seen_at", lookup_expr="lt", help_text="first seen before")
     tge_date_from = filters.DateFilter(field_name="tge_date", lookup_expr="gte")
     tge_date_to = filters.DateFilter(field_name="tge_date", lookup_expr="lte")
-    q = filters.CharFilter(method="filter_text", max_length=200, help_text="free text in project or ticker")
+    q = TextFilter(method="filter_text", help_text="free text in project or ticker")
     include_candidates = StrictBooleanFilter(method="filter_candidates",
                                              help_text="true: also events below the confidence threshold, rejected "
                                                        "and merged ones (default: published only)")

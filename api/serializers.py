@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.errors import Conflict, validation_detail
 from api.models import MAX_ID, Document, Mention, Source, TGEEvent
 
 
@@ -15,6 +17,40 @@ class OptionalURLField(serializers.URLField):
     def __init__(self, **kwargs):
         kwargs.setdefault("allow_blank", True)
         super().__init__(**kwargs)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false`` only, as the schema says (DRF also reads "yes", "1", 0...)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=str(data)[:40])
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only (DRF also reads 12 as "12")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON number only (DRF also reads "12" and true)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, (str, bool)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    def to_internal_value(self, data):
+        if isinstance(data, (str, bool)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class MentionSerializer(serializers.ModelSerializer):
@@ -46,15 +82,20 @@ class EventDetailSerializer(EventSerializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    into = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="id of the event that absorbs this one")
+    into = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="id of the event that absorbs this one")
 
 
 MAX_SETTINGS_CHARS = 20_000
+KIND_UNIT_DEFAULTS = {"url": "", "settings": {}}
 MAX_SETTINGS_DEPTH = 8
 
 
 class SourceSerializer(serializers.ModelSerializer):
     """Health fields come from the pipeline (last success, last error, consecutive failures, circuit state)."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
+                                models.BooleanField: StrictBooleanField, models.PositiveIntegerField: StrictIntegerField,
+                                models.CharField: StrictCharField}
 
     settings = serializers.DictField(required=False, help_text="Per-kind options (README: Source kinds).")
     url = OptionalURLField(max_length=1000, required=False, help_text="http/https, public hosts only")
@@ -68,7 +109,8 @@ class SourceSerializer(serializers.ModelSerializer):
         read_only_fields = ("last_fetched_at", "last_success_at", "last_failure_at", "failure_count", "last_error",
                             "circuit_state", "circuit_opened_at", "next_fetch_not_before", "adaptive_interval_seconds",
                             "created_at", "updated_at")
-        extra_kwargs = {"interval_seconds": {"min_value": 10, "max_value": 86400}}
+        extra_kwargs = {"interval_seconds": {"min_value": 10, "max_value": 86400},
+                        "name": {"validators": []}}  # a clash is a 409 (validate), not a field error
 
 
     def validate_settings(self, value: dict) -> dict:
@@ -91,12 +133,31 @@ class SourceSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
+        attrs = self._with_kind_unit(attrs)
         candidate = Source(**{**self._current(), **attrs})
         try:
             candidate.clean()
         except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
+            raise serializers.ValidationError(validation_detail(exc)) from None
+        if Source.objects.filter(name=candidate.name).exclude(pk=getattr(self.instance, "pk", None)).exists():
+            raise Conflict({"name": [f"A source named {candidate.name!r} already exists."]})
         return attrs
+
+    def _with_kind_unit(self, attrs: dict) -> dict:
+        """Kind, URL and settings are checked together, so a request gives them together and is valid on its own.
+
+        A PUT replaces the source: what it leaves out takes the default, as in a POST. A PATCH that changes the URL
+        or the settings names the kind, and the URL and settings it leaves out are reset with it.
+        """
+        if self.instance is None:
+            return attrs
+        if not self.partial:
+            return {**KIND_UNIT_DEFAULTS, **{f: Source._meta.get_field(f).get_default() for f in ("kind", "query",
+                    "interval_seconds", "enabled")}, **attrs}
+        if "kind" not in attrs and ({"url", "settings"} & set(attrs)):
+            raise serializers.ValidationError({"kind": ["Give the kind with url or settings: the three are checked "
+                                                        "together."]})
+        return {**KIND_UNIT_DEFAULTS, **attrs} if "kind" in attrs else attrs
 
     def _current(self) -> dict:
         if self.instance is None:

@@ -4,10 +4,12 @@ Event lists and searches are answered from the response cache when they can be (
 """
 from __future__ import annotations
 
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -16,14 +18,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import response_cache, review
+from api.errors import Conflict
 from api.filters import DocumentFilter, EventFilter, SourceFilter
 from api.models import Document, Mention, Source, TGEEvent
+from api.pagination import MAX_OFFSET
 from api.serializers import (
     DocumentSerializer,
     EventDetailSerializer,
     EventSerializer,
     MergeSerializer,
     SourceSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
     SweepQueuedSerializer,
 )
 from api.system_metrics import collect_metrics
@@ -45,20 +53,22 @@ class CachedListMixin:
 class SearchFiltersSerializer(serializers.Serializer):
     """The seed's search body: every filter of ``GET tge-events``, lists where a list makes sense."""
 
-    companies = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=100)
-    projects = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=100)
-    tickers = serializers.ListField(child=serializers.CharField(max_length=20), required=False, max_length=100)
-    chains = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=100)
-    sources = serializers.ListField(child=serializers.CharField(max_length=120), required=False, max_length=100)
+    refuses_unknown_fields = True  # the schema says so (api.openapi)
+
+    companies = serializers.ListField(child=StrictCharField(max_length=200), required=False, max_length=100)
+    projects = serializers.ListField(child=StrictCharField(max_length=200), required=False, max_length=100)
+    tickers = serializers.ListField(child=StrictCharField(max_length=20), required=False, max_length=100)
+    chains = serializers.ListField(child=StrictCharField(max_length=60), required=False, max_length=100)
+    sources = serializers.ListField(child=StrictCharField(max_length=120), required=False, max_length=100)
     status = serializers.ListField(child=serializers.ChoiceField(TGEEvent.Status.choices), required=False)
     review = serializers.ListField(child=serializers.ChoiceField(TGEEvent.Review.choices), required=False)
-    confidence_min = serializers.FloatField(required=False, min_value=0, max_value=1)
+    confidence_min = StrictFloatField(required=False, min_value=0, max_value=1)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
     tge_date_from = serializers.DateField(required=False)
     tge_date_to = serializers.DateField(required=False)
-    q = serializers.CharField(required=False, max_length=200, allow_blank=True)
-    include_candidates = serializers.BooleanField(required=False)
+    q = StrictCharField(required=False, max_length=200, allow_blank=True)
+    include_candidates = StrictBooleanField(required=False)
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -69,11 +79,12 @@ class SearchFiltersSerializer(serializers.Serializer):
 
 
 class SearchSerializer(serializers.Serializer):
+    refuses_unknown_fields = True
     filters = SearchFiltersSerializer(required=False)
     ordering = serializers.ChoiceField(
         choices=["first_seen_at", "-first_seen_at", "tge_date", "-tge_date", "confidence", "-confidence"], required=False)
-    limit = serializers.IntegerField(required=False, min_value=1)
-    offset = serializers.IntegerField(required=False, min_value=0)
+    limit = StrictIntegerField(required=False, min_value=1, max_value=settings.CONFIG["API_MAX_LIMIT"])
+    offset = StrictIntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -83,18 +94,22 @@ class SearchSerializer(serializers.Serializer):
             raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
         return super().to_internal_value(data)
 
+    LISTS = {"companies": "company", "projects": "project", "tickers": "ticker", "chains": "chain",
+             "sources": "source", "status": "status", "review": "review"}
+
     def as_query(self) -> QueryDict:
-        """The same parameters ``GET tge-events`` takes, so both go through one FilterSet."""
+        """The same parameters ``GET tge-events`` takes, so both go through one FilterSet.
+
+        An empty list or a blank ``q`` is no filter, as a parameter left out of the query is."""
         query = QueryDict(mutable=True)
-        criteria = dict(self.validated_data.get("filters") or {})
-        for field, param in (("companies", "company"), ("projects", "project"), ("tickers", "ticker"),
-                             ("chains", "chain"), ("sources", "source"), ("status", "status"), ("review", "review")):
-            if criteria.get(field):
-                query[param] = ",".join(v.replace(",", " ") for v in criteria.pop(field))
-        for name, value in criteria.items():
-            if value is not None and name not in ("companies", "projects", "tickers", "chains", "sources"):
-                query[name] = value.isoformat() if hasattr(value, "isoformat") else str(value).lower() \
-                    if isinstance(value, bool) else str(value)
+        for name, value in (self.validated_data.get("filters") or {}).items():
+            if name in self.LISTS:
+                if value:
+                    query[self.LISTS[name]] = ",".join(v.replace(",", " ") for v in value)
+            elif isinstance(value, bool):
+                query[name] = str(value).lower()
+            elif value is not None and str(value).strip():
+                query[name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
         for name in ("ordering", "limit", "offset"):
             if name in self.validated_data:
                 query[name] = str(self.validated_data[name])
@@ -181,12 +196,16 @@ class _ParamsRequest:
         self.build_absolute_uri = request.build_absolute_uri
 
 
+NAME_TAKEN = OpenApiResponse(description="Another source has this name (names are unique).")
+
+
 @extend_schema_view(
     list=extend_schema(summary="Sources and their health", responses={200: SourceSerializer(many=True)}),
     retrieve=extend_schema(responses={200: SourceSerializer}),
-    create=extend_schema(summary="Add a source (staff)", responses={201: SourceSerializer}),
-    update=extend_schema(responses={200: SourceSerializer}),
-    partial_update=extend_schema(responses={200: SourceSerializer}),
+    create=extend_schema(summary="Add a source (staff)", responses={201: SourceSerializer, 409: NAME_TAKEN}),
+    update=extend_schema(summary="Replace a source (staff): what the body leaves out takes its default",
+                         responses={200: SourceSerializer, 409: NAME_TAKEN}),
+    partial_update=extend_schema(responses={200: SourceSerializer, 409: NAME_TAKEN}),
     destroy=extend_schema(responses={204: None}),
 )
 class SourceViewSet(viewsets.ModelViewSet):
@@ -194,6 +213,23 @@ class SourceViewSet(viewsets.ModelViewSet):
     serializer_class = SourceSerializer
     lookup_value_regex = "[0-9]+"
     filterset_class = SourceFilter
+
+    def perform_create(self, serializer):
+        self._save_unique(serializer)
+
+    def perform_update(self, serializer):
+        self._save_unique(serializer)
+
+    @staticmethod
+    def _save_unique(serializer):
+        """A name taken between the serializer's check and the insert is the same 409, not a 500."""
+        try:
+            with transaction.atomic():
+                serializer.save()
+        except IntegrityError:
+            if Source.objects.filter(name=serializer.validated_data.get("name")).exists():
+                raise Conflict({"name": ["A source with this name already exists."]}) from None
+            raise
 
     @extend_schema(summary="Queue a fetch of this source now (staff)", request=None,
                    responses={202: SweepQueuedSerializer})

@@ -1,5 +1,6 @@
-"""Schema-driven fuzzing: every operation in /openapi.json, generated inputs (valid and not), no 5xx and every
-answer conforms to the schema (status code documented, body shape, content type)."""
+"""Schema-driven fuzzing: every operation in /openapi.json, generated inputs (valid and not), every check but the
+auth-ignoring one: no 5xx, every answer conforms to the schema (status code, body shape, content type, headers),
+what the schema allows is accepted and what it forbids is refused."""
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,9 @@ import schemathesis
 from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import negative_data_rejection, positive_data_acceptance
+from schemathesis.specs.openapi.checks import ignored_auth
 
+import tests.schemathesis_hooks  # noqa: F401 (the settings' string formats)
 from api.keys import create_key
 from tgesweeper.wsgi import application
 
@@ -32,9 +34,6 @@ def staff_key(staff_user, api_objects, queued_sweeps, fresh_cache, keep_test_con
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms_to_the_schema(case, staff_key):
-    # Not checked: that every schema-valid input is accepted (a well-formed but unknown username is still a 401), and
-    # that every schema-violating input is refused (an empty query parameter, `until=`, means "not given").
-    case.call_and_validate(headers={"X-API-Key": staff_key},
-                           excluded_checks=[positive_data_acceptance, negative_data_rejection])
+    case.call_and_validate(headers={"X-API-Key": staff_key}, excluded_checks=[ignored_auth])

@@ -65,8 +65,8 @@ class InvalidOptions(ValueError):
 
 
 def no_options(options: dict, query: str) -> dict[str, list[str]]:
-    """For kinds configured by their URL alone: any options are accepted (and ignored)."""
-    return {}
+    """For kinds configured by their URL alone (rss): an option would be ignored, so it is refused."""
+    return {"options": [f"unknown option {name!r} (this kind takes none)" for name in sorted(options)]}
 
 
 @dataclass(frozen=True)

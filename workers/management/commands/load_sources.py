@@ -13,16 +13,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from rest_framework.settings import api_settings
 
+from api.errors import validation_detail
 from api.models import Source
 from workers.schedule import sync_all_schedules
 
 
 def _problems(exc: ValidationError) -> list[str]:
-    if not hasattr(exc, "error_dict"):
-        return list(exc.messages)
-    return [f"{field}: {message}" if field != "__all__" else message
-            for field, messages in exc.message_dict.items() for message in messages]
+    return [f"{field}: {message}" if field != api_settings.NON_FIELD_ERRORS_KEY else message
+            for field, messages in validation_detail(exc).items() for message in messages]
 
 
 def _loaded_fields(source: Source) -> tuple:
