@@ -205,3 +205,28 @@ def fetch_retry(monkeypatch) -> dict:
 
     monkeypatch.setattr(tasks.fetch_source, "retry", fake_retry)
     return scheduled
+
+
+def sweep_in_process(*sources) -> dict:
+    """One sweep of these sources through the whole pipeline in this process; each source's ledger row by name."""
+    from api.models import SweepSource
+    from workers import sweeps
+
+    with sweeps.in_process():
+        run_id = sweeps.start_sweep([s.pk for s in sources])
+    assert sweeps.wait_for_sweep(run_id, timeout=0)
+    return {row.source.name: row for row in SweepSource.objects.filter(run_id=run_id).select_related("source")}
+
+
+@pytest.fixture
+def good(feed_server, allow_local):
+    """An ordinary RSS source that must keep working next to a broken one."""
+    from datetime import datetime, timezone
+
+    from api.models import Source
+    from tgesweeper.bench.feedserver import render_rss
+
+    feed_server.add("/good.xml", render_rss("Good", [{"guid": "good-1", "title": "Regulators publish guidance",
+                                                      "description": "Plain news.",
+                                                      "pub_date": datetime(2026, 11, 20, tzinfo=timezone.utc)}]))
+    return Source.objects.create(name="good", url=feed_server.url("/good.xml"))

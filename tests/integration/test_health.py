@@ -26,29 +26,28 @@ def database_ok(checks: dict) -> bool:
     return checks["database"] in {"sqlite3: ok", "postgresql: ok"}
 
 
-def test_the_embedded_default_reports_its_file_cache_and_sql_broker_and_no_redis(anon, use, tmp_path):
-    use(redis="",
-        cache={"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": tmp_path / "cache"},
-        broker=f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}")
-    response = anon.get("/health/ready")
-    assert response.status_code == 200, response.content
-    checks = response.json()["checks"]
-    assert database_ok(checks)
-    assert {k: v for k, v in checks.items() if k != "database"} == {
-        "cache": "filebased: ok", "broker": "sqla+sqlite: ok", "redis": "not configured"}
+def embedded(tmp_path) -> dict:
+    return {"redis": "", "broker": f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
+            "cache": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": tmp_path / "cache"}}
 
 
-@needs_redis
-def test_on_redis_the_cache_broker_and_live_stream_report_redis(anon, use):
+def on_redis(tmp_path) -> dict:
     url = redis_url()
-    use(redis=url,
-        cache={"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}, broker=url)
+    return {"redis": url, "broker": url, "cache": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                                   "LOCATION": url}}
+
+
+@pytest.mark.parametrize("servers, expected", [
+    (embedded, {"cache": "filebased: ok", "broker": "sqla+sqlite: ok", "redis": "not configured"}),
+    pytest.param(on_redis, {"cache": "redis: ok", "broker": "redis: ok", "redis": "redis: ok"}, marks=needs_redis),
+], ids=["embedded default", "redis"])
+def test_each_check_names_what_is_configured_and_checks_it(anon, use, tmp_path, servers, expected):
+    use(**servers(tmp_path))
     response = anon.get("/health/ready")
     assert response.status_code == 200, response.content
     checks = response.json()["checks"]
     assert database_ok(checks)
-    assert {k: v for k, v in checks.items() if k != "database"} == {
-        "cache": "redis: ok", "broker": "redis: ok", "redis": "redis: ok"}
+    assert {k: v for k, v in checks.items() if k != "database"} == expected
 
 
 def test_a_configured_redis_that_does_not_answer_makes_the_probe_unready(anon, use, caplog):

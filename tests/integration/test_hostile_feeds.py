@@ -8,9 +8,10 @@ import pytest
 from django.db import OperationalError
 
 from api.models import Document, Source, SweepSource
+from tests.conftest import sweep_in_process
 from tgesweeper.bench.feedserver import render_rss
 from tgesweeper.sources import rss
-from workers import pipeline, sweeps
+from workers import pipeline
 
 pytestmark = pytest.mark.django_db
 
@@ -34,19 +35,6 @@ GOOD = render_rss("Good", [{"guid": "good-1", "title": "Regulators publish guida
                             "pub_date": datetime(2026, 11, 20, tzinfo=timezone.utc)}])
 
 
-def sweep(*sources: Source) -> dict[str, SweepSource]:
-    with sweeps.in_process():
-        run_id = sweeps.start_sweep([s.pk for s in sources])
-    assert sweeps.wait_for_sweep(run_id, timeout=0)
-    return {row.source.name: row for row in SweepSource.objects.filter(run_id=run_id).select_related("source")}
-
-
-@pytest.fixture
-def good(feed_server, allow_local):
-    feed_server.add("/good.xml", GOOD)
-    return Source.objects.create(name="good", url=feed_server.url("/good.xml"))
-
-
 def hostile(feed_server, name: str, body: bytes) -> Source:
     feed_server.add(f"/{name}.xml", body)
     return Source.objects.create(name=name, url=feed_server.url(f"/{name}.xml"))
@@ -55,7 +43,7 @@ def hostile(feed_server, name: str, body: bytes) -> Source:
 def test_entity_expansion_never_expands_and_the_good_feed_still_lands(feed_server, good):
     bomb = hostile(feed_server, "bomb", BILLION_LAUGHS)
     started = time.monotonic()
-    rows = sweep(bomb, good)
+    rows = sweep_in_process(bomb, good)
     assert time.monotonic() - started < 10
     assert rows["bomb"].state in (SweepSource.State.DONE, SweepSource.State.FAILED)
     for document in Document.objects.filter(source=bomb):
@@ -65,14 +53,14 @@ def test_entity_expansion_never_expands_and_the_good_feed_still_lands(feed_serve
 
 def test_external_entities_never_leak_local_files(feed_server, good):
     xxe = hostile(feed_server, "xxe", EXTERNAL_ENTITY)
-    sweep(xxe, good)
+    sweep_in_process(xxe, good)
     for document in Document.objects.all():
         assert "root:" not in document.title + document.text
 
 
 def test_malformed_xml_is_a_clear_parse_error(feed_server, good):
     broken = hostile(feed_server, "broken", b"\x89PNG\r\n this is not a feed { <<")
-    rows = sweep(broken, good)
+    rows = sweep_in_process(broken, good)
     assert rows["broken"].state == SweepSource.State.FAILED
     assert rows["broken"].error.startswith("parse:")
     assert Document.objects.filter(source=good).count() == 1
@@ -81,7 +69,7 @@ def test_malformed_xml_is_a_clear_parse_error(feed_server, good):
 def test_a_body_over_the_cap_is_cut_with_a_clear_error(feed_server, good, config):
     config(SCRAPING_MAX_BYTES=4096)
     huge = hostile(feed_server, "huge", b"<rss>" + b" " * 100_000 + b"</rss>")
-    rows = sweep(huge, good)
+    rows = sweep_in_process(huge, good)
     assert rows["huge"].state == SweepSource.State.FAILED
     assert rows["huge"].error.startswith("fetch:")
     assert Document.objects.filter(source=good).count() == 1
@@ -92,7 +80,7 @@ def test_nul_bytes_and_bad_dates_are_cleaned_and_flagged(feed_server, allow_loca
             b"<item><title>Nul\x00 title</title><guid>n1</guid><pubDate>not a date</pubDate>"
             b"<description>text\x00here</description></item></channel></rss>")
     source = hostile(feed_server, "nul", body)
-    rows = sweep(source)
+    rows = sweep_in_process(source)
     assert rows["nul"].state == SweepSource.State.DONE, rows["nul"].error
     document = Document.objects.get(source=source)
     assert "\x00" not in document.title + document.text
@@ -102,7 +90,7 @@ def test_nul_bytes_and_bad_dates_are_cleaned_and_flagged(feed_server, allow_loca
 def test_a_private_address_is_refused_at_fetch_time_without_the_test_setting(feed_server):
     feed_server.add("/internal.xml", GOOD)
     source = Source.objects.create(name="internal", url=feed_server.url("/internal.xml"))
-    rows = sweep(source)
+    rows = sweep_in_process(source)
     assert rows["internal"].state == SweepSource.State.FAILED
     assert feed_server.hits["/internal.xml"] == 0
 
@@ -114,7 +102,7 @@ SURROGATE_REFERENCE = (b'<rss version="2.0"><channel><title>s</title><item><titl
 def test_a_reference_to_a_lone_surrogate_is_replaced_and_the_feed_lands(feed_server, good):
     """It used to raise UnicodeEncodeError in the parse task: no error recorded, the sweep row 'queued' forever."""
     surrogate = hostile(feed_server, "surrogate", SURROGATE_REFERENCE)
-    rows = sweep(surrogate, good)
+    rows = sweep_in_process(surrogate, good)
     assert rows["surrogate"].state == SweepSource.State.DONE, rows["surrogate"].error
     document = Document.objects.get(source=surrogate)
     assert document.title == "Launch \ufffd day" and document.text == "\ufffd \ufffd \ufffd"
@@ -134,7 +122,7 @@ def test_anything_a_kind_parse_raises_is_recorded_and_the_sweep_finishes(feed_se
 
     monkeypatch.setattr(rss, "KIND", dataclasses.replace(real, parse=parse))
     odd = hostile(feed_server, "odd", render_rss("Odd", [{"guid": "o1", "title": "unforeseen"}]))
-    rows = sweep(odd, good)
+    rows = sweep_in_process(odd, good)
     assert rows["odd"].state == SweepSource.State.FAILED
     assert rows["odd"].error.startswith("parse: unexpected UnicodeEncodeError: 'utf-8' codec can't encode")
     odd.refresh_from_db()

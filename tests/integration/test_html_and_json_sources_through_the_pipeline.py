@@ -12,9 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from api.models import Document, Source, SweepSource
-from tgesweeper.bench.feedserver import render_rss
+from tests.conftest import sweep_in_process
 from tgesweeper.sources import kind_for
-from workers import sweeps
 
 pytestmark = pytest.mark.django_db
 
@@ -47,21 +46,6 @@ STORY_C = ("/news/harbor", "Harborline (HBL) token goes live as airdrop claims o
            "Harborline's HBL token began trading today.")
 
 
-def sweep(*sources: Source) -> dict[str, SweepSource]:
-    with sweeps.in_process():
-        run_id = sweeps.start_sweep([s.pk for s in sources])
-    assert sweeps.wait_for_sweep(run_id, timeout=0)
-    return {row.source.name: row for row in SweepSource.objects.filter(run_id=run_id).select_related("source")}
-
-
-@pytest.fixture
-def good(feed_server, allow_local):
-    """An ordinary RSS source that must keep working next to a broken one."""
-    feed_server.add("/good.xml", render_rss("Good", [{"guid": "good-1", "title": "Regulators publish guidance",
-                                                      "description": "Plain news.", "pub_date": FETCHED}]))
-    return Source.objects.create(name="good", url=feed_server.url("/good.xml"))
-
-
 def html_source(feed_server, name="wire", path="/wire/", body=None, **options) -> Source:
     if body is not None:
         feed_server.add(path, body, HTML_TYPE)
@@ -73,7 +57,7 @@ def html_source(feed_server, name="wire", path="/wire/", body=None, **options) -
 
 def test_html_listing_is_stored_then_not_read_twice(feed_server, allow_local):
     source = html_source(feed_server, body=listing(STORY_A, STORY_B))
-    row = sweep(source)["wire"]
+    row = sweep_in_process(source)["wire"]
     assert row.state == SweepSource.State.DONE, row.error
     docs = {d.title: d for d in Document.objects.filter(source=source)}
     assert set(docs) == {STORY_A[1], STORY_B[1]}
@@ -82,9 +66,9 @@ def test_html_listing_is_stored_then_not_read_twice(feed_server, allow_local):
     assert orbitra.text == STORY_A[2]
     assert orbitra.published_at == datetime(2026, 11, 20, 9, tzinfo=timezone.utc) and not orbitra.date_missing
 
-    assert sweep(source)["wire"].not_modified  # the stored ETag brought a 304
+    assert sweep_in_process(source)["wire"].not_modified  # the stored ETag brought a 304
     Source.objects.filter(pk=source.pk).update(etag="", last_modified="")
-    again = sweep(source)["wire"]
+    again = sweep_in_process(source)["wire"]
     assert again.state == SweepSource.State.DONE and again.documents_new == 0
     assert Document.objects.filter(source=source).count() == 2
     assert feed_server.hits["/wire/"] == 3
@@ -100,7 +84,7 @@ def test_html_follows_only_new_article_links_and_keeps_their_text(feed_server, a
     source = html_source(feed_server, body=listing(STORY_A, STORY_B, metadata), follow_links=True,
                          article_body=".story-body p")
 
-    assert sweep(source)["wire"].state == SweepSource.State.DONE
+    assert sweep_in_process(source)["wire"].state == SweepSource.State.DONE
     texts = dict(Document.objects.filter(source=source).values_list("title", "text"))
     assert texts[STORY_A[1]] == ("Orbitra confirmed the ORB token generation event for December 9, 2026. "
                                  "More details will follow next week.")
@@ -110,20 +94,20 @@ def test_html_follows_only_new_article_links_and_keeps_their_text(feed_server, a
     assert Source.objects.get(pk=source.pk).cursor.startswith("link:")
 
     feed_server.add("/wire/", listing(STORY_C, STORY_A, STORY_B, metadata), HTML_TYPE)
-    row = sweep(source)["wire"]
+    row = sweep_in_process(source)["wire"]
     assert row.state == SweepSource.State.DONE and row.documents_new == 1
     assert feed_server.hits[STORY_C[0]] == 1
     assert feed_server.hits[STORY_A[0]] == feed_server.hits[STORY_B[0]] == 1  # above the cursor only
     assert "went live today" in Document.objects.get(source=source, title=STORY_C[1]).text
 
-    assert sweep(source)["wire"].not_modified
+    assert sweep_in_process(source)["wire"].not_modified
     assert feed_server.hits[STORY_C[0]] == 1
 
 
 def test_html_without_an_article_selector_takes_the_main_text(feed_server, allow_local):
     feed_server.add(STORY_A[0], article("Orbitra confirmed the ORB token generation event."), HTML_TYPE)
     source = html_source(feed_server, body=listing(STORY_A), follow_links=True, max_articles=5)
-    assert sweep(source)["wire"].state == SweepSource.State.DONE
+    assert sweep_in_process(source)["wire"].state == SweepSource.State.DONE
     assert Document.objects.get(source=source).text == ("Orbitra confirmed the ORB token generation event. "
                                                         "More details will follow next week.")
 
@@ -132,7 +116,7 @@ def test_html_follows_at_most_max_articles_links(feed_server, allow_local):
     for story in (STORY_A, STORY_B, STORY_C):
         feed_server.add(story[0], article(f"Full text of {story[1]}."), HTML_TYPE)
     source = html_source(feed_server, body=listing(STORY_A, STORY_B, STORY_C), follow_links=True, max_articles=1)
-    assert sweep(source)["wire"].state == SweepSource.State.DONE
+    assert sweep_in_process(source)["wire"].state == SweepSource.State.DONE
     assert [feed_server.hits[s[0]] for s in (STORY_A, STORY_B, STORY_C)] == [1, 0, 0]
     texts = dict(Document.objects.filter(source=source).values_list("title", "text"))
     assert texts[STORY_A[1]].startswith("Full text of") and texts[STORY_B[1]] == STORY_B[2]
@@ -142,19 +126,19 @@ def test_html_catches_up_oldest_first_when_more_new_links_than_max_articles(feed
     for story in (STORY_A, STORY_B, STORY_C):
         feed_server.add(story[0], article(f"Full text of {story[1]}."), HTML_TYPE)
     source = html_source(feed_server, body=listing(STORY_A), follow_links=True, max_articles=1)
-    assert sweep(source)["wire"].state == SweepSource.State.DONE
+    assert sweep_in_process(source)["wire"].state == SweepSource.State.DONE
 
     feed_server.add("/wire/", listing(STORY_C, STORY_B, STORY_A), HTML_TYPE)
-    assert sweep(source)["wire"].documents_new == 1  # B, the older new story; C waits, unstored
+    assert sweep_in_process(source)["wire"].documents_new == 1  # B, the older new story; C waits, unstored
     assert [feed_server.hits[s[0]] for s in (STORY_A, STORY_B, STORY_C)] == [1, 1, 0]
     assert not Document.objects.filter(source=source, title=STORY_C[1]).exists()
 
-    assert sweep(source)["wire"].documents_new == 1  # no ETag was kept, so the listing is read again
+    assert sweep_in_process(source)["wire"].documents_new == 1  # no ETag was kept, so the listing is read again
     assert [feed_server.hits[s[0]] for s in (STORY_A, STORY_B, STORY_C)] == [1, 1, 1]
     texts = dict(Document.objects.filter(source=source).values_list("title", "text"))
     assert all(texts[s[1]] == f"Full text of {s[1]}. More details will follow next week."
                for s in (STORY_A, STORY_B, STORY_C))
-    assert sweep(source)["wire"].not_modified
+    assert sweep_in_process(source)["wire"].not_modified
 
 
 @pytest.mark.parametrize("body, options, message", [
@@ -167,7 +151,7 @@ def test_hostile_html_ends_as_an_error_on_its_source_while_others_work(feed_serv
     broken = html_source(feed_server, name="broken", path="/broken/", body=body, **options)
     broken.settings = {k: v for k, v in broken.settings.items() if v is not None}
     broken.save()
-    rows = sweep(broken, good)
+    rows = sweep_in_process(broken, good)
     assert rows["broken"].state == SweepSource.State.FAILED
     assert rows["broken"].error.startswith(message), rows["broken"].error
     assert Source.objects.get(pk=broken.pk).last_error.startswith(message)
@@ -196,7 +180,7 @@ def json_source(feed_server, name="exchange", path="/api/announcements", body=No
 
 def test_json_endpoint_is_stored_then_not_read_twice(feed_server, allow_local):
     source = json_source(feed_server, body=ANNOUNCEMENTS)
-    row = sweep(source)["exchange"]
+    row = sweep_in_process(source)["exchange"]
     assert row.state == SweepSource.State.DONE, row.error
     orbitra = Document.objects.get(source=source, external_id="71")
     assert orbitra.url == "https://exchange.example/a/orbitra-orb"
@@ -204,13 +188,13 @@ def test_json_endpoint_is_stored_then_not_read_twice(feed_server, allow_local):
     assert orbitra.published_at == datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
     assert Document.objects.filter(source=source).count() == 2
 
-    assert sweep(source)["exchange"].not_modified
+    assert sweep_in_process(source)["exchange"].not_modified
     Source.objects.filter(pk=source.pk).update(etag="", last_modified="")
-    assert sweep(source)["exchange"].documents_new == 0
+    assert sweep_in_process(source)["exchange"].documents_new == 0
     newer = {"code": 0, "data": {"list": [{"id": 73, "slug": "harbor", "title": "Harborline listing"},
                                           *ANNOUNCEMENTS["data"]["list"]]}}
     feed_server.add("/api/announcements", json.dumps(newer).encode(), JSON_TYPE)
-    assert sweep(source)["exchange"].documents_new == 1
+    assert sweep_in_process(source)["exchange"].documents_new == 1
     assert Document.objects.filter(source=source).count() == 3
 
 
@@ -225,7 +209,7 @@ def test_hostile_json_ends_as_an_error_on_its_source_while_others_work(feed_serv
     broken = json_source(feed_server, name="broken", path="/broken", body=body, **options)
     broken.settings = {k: v for k, v in broken.settings.items() if v is not None}
     broken.save()
-    rows = sweep(broken, good)
+    rows = sweep_in_process(broken, good)
     assert rows["broken"].state == SweepSource.State.FAILED
     assert rows["broken"].error.startswith(message), rows["broken"].error
     assert Source.objects.get(pk=broken.pk).failure_count == 1

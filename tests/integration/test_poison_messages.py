@@ -22,15 +22,7 @@ def test_a_message_that_kills_its_worker_each_time_is_parked(feed_server, celery
 
     def hang(handler):  # the fetch sits here until the test kills the worker child running it
         arrived.set()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/rss+xml")
-        handler.end_headers()
-        while not feed_server.stopping.wait(0.2):
-            try:
-                handler.wfile.write(b" ")
-                handler.wfile.flush()
-            except OSError:
-                return
+        feed_server.stall(handler)
 
     feed_server.add_route("/hang.xml", hang)
     source = Source.objects.create(name="Deadly", url=feed_server.url("/hang.xml"))

@@ -116,15 +116,7 @@ def test_a_scheduled_run_redelivered_after_its_worker_died_still_holds_its_claim
             handler.wfile.write(FEED)
             return
         arrived.set()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/rss+xml")
-        handler.end_headers()
-        while not feed_server.stopping.wait(0.2):
-            try:
-                handler.wfile.write(b" ")
-                handler.wfile.flush()
-            except OSError:
-                return
+        feed_server.stall(handler)
 
     feed_server.add_route("/crash.xml", hang_once)
     celery_worker = worker()
