@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
@@ -155,3 +156,29 @@ def document(*, item_id: str, url: str, title: str, text: str, date: object, fet
         external_id=external_id(item_id, title=title, url=url, text=text),
         url=url, title=title, text=text, author=clean_text(author, MAX_AUTHOR_CHARS),
         published_at=published.isoformat(), date_missing=missing)
+
+
+# --- option checks shared by the kinds configured with field selectors (html, json) --------------------------
+
+def string_option_problems(kind: str, options: dict, names: Iterable[str], *, expected: str,
+                           check: Callable[[str], str | None]) -> list[str]:
+    """Each option of ``names`` that is set must be a string (``expected`` names what it holds) that ``check``
+    accepts; ``check`` returns what is wrong with it, worded to follow the option's name, or None."""
+    problems = []
+    for name in names:
+        value = options.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            problems.append(f"the {kind} option {name!r} must be a {expected}")
+        elif wrong := check(value):
+            problems.append(f"the {kind} option {name!r}{wrong}")
+    return problems
+
+
+def date_format_problems(kind: str, options: dict) -> list[str]:
+    date_format = options.get("date_format")
+    if date_format is None or (isinstance(date_format, str) and (date_format in DATE_FORMATS or "%" in date_format)):
+        return []
+    return [f"the {kind} option 'date_format' must be one of {', '.join(DATE_FORMATS)} or a strptime pattern"]
+

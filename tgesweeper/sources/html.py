@@ -45,7 +45,14 @@ from bs4 import BeautifulSoup, Tag
 from tgesweeper import net
 from tgesweeper.sources import NO_CONFIG, Fetched, SourceKind, SourceSpec, fetch_url
 from tgesweeper.sources.documents import NormalizedDocument
-from tgesweeper.sources.fields import DATE_FORMATS, MAX_BODY_BYTES, absolute_url, document, utc
+from tgesweeper.sources.fields import (
+    MAX_BODY_BYTES,
+    absolute_url,
+    date_format_problems,
+    document,
+    string_option_problems,
+    utc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,30 +85,25 @@ def validate_options(options: object) -> list[str]:
         return ["settings must be an object of html options such as {\"item\": \"article\", \"title\": \"h2\"}"]
     problems = [f"the html option {name!r} is required" for name in ("item", "title") if not options.get(name)]
     problems += [f"unknown html option {name!r}" for name in sorted(set(options) - _OPTIONS)]
-    for name in _SELECTOR_OPTIONS:
-        value = options.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            problems.append(f"the html option {name!r} must be a CSS selector string")
-            continue
-        css = _split_field(value)[0]
-        if css:
-            try:
-                soupsieve.compile(css)
-            except (soupsieve.SelectorSyntaxError, ValueError) as exc:
-                problems.append(f"the html option {name!r} is not a valid CSS selector: {str(exc).splitlines()[0]}")
+    problems += string_option_problems("html", options, _SELECTOR_OPTIONS, expected="CSS selector string",
+                                       check=_selector_problem)
     if "follow_links" in options and not isinstance(options["follow_links"], bool):
         problems.append("the html option 'follow_links' must be true or false")
     for name, floor, ceiling in (("max_articles", 0, MAX_ARTICLES), ("max_items", 1, MAX_ITEMS)):
         value = options.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not floor <= value <= ceiling):
             problems.append(f"the html option {name!r} must be a whole number from {floor} to {ceiling}")
-    date_format = options.get("date_format")
-    if date_format is not None and (not isinstance(date_format, str) or
-                                    (date_format not in DATE_FORMATS and "%" not in date_format)):
-        problems.append(f"the html option 'date_format' must be one of {', '.join(DATE_FORMATS)} or a strptime pattern")
-    return problems
+    return problems + date_format_problems("html", options)
+
+
+def _selector_problem(value: str) -> str | None:
+    css = _split_field(value)[0]
+    if css:
+        try:
+            soupsieve.compile(css)
+        except (soupsieve.SelectorSyntaxError, ValueError) as exc:
+            return f" is not a valid CSS selector: {str(exc).splitlines()[0]}"
+    return None
 
 
 def _split_field(value: str) -> tuple[str, str | None]:

@@ -22,7 +22,15 @@ from urllib.parse import quote
 
 from tgesweeper.sources import SourceKind, fetch_url
 from tgesweeper.sources.documents import NormalizedDocument
-from tgesweeper.sources.fields import DATE_FORMATS, LONE_SURROGATES, MAX_BODY_BYTES, absolute_url, document, utc
+from tgesweeper.sources.fields import (
+    LONE_SURROGATES,
+    MAX_BODY_BYTES,
+    absolute_url,
+    date_format_problems,
+    document,
+    string_option_problems,
+    utc,
+)
 
 MAX_PATH_PARTS = 32
 _PATH_OPTIONS = ("items", "title", "id", "date", "body", "author")
@@ -96,17 +104,7 @@ def validate_options(options: object) -> list[str]:
     if not options.get("title"):
         problems.append("the json option 'title' is required")
     problems += [f"unknown json option {name!r}" for name in sorted(set(options) - _OPTIONS)]
-    for name in _PATH_OPTIONS:
-        value = options.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            problems.append(f"the json option {name!r} must be a path string")
-            continue
-        try:
-            parse_path(value)
-        except ValueError as exc:
-            problems.append(f"the json option {name!r}: {exc}")
+    problems += string_option_problems("json", options, _PATH_OPTIONS, expected="path string", check=_path_problem)
     url = options.get("url")
     if url is not None:
         if not isinstance(url, str):
@@ -117,14 +115,19 @@ def validate_options(options: object) -> list[str]:
                     parse_path(placeholder)
                 except ValueError as exc:
                     problems.append(f"the json option 'url': {exc}")
-    date_format = options.get("date_format")
-    if date_format is not None and (not isinstance(date_format, str) or
-                                    (date_format not in DATE_FORMATS and "%" not in date_format)):
-        problems.append(f"the json option 'date_format' must be one of {', '.join(DATE_FORMATS)} or a strptime pattern")
+    problems += date_format_problems("json", options)
     max_items = options.get("max_items")
     if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1):
         problems.append("the json option 'max_items' must be a whole number of at least 1")
     return problems
+
+
+def _path_problem(value: str) -> str | None:
+    try:
+        parse_path(value)
+    except ValueError as exc:
+        return f": {exc}"
+    return None
 
 
 # --- parse -------------------------------------------------------------------------------------------
