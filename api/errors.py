@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
+from django.views.defaults import bad_request as html_bad_request
+from django.views.defaults import page_not_found
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -58,8 +60,6 @@ def bad_request(request, exception=None):
     """Requests Django itself refuses before any view runs (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, more than
     DATA_UPLOAD_MAX_NUMBER_FIELDS parameters), in the API's error shape; the admin keeps its HTML pages."""
     if request.path.startswith("/admin/"):
-        from django.views.defaults import bad_request as html_bad_request
-
         return html_bad_request(request, exception)
     message = str(exception) if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent)) else "Bad request."
     return error_response(message, 400)
@@ -68,8 +68,6 @@ def bad_request(request, exception=None):
 def not_found(request, exception=None):
     """Unknown URLs answer in the API's error shape (JSON), the admin keeps its HTML pages."""
     if request.path.startswith("/admin/"):
-        from django.views.defaults import page_not_found
-
         return page_not_found(request, exception)
     return error_response(f"No such URL: {request.path[:200]}", 404)
 

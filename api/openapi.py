@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 
+from api import views
 from api.serializers import KIND_UNIT_DEFAULTS
 from tgesweeper.sources import browser, html, json_api, x_api
 from tgesweeper.sources.fields import DATE_FORMATS
@@ -79,8 +80,6 @@ def add_error_responses(result, generator, request, public):
 
 def _closed_bodies() -> set[str]:
     """Request bodies whose serializer answers 400 to a field it does not know (``refuses_unknown_fields``)."""
-    from api import views
-
     return {name.removesuffix("Serializer") for name, value in vars(views).items()
             if getattr(value, "refuses_unknown_fields", False)}
 

@@ -1,6 +1,8 @@
 """What the API shows and accepts. Pipeline-owned fields are read-only; a Source is validated like in the admin."""
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from drf_spectacular.utils import extend_schema_field
@@ -115,8 +117,6 @@ class SourceSerializer(serializers.ModelSerializer):
 
     def validate_settings(self, value: dict) -> dict:
         """Options are small, shallow JSON without NUL characters (PostgreSQL's jsonb cannot store "\\u0000")."""
-        import json
-
         if len(json.dumps(value)) > MAX_SETTINGS_CHARS:
             raise serializers.ValidationError(f"At most {MAX_SETTINGS_CHARS:,} characters of JSON.")
         stack = [(value, 0)]

@@ -170,15 +170,16 @@ class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
                    responses={200: EventSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
     def confirm(self, request, pk=None):
-        return Response(EventSerializer(review.set_review(self.get_object().pk, TGEEvent.Review.CONFIRMED,
-                                                          request.user)).data)
+        return self._review(request, TGEEvent.Review.CONFIRMED)
 
     @extend_schema(summary="Reject an event (staff): never published", request=None,
                    responses={200: EventSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsAdminUser])
     def reject(self, request, pk=None):
-        return Response(EventSerializer(review.set_review(self.get_object().pk, TGEEvent.Review.REJECTED,
-                                                          request.user)).data)
+        return self._review(request, TGEEvent.Review.REJECTED)
+
+    def _review(self, request, decision: str) -> Response:
+        return Response(EventSerializer(review.set_review(self.get_object().pk, decision, request.user)).data)
 
     @extend_schema(summary="Merge this event into another (staff): mentions move, later ones follow",
                    request=MergeSerializer, responses={200: EventSerializer})

@@ -141,25 +141,6 @@ def test_html_catches_up_oldest_first_when_more_new_links_than_max_articles(feed
     assert sweep_in_process(source)["wire"].not_modified
 
 
-@pytest.mark.parametrize("body, options, message", [
-    (b"\x89PNG\r\n\x1a\n\x00\x00 binary", {}, "parse: the page is not HTML"),
-    (b"<html><body><div><p>Unclosed <b>tags <li>everywhere", {}, "parse: no element on the page matches"),
-    (b"<html><body>" + b"<div>" * 50_000 + b"deep", {}, "parse: no element on the page matches"),
-    (listing(STORY_A), {"item": None, "title": None}, "parse: the html option 'item' is required"),
-])
-def test_hostile_html_ends_as_an_error_on_its_source_while_others_work(feed_server, good, body, options, message):
-    broken = html_source(feed_server, name="broken", path="/broken/", body=body, **options)
-    broken.settings = {k: v for k, v in broken.settings.items() if v is not None}
-    broken.save()
-    rows = sweep_in_process(broken, good)
-    assert rows["broken"].state == SweepSource.State.FAILED
-    assert rows["broken"].error.startswith(message), rows["broken"].error
-    assert Source.objects.get(pk=broken.pk).last_error.startswith(message)
-    assert rows["good"].state == SweepSource.State.DONE
-    assert Document.objects.filter(source=good).count() == 1
-    assert not Document.objects.filter(source=broken).exists()
-
-
 # --- json ------------------------------------------------------------------------------------------
 
 JSON_OPTIONS = {"items": "data.list", "id": "id", "title": "title", "url": "https://exchange.example/a/{slug}",
@@ -198,22 +179,34 @@ def test_json_endpoint_is_stored_then_not_read_twice(feed_server, allow_local):
     assert Document.objects.filter(source=source).count() == 3
 
 
-@pytest.mark.parametrize("body, options, message", [
-    (b"<html><body>Access denied</body></html>", {}, "parse: the response is not JSON"),
-    (b"[" * 200_000 + b"]" * 200_000, {}, "parse: the JSON is nested too deeply"),
-    (json.dumps({"code": 100001, "msg": "busy"}).encode(), {}, "parse: the items path 'data.list' is not in"),
-    (json.dumps(ANNOUNCEMENTS).encode(), {"items": "data"}, "parse: the items path 'data' leads to dict"),
-    (json.dumps(ANNOUNCEMENTS).encode(), {"title": None}, "parse: the json option 'title' is required"),
-])
-def test_hostile_json_ends_as_an_error_on_its_source_while_others_work(feed_server, good, body, options, message):
-    broken = json_source(feed_server, name="broken", path="/broken", body=body, **options)
+HOSTILE = [
+    ("html", b"\x89PNG\r\n\x1a\n\x00\x00 binary", {}, "parse: the page is not HTML"),
+    ("html", b"<html><body><div><p>Unclosed <b>tags <li>everywhere", {}, "parse: no element on the page matches"),
+    ("html", b"<html><body>" + b"<div>" * 50_000 + b"deep", {}, "parse: no element on the page matches"),
+    ("html", listing(STORY_A), {"item": None, "title": None}, "parse: the html option 'item' is required"),
+    ("json", b"<html><body>Access denied</body></html>", {}, "parse: the response is not JSON"),
+    ("json", b"[" * 200_000 + b"]" * 200_000, {}, "parse: the JSON is nested too deeply"),
+    ("json", json.dumps({"code": 100001, "msg": "busy"}).encode(), {}, "parse: the items path 'data.list' is not in"),
+    ("json", json.dumps(ANNOUNCEMENTS).encode(), {"items": "data"}, "parse: the items path 'data' leads to dict"),
+    ("json", json.dumps(ANNOUNCEMENTS).encode(), {"title": None}, "parse: the json option 'title' is required"),
+]
+
+
+@pytest.mark.parametrize("kind, body, options, message", HOSTILE)
+def test_a_hostile_page_or_endpoint_ends_as_an_error_on_its_source_while_others_work(feed_server, good, kind, body,
+                                                                                    options, message):
+    make = html_source if kind == "html" else json_source
+    broken = make(feed_server, name="broken", path="/broken/", body=body, **options)
     broken.settings = {k: v for k, v in broken.settings.items() if v is not None}
     broken.save()
     rows = sweep_in_process(broken, good)
     assert rows["broken"].state == SweepSource.State.FAILED
     assert rows["broken"].error.startswith(message), rows["broken"].error
-    assert Source.objects.get(pk=broken.pk).failure_count == 1
+    stored = Source.objects.get(pk=broken.pk)
+    assert stored.last_error.startswith(message) and stored.failure_count == 1
+    assert rows["good"].state == SweepSource.State.DONE
     assert Document.objects.filter(source=good).count() == 1
+    assert not Document.objects.filter(source=broken).exists()
 
 
 # --- saving sources and the shipped exchange examples ----------------------------------------------

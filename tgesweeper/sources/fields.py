@@ -182,3 +182,12 @@ def date_format_problems(kind: str, options: dict) -> list[str]:
         return []
     return [f"the {kind} option 'date_format' must be one of {', '.join(DATE_FORMATS)} or a strptime pattern"]
 
+
+def usable_options(options: dict | None, validate: Callable[[dict], list[str]], error: type[Exception]) -> dict:
+    """The options a parse runs with, or ``error`` naming every problem (a Source saved before a check was added)."""
+    options = options or {}
+    problems = validate(options)
+    if problems:
+        raise error("; ".join(problems))
+    return options
+

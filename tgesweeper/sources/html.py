@@ -43,14 +43,12 @@ import soupsieve
 from bs4 import BeautifulSoup, Tag
 
 from tgesweeper import net
-from tgesweeper.sources import NO_CONFIG, Fetched, SourceKind, SourceSpec, fetch_url
+from tgesweeper.sources import NO_CONFIG, Fetched, SourceKind, SourceSpec, fetch_url, fields
 from tgesweeper.sources.documents import NormalizedDocument
 from tgesweeper.sources.fields import (
     MAX_BODY_BYTES,
     absolute_url,
-    date_format_problems,
     document,
-    string_option_problems,
     utc,
 )
 
@@ -85,7 +83,7 @@ def validate_options(options: object) -> list[str]:
         return ["settings must be an object of html options such as {\"item\": \"article\", \"title\": \"h2\"}"]
     problems = [f"the html option {name!r} is required" for name in ("item", "title") if not options.get(name)]
     problems += [f"unknown html option {name!r}" for name in sorted(set(options) - _OPTIONS)]
-    problems += string_option_problems("html", options, _SELECTOR_OPTIONS, expected="CSS selector string",
+    problems += fields.string_option_problems("html", options, _SELECTOR_OPTIONS, expected="CSS selector string",
                                        check=_selector_problem)
     if "follow_links" in options and not isinstance(options["follow_links"], bool):
         problems.append("the html option 'follow_links' must be true or false")
@@ -93,7 +91,7 @@ def validate_options(options: object) -> list[str]:
         value = options.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not floor <= value <= ceiling):
             problems.append(f"the html option {name!r} must be a whole number from {floor} to {ceiling}")
-    return problems + date_format_problems("html", options)
+    return problems + fields.date_format_problems("html", options)
 
 
 def _selector_problem(value: str) -> str | None:
@@ -185,10 +183,7 @@ def _listing_links(body: bytes, page_url: str, options: dict) -> list[str]:
 def parse_html(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: int = 500,
                options: dict | None = None) -> list[NormalizedDocument]:
     """One listing page (or the envelope ``fetch`` packed) into at most ``max_items`` documents."""
-    options = options or {}
-    problems = validate_options(options)
-    if problems:
-        raise HTMLError("; ".join(problems))
+    options = fields.usable_options(options, validate_options, HTMLError)
     listing, articles, deferred = _unpack(body)
     fetched_at = utc(fetched_at).replace(microsecond=0)
     max_items = min(max_items, int(options.get("max_items") or max_items))

@@ -20,15 +20,13 @@ import re
 from datetime import datetime
 from urllib.parse import quote
 
-from tgesweeper.sources import SourceKind, fetch_url
+from tgesweeper.sources import SourceKind, fetch_url, fields
 from tgesweeper.sources.documents import NormalizedDocument
 from tgesweeper.sources.fields import (
     LONE_SURROGATES,
     MAX_BODY_BYTES,
     absolute_url,
-    date_format_problems,
     document,
-    string_option_problems,
     utc,
 )
 
@@ -104,7 +102,7 @@ def validate_options(options: object) -> list[str]:
     if not options.get("title"):
         problems.append("the json option 'title' is required")
     problems += [f"unknown json option {name!r}" for name in sorted(set(options) - _OPTIONS)]
-    problems += string_option_problems("json", options, _PATH_OPTIONS, expected="path string", check=_path_problem)
+    problems += fields.string_option_problems("json", options, _PATH_OPTIONS, expected="path string", check=_path_problem)
     url = options.get("url")
     if url is not None:
         if not isinstance(url, str):
@@ -115,7 +113,7 @@ def validate_options(options: object) -> list[str]:
                     parse_path(placeholder)
                 except ValueError as exc:
                     problems.append(f"the json option 'url': {exc}")
-    problems += date_format_problems("json", options)
+    problems += fields.date_format_problems("json", options)
     max_items = options.get("max_items")
     if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1):
         problems.append("the json option 'max_items' must be a whole number of at least 1")
@@ -135,10 +133,7 @@ def _path_problem(value: str) -> str | None:
 def parse_json(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: int = 500,
                options: dict | None = None) -> list[NormalizedDocument]:
     """Map the items of one JSON response to at most ``max_items`` documents, deduplicated by external_id."""
-    options = options or {}
-    problems = validate_options(options)
-    if problems:
-        raise JSONSourceError("; ".join(problems))
+    options = fields.usable_options(options, validate_options, JSONSourceError)
     if not body or not body.strip():
         raise JSONSourceError("the response is empty")
     if len(body) > MAX_BODY_BYTES:
