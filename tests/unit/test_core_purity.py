@@ -51,3 +51,39 @@ def test_a_django_process_still_has_the_celery_app_as_its_current_app():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1].split() == ["tgesweeper", "True"]
+
+
+def imports_of(paths) -> list[tuple[str, str]]:
+    """(file:line, imported module) of every import statement in these files, function-local ones included."""
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            found += [(f"{path.relative_to(ROOT)}:{node.lineno}", name) for name in names]
+    return found
+
+
+def product_files():
+    for top in ("api", "workers", "tgesweeper"):
+        for path in (ROOT / top).rglob("*.py"):
+            if "bench" not in path.relative_to(ROOT).parts and "migrations" not in path.parts:
+                yield path
+
+
+def test_the_web_app_reaches_the_pipeline_only_through_workers_enqueue():
+    """Sweep now and requeue are all the app asks of the pipeline; the rest flows from the pipeline to the store."""
+    found = [(where, name) for where, name in imports_of((ROOT / "api").rglob("*.py"))
+             if name == "workers" or name.startswith("workers.")]
+    assert found and {name for _, name in found} == {"workers"}  # as `from workers import enqueue`
+    for path in (ROOT / "api").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "workers":
+                assert [a.name for a in node.names] == ["enqueue"], f"{path.relative_to(ROOT)}:{node.lineno}"
+
+
+def test_the_running_sweeper_never_imports_the_harness():
+    found = [f"{where} {name}" for where, name in imports_of(product_files())
+             if name == "tgesweeper.bench" or name.startswith("tgesweeper.bench.")]
+    assert found == []
