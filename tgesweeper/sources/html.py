@@ -313,5 +313,12 @@ def _main_text(soup: BeautifulSoup) -> str:
     return body.get_text(" ", strip=True)
 
 
+OPTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["item", "title"], "properties": {
+    **fields.string_options_schema(_SELECTOR_OPTIONS, "css-field", required=("item", "title")),
+    "date_format": fields.DATE_FORMAT_SCHEMA, "follow_links": {"type": "boolean"},
+    "max_articles": {"type": "integer", "minimum": 0, "maximum": MAX_ARTICLES},
+    "max_items": {"type": "integer", "minimum": 1, "maximum": MAX_ITEMS}}}
+
 KIND = SourceKind("html", fetch=fetch, parse=parse_html, parse_error=HTMLError,
-                  option_problems=lambda options, query: {"options": validate_options(options)})
+                  option_problems=lambda options, query: {"options": validate_options(options)},
+                  options_schema=OPTIONS_SCHEMA)

@@ -213,5 +213,11 @@ def _item_document(item: dict, options: dict, feed_url: str, fetched_at: datetim
                     author=_text(_first(item, options.get("author"))), fetched_at=fetched_at)
 
 
+OPTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["items", "title"], "properties": {
+    **fields.string_options_schema(_PATH_OPTIONS, "json-path", required=("title",)),
+    "url": {"type": "string", "format": "json-url-template"},
+    "date_format": fields.DATE_FORMAT_SCHEMA, "max_items": {"type": "integer", "minimum": 1}}}
+
 KIND = SourceKind("json", fetch=fetch_url, parse=parse_json, parse_error=JSONSourceError,
-                  option_problems=lambda options, query: {"options": validate_options(options)})
+                  option_problems=lambda options, query: {"options": validate_options(options)},
+                  options_schema=OPTIONS_SCHEMA)
