@@ -34,7 +34,7 @@ class Source(models.Model):
     query = models.CharField(max_length=500, blank=True, help_text="Search query, for kinds that search.")
     interval_seconds = models.PositiveIntegerField(default=300, help_text="Seconds between scheduled fetches.")
     enabled = models.BooleanField(default=True)
-    settings = models.JSONField(default=dict, blank=True, help_text="Per-source options for its kind.")
+    options = models.JSONField(default=dict, blank=True, help_text="Per-source options for its kind.")
 
     etag = models.CharField(max_length=500, blank=True, editable=False)
     last_modified = models.CharField(max_length=100, blank=True, editable=False)

@@ -2,7 +2,7 @@
 
 Every operation documents the error answers it can give, in the one error shape; query parameters and request
 strings carry the server's rules (no empty or NUL values, no blank required strings); a Source's request bodies
-are one branch per kind, with that kind's URL rule and settings.
+are one branch per kind, with that kind's URL rule and options.
 """
 from __future__ import annotations
 
@@ -104,16 +104,16 @@ def _strict_strings(schema: dict) -> None:
 
 
 def kind_options() -> dict[str, dict]:
-    """Each kind's ``settings``, as the kind declares them (``SourceKind.options_schema``)."""
+    """Each kind's ``options``, as the kind declares them (``SourceKind.options_schema``)."""
     return {kind: copy.deepcopy(dict(kind_for(kind).options_schema)) for kind in Source.Kind.values}
 
 
 def source_request(generated: dict, *, partial: bool) -> dict:
-    """One branch per kind: ``kind``, ``url`` and ``settings`` are checked together (``SourceSerializer``).
+    """One branch per kind: ``kind``, ``url`` and ``options`` are checked together (``SourceSerializer``).
 
-    A POST or PUT without ``kind`` is an rss source; a PATCH without ``kind`` leaves url and settings alone.
+    A POST or PUT without ``kind`` is an rss source; a PATCH without ``kind`` leaves url and options alone.
     """
-    common = {k: v for k, v in generated["properties"].items() if k not in ("kind", "url", "settings")}
+    common = {k: v for k, v in generated["properties"].items() if k not in ("kind", "url", "options")}
     url = copy.deepcopy(generated["properties"]["url"]["oneOf"][0])
     url.pop("anyOf", None)
     url["pattern"] = PUBLIC_URL  # where an address resolves to is not a schema matter: the description says it
@@ -123,14 +123,14 @@ def source_request(generated: dict, *, partial: bool) -> dict:
         needs = ["kind"] if partial or kind != "rss" else []
         reads_url = kind_for(kind).reads_url
         needs += ["url"] if reads_url else []
-        needs += list(options.get("required", ())) and ["settings"]
+        needs += list(options.get("required", ())) and ["options"]
         branches.append({"type": "object", "required": [*required, *needs], "properties": {
             **common, "kind": {"type": "string", "enum": [kind]},
             "url": url if reads_url else {"oneOf": [url, {"type": "string", "maxLength": 0}]},  # unused: optional
-            "settings": options}})
+            "options": options}})
     if partial:
         branches.append({"type": "object", "properties": common,
                          "not": {"anyOf": [{"required": [name]} for name in ("kind", *KIND_UNIT_DEFAULTS)]}})
-    return {"description": f"{generated.get('description', '')} Kind, url and settings go together: a request that "
-                           "gives the kind gives the url its kind needs and the settings (left out: empty), and a "
-                           "PATCH gives the kind with url or settings.", "oneOf": branches}
+    return {"description": f"{generated.get('description', '')} Kind, url and options go together: a request that "
+                           "gives the kind gives the url its kind needs and the options (left out: empty), and a "
+                           "PATCH gives the kind with url or options.", "oneOf": branches}

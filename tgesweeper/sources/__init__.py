@@ -21,7 +21,7 @@ from tgesweeper.sources.documents import NormalizedDocument
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """What a fetch needs to know about one Source row (``options`` is the row's per-kind ``settings``)."""
+    """What a fetch needs to know about one Source row (``options`` is the row's per-kind ``options``)."""
 
     id: int
     name: str
@@ -95,7 +95,7 @@ class SourceKind:
     def check_options(self, options: object, query: str = "") -> None:
         """Raise InvalidOptions unless the kind can fetch and parse with ``options`` and ``query``."""
         if not isinstance(options, dict):
-            raise InvalidOptions({"options": ["Settings must be a JSON object."]})
+            raise InvalidOptions({"options": ["Options must be a JSON object."]})
         problems = {name: found for name, found in self.option_problems(options, query or "").items() if found}
         if problems:
             raise InvalidOptions(problems)

@@ -64,7 +64,7 @@ class BrowserParseError(Exception):
 
 
 def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
-    """What is wrong with a browser source's settings (the query is unused); empty when it can be fetched."""
+    """What is wrong with a browser source's options (the query is unused); empty when it can be fetched."""
     errors = []
     for name in (*SELECTOR_OPTIONS, "wait_for"):
         value = options.get(name)
@@ -83,7 +83,7 @@ def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
         errors.append(f'"wait_until" must be one of {", ".join(WAIT_UNTIL)}')
     unknown = set(options) - {*SELECTOR_OPTIONS, "wait_for", "wait_until"}
     if unknown:
-        errors.append(f"unknown settings for a browser source: {', '.join(sorted(unknown))}")
+        errors.append(f"unknown options for a browser source: {', '.join(sorted(unknown))}")
     return {"options": errors}
 
 

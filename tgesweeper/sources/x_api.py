@@ -45,7 +45,7 @@ class XParseError(Exception):
 
 
 def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
-    """What is wrong with an x source's query and settings; empty when it can be fetched."""
+    """What is wrong with an x source's query and options; empty when it can be fetched."""
     query_errors, errors = [], []
     if len(query) > MAX_QUERY_CHARS:
         query_errors.append(f"the query is {len(query)} characters; the X API accepts at most {MAX_QUERY_CHARS}")
@@ -69,7 +69,7 @@ def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
         errors.append('with "search": false the source needs "accounts" to read')
     unknown = set(options) - {"accounts", "max_results", "search"}
     if unknown:
-        errors.append(f"unknown settings for an x source: {', '.join(sorted(unknown))}")
+        errors.append(f"unknown options for an x source: {', '.join(sorted(unknown))}")
     return {"query": query_errors, "options": errors}
 
 
