@@ -240,9 +240,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class KeywordRuleAdmin(admin.ModelAdmin):
     """Editable vocabulary; each worker rebuilds its matching engine before its next batch after a change."""
 
-    list_display = ("phrase", "kind", "enabled", "note", "updated_at")
+    list_display = ("phrase", "vocabulary", "enabled", "note", "updated_at")
     list_editable = ("enabled",)
-    list_filter = ("kind", "enabled")
+    list_filter = ("vocabulary", "enabled")
     search_fields = ("phrase", "note")
 
 

@@ -283,23 +283,24 @@ class ApiKey(models.Model):
 class KeywordRule(models.Model):
     """Operators' additions to the engine's vocabulary; workers rebuild their engine when these change."""
 
-    class Kind(models.TextChoices):
+    class Vocabulary(models.TextChoices):
         LAUNCH_PHRASE = "tge_keywords", "launch phrase (prefilter)"
         EXCLUSION = "exclusions", "exclusion (rejects an item)"
         WATCHLIST = "watchlist", "watched project (raises confidence)"
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    vocabulary = models.CharField(max_length=16, choices=Vocabulary.choices,
+                                  help_text="Which list of the engine the phrase joins.")
     phrase = models.CharField(max_length=200)
     enabled = models.BooleanField(default=True)
     note = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["kind", "phrase"]
-        constraints = [models.UniqueConstraint(fields=["kind", "phrase"], name="keyword_rule_unique")]
+        ordering = ["vocabulary", "phrase"]
+        constraints = [models.UniqueConstraint(fields=["vocabulary", "phrase"], name="keyword_rule_unique")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.phrase}"
+        return f"{self.get_vocabulary_display()}: {self.phrase}"
 
 
 class DeadLetter(models.Model):
