@@ -45,7 +45,7 @@ class SourceAdmin(admin.ModelAdmin):
                        "failure_count", "last_error", "circuit_state", "circuit_opened_at", "next_fetch_not_before",
                        "adaptive_interval_seconds", "schedule", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "kind", "url", "query", "interval_seconds", "enabled", "settings")}),
+        (None, {"fields": ("name", "kind", "url", "query", "interval_seconds", "enabled", "options")}),
         ("Health", {"fields": ("last_fetched_at", "last_success_at", "last_failure_at", "failure_count", "last_error",
                                "circuit_state", "circuit_opened_at", "next_fetch_not_before")}),
         ("Schedule and caching", {"fields": ("schedule", "adaptive_interval_seconds", "etag", "last_modified", "cursor",
@@ -240,9 +240,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class KeywordRuleAdmin(admin.ModelAdmin):
     """Editable vocabulary; each worker rebuilds its matching engine before its next batch after a change."""
 
-    list_display = ("phrase", "kind", "enabled", "note", "updated_at")
+    list_display = ("phrase", "vocabulary", "enabled", "note", "updated_at")
     list_editable = ("enabled",)
-    list_filter = ("kind", "enabled")
+    list_filter = ("vocabulary", "enabled")
     search_fields = ("phrase", "note")
 
 

@@ -31,8 +31,8 @@ def keyword_matching() -> dict:
     """The ``keyword_matching`` mapping MatchConfig reads: the YAML/env values plus the enabled rules."""
     section = dict(settings.CONFIG.keyword_matching)
     patterns = {key: list(values or ()) for key, values in (section.get("patterns") or {}).items()}
-    for kind, phrase in _enabled_rules():
-        bucket = patterns.setdefault(kind, [])
+    for vocabulary, phrase in _enabled_rules():
+        bucket = patterns.setdefault(vocabulary, [])
         if phrase.strip() and phrase.strip() not in bucket:
             bucket.append(phrase.strip())
     section["patterns"] = patterns
@@ -45,14 +45,14 @@ def build_engine() -> MatchEngine:
 
 
 def _enabled_rules() -> list[tuple[str, str]]:
-    """The enabled rules' (kind, phrase). A database not migrated yet has no rules: ``evaluate`` and ``benchmark
+    """The enabled rules' (vocabulary, phrase). A database not migrated yet has no rules: ``evaluate`` and ``benchmark
     match`` run on a fresh clone, saying so in one line instead of failing on the missing table."""
     table = KeywordRule._meta.db_table
     if table not in connection.introspection.table_names():
         log.warning("keyword rules: none (the database has no %s table: not migrated); "
                     "matching with the configured vocabulary only", table)
         return []
-    return list(KeywordRule.objects.filter(enabled=True).values_list("kind", "phrase"))
+    return list(KeywordRule.objects.filter(enabled=True).values_list("vocabulary", "phrase"))
 
 
 @receiver([post_save, post_delete], sender=KeywordRule)

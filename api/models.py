@@ -34,7 +34,7 @@ class Source(models.Model):
     query = models.CharField(max_length=500, blank=True, help_text="Search query, for kinds that search.")
     interval_seconds = models.PositiveIntegerField(default=300, help_text="Seconds between scheduled fetches.")
     enabled = models.BooleanField(default=True)
-    settings = models.JSONField(default=dict, blank=True, help_text="Per-source options for its kind.")
+    options = models.JSONField(default=dict, blank=True, help_text="Per-source options for its kind.")
 
     etag = models.CharField(max_length=500, blank=True, editable=False)
     last_modified = models.CharField(max_length=100, blank=True, editable=False)
@@ -283,23 +283,24 @@ class ApiKey(models.Model):
 class KeywordRule(models.Model):
     """Operators' additions to the engine's vocabulary; workers rebuild their engine when these change."""
 
-    class Kind(models.TextChoices):
+    class Vocabulary(models.TextChoices):
         LAUNCH_PHRASE = "tge_keywords", "launch phrase (prefilter)"
         EXCLUSION = "exclusions", "exclusion (rejects an item)"
         WATCHLIST = "watchlist", "watched project (raises confidence)"
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    vocabulary = models.CharField(max_length=16, choices=Vocabulary.choices,
+                                  help_text="Which list of the engine the phrase joins.")
     phrase = models.CharField(max_length=200)
     enabled = models.BooleanField(default=True)
     note = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["kind", "phrase"]
-        constraints = [models.UniqueConstraint(fields=["kind", "phrase"], name="keyword_rule_unique")]
+        ordering = ["vocabulary", "phrase"]
+        constraints = [models.UniqueConstraint(fields=["vocabulary", "phrase"], name="keyword_rule_unique")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.phrase}"
+        return f"{self.get_vocabulary_display()}: {self.phrase}"
 
 
 class DeadLetter(models.Model):

@@ -2,16 +2,16 @@
 
 Every operation documents the error answers it can give, in the one error shape; query parameters and request
 strings carry the server's rules (no empty or NUL values, no blank required strings); a Source's request bodies
-are one branch per kind, with that kind's URL rule and settings.
+are one branch per kind, with that kind's URL rule and options.
 """
 from __future__ import annotations
 
 import copy
 
 from api import views
+from api.models import Source
 from api.serializers import KIND_UNIT_DEFAULTS
-from tgesweeper.sources import browser, html, json_api, x_api
-from tgesweeper.sources.fields import DATE_FORMATS
+from tgesweeper.sources import kind_for
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -104,49 +104,16 @@ def _strict_strings(schema: dict) -> None:
 
 
 def kind_options() -> dict[str, dict]:
-    """Each kind's ``settings``, as the kind validates them (``api.validation``): its options and their bounds."""
-    def selectors(names, fmt, required=()):
-        return {n: {"type": "string", "format": fmt, **({"minLength": 1} if n in required else {}),
-                    **({"maxLength": 500} if fmt == "css-selector" else {})} for n in names}
-
-    strptime = {"type": "string", "pattern": "^[^\\x00]*%[^\\x00]*$"}
-    date_format = {"anyOf": [{"type": "string", "enum": list(DATE_FORMATS)}, strptime],
-                   "description": "a named format or a strptime pattern"}
-    low, high = x_api.MAX_RESULTS_RANGE
-    return {
-        "rss": {"type": "object", "maxProperties": 0, "description": "an rss source takes no options"},
-        "html": {"type": "object", "additionalProperties": False, "required": ["item", "title"], "properties": {
-            **selectors(html._SELECTOR_OPTIONS, "css-field", required=("item", "title")),
-            "date_format": date_format, "follow_links": {"type": "boolean"},
-            "max_articles": {"type": "integer", "minimum": 0, "maximum": html.MAX_ARTICLES},
-            "max_items": {"type": "integer", "minimum": 1, "maximum": html.MAX_ITEMS}}},
-        "json": {"type": "object", "additionalProperties": False, "required": ["items", "title"], "properties": {
-            **selectors(json_api._PATH_OPTIONS, "json-path", required=("title",)),
-            "url": {"type": "string", "format": "json-url-template"},
-            "date_format": date_format, "max_items": {"type": "integer", "minimum": 1}}},
-        "browser": {"type": "object", "additionalProperties": False, "properties": {
-            **selectors((*browser.SELECTOR_OPTIONS, "wait_for"), "css-selector"),
-            "wait_until": {"type": "string", "enum": list(browser.WAIT_UNTIL)}}},
-        "x": {"type": "object", "additionalProperties": False, "properties": {
-            "accounts": {"type": "array", "maxItems": x_api.MAX_ACCOUNTS,
-                         "items": {"type": "string", "pattern": "^@*" + x_api.USERNAME.pattern.lstrip("^")}},
-            "max_results": {"type": "integer", "minimum": low, "maximum": high},
-            "search": {"type": "boolean"}},
-            "anyOf": [{"properties": {"search": {"enum": [True]}}},
-                      {"required": ["accounts"], "properties": {"accounts": {"minItems": 1}}}],
-            "description": 'with "search": false the source reads "accounts", so it needs some'},
-    }
-
-
-URL_KINDS = ("rss", "html", "json", "browser")  # every kind but x reads a URL
+    """Each kind's ``options``, as the kind declares them (``SourceKind.options_schema``)."""
+    return {kind: copy.deepcopy(dict(kind_for(kind).options_schema)) for kind in Source.Kind.values}
 
 
 def source_request(generated: dict, *, partial: bool) -> dict:
-    """One branch per kind: ``kind``, ``url`` and ``settings`` are checked together (``SourceSerializer``).
+    """One branch per kind: ``kind``, ``url`` and ``options`` are checked together (``SourceSerializer``).
 
-    A POST or PUT without ``kind`` is an rss source; a PATCH without ``kind`` leaves url and settings alone.
+    A POST or PUT without ``kind`` is an rss source; a PATCH without ``kind`` leaves url and options alone.
     """
-    common = {k: v for k, v in generated["properties"].items() if k not in ("kind", "url", "settings")}
+    common = {k: v for k, v in generated["properties"].items() if k not in ("kind", "url", "options")}
     url = copy.deepcopy(generated["properties"]["url"]["oneOf"][0])
     url.pop("anyOf", None)
     url["pattern"] = PUBLIC_URL  # where an address resolves to is not a schema matter: the description says it
@@ -154,15 +121,16 @@ def source_request(generated: dict, *, partial: bool) -> dict:
     branches = []
     for kind, options in kind_options().items():
         needs = ["kind"] if partial or kind != "rss" else []
-        needs += ["url"] if kind in URL_KINDS else []
-        needs += list(options.get("required", ())) and ["settings"]
+        reads_url = kind_for(kind).reads_url
+        needs += ["url"] if reads_url else []
+        needs += list(options.get("required", ())) and ["options"]
         branches.append({"type": "object", "required": [*required, *needs], "properties": {
             **common, "kind": {"type": "string", "enum": [kind]},
-            "url": url if kind in URL_KINDS else {"oneOf": [url, {"type": "string", "maxLength": 0}]},  # x: optional
-            "settings": options}})
+            "url": url if reads_url else {"oneOf": [url, {"type": "string", "maxLength": 0}]},  # unused: optional
+            "options": options}})
     if partial:
         branches.append({"type": "object", "properties": common,
                          "not": {"anyOf": [{"required": [name]} for name in ("kind", *KIND_UNIT_DEFAULTS)]}})
-    return {"description": f"{generated.get('description', '')} Kind, url and settings go together: a request that "
-                           "gives the kind gives the url its kind needs and the settings (left out: empty), and a "
-                           "PATCH gives the kind with url or settings.", "oneOf": branches}
+    return {"description": f"{generated.get('description', '')} Kind, url and options go together: a request that "
+                           "gives the kind gives the url its kind needs and the options (left out: empty), and a "
+                           "PATCH gives the kind with url or options.", "oneOf": branches}

@@ -87,9 +87,9 @@ class MergeSerializer(serializers.Serializer):
     into = StrictIntegerField(min_value=1, max_value=MAX_ID, help_text="id of the event that absorbs this one")
 
 
-MAX_SETTINGS_CHARS = 20_000
-KIND_UNIT_DEFAULTS = {"url": "", "settings": {}}
-MAX_SETTINGS_DEPTH = 8
+MAX_OPTIONS_CHARS = 20_000
+KIND_UNIT_DEFAULTS = {"url": "", "options": {}}
+MAX_OPTIONS_DEPTH = 8
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -99,12 +99,12 @@ class SourceSerializer(serializers.ModelSerializer):
                                 models.BooleanField: StrictBooleanField, models.PositiveIntegerField: StrictIntegerField,
                                 models.CharField: StrictCharField}
 
-    settings = serializers.DictField(required=False, help_text="Per-kind options (README: Source kinds).")
+    options = serializers.DictField(required=False, help_text="Per-kind options (docs/sources.md).")
     url = OptionalURLField(max_length=1000, required=False, help_text="http/https, public hosts only")
 
     class Meta:
         model = Source
-        fields = ("id", "name", "kind", "url", "query", "interval_seconds", "enabled", "settings",
+        fields = ("id", "name", "kind", "url", "query", "interval_seconds", "enabled", "options",
                   "last_fetched_at", "last_success_at", "last_failure_at", "failure_count", "last_error",
                   "circuit_state", "circuit_opened_at", "next_fetch_not_before", "adaptive_interval_seconds",
                   "created_at", "updated_at")
@@ -115,15 +115,15 @@ class SourceSerializer(serializers.ModelSerializer):
                         "name": {"validators": []}}  # a clash is a 409 (validate), not a field error
 
 
-    def validate_settings(self, value: dict) -> dict:
+    def validate_options(self, value: dict) -> dict:
         """Options are small, shallow JSON without NUL characters (PostgreSQL's jsonb cannot store "\\u0000")."""
-        if len(json.dumps(value)) > MAX_SETTINGS_CHARS:
-            raise serializers.ValidationError(f"At most {MAX_SETTINGS_CHARS:,} characters of JSON.")
+        if len(json.dumps(value)) > MAX_OPTIONS_CHARS:
+            raise serializers.ValidationError(f"At most {MAX_OPTIONS_CHARS:,} characters of JSON.")
         stack = [(value, 0)]
         while stack:
             node, depth = stack.pop()
-            if depth > MAX_SETTINGS_DEPTH:
-                raise serializers.ValidationError(f"Nested deeper than {MAX_SETTINGS_DEPTH} levels.")
+            if depth > MAX_OPTIONS_DEPTH:
+                raise serializers.ValidationError(f"Nested deeper than {MAX_OPTIONS_DEPTH} levels.")
             items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
             for key, child in items:
                 if "\x00" in str(key) or (isinstance(child, str) and "\x00" in child):
@@ -144,18 +144,18 @@ class SourceSerializer(serializers.ModelSerializer):
         return attrs
 
     def _with_kind_unit(self, attrs: dict) -> dict:
-        """Kind, URL and settings are checked together, so a request gives them together and is valid on its own.
+        """Kind, URL and options are checked together, so a request gives them together and is valid on its own.
 
         A PUT replaces the source: what it leaves out takes the default, as in a POST. A PATCH that changes the URL
-        or the settings names the kind, and the URL and settings it leaves out are reset with it.
+        or the options names the kind, and the URL and options it leaves out are reset with it.
         """
         if self.instance is None:
             return attrs
         if not self.partial:
             return {**KIND_UNIT_DEFAULTS, **{f: Source._meta.get_field(f).get_default() for f in ("kind", "query",
                     "interval_seconds", "enabled")}, **attrs}
-        if "kind" not in attrs and ({"url", "settings"} & set(attrs)):
-            raise serializers.ValidationError({"kind": ["Give the kind with url or settings: the three are checked "
+        if "kind" not in attrs and ({"url", "options"} & set(attrs)):
+            raise serializers.ValidationError({"kind": ["Give the kind with url or options: the three are checked "
                                                         "together."]})
         return {**KIND_UNIT_DEFAULTS, **attrs} if "kind" in attrs else attrs
 
@@ -163,7 +163,7 @@ class SourceSerializer(serializers.ModelSerializer):
         if self.instance is None:
             return {}
         return {f: getattr(self.instance, f) for f in ("name", "kind", "url", "query", "interval_seconds", "enabled",
-                                                       "settings")}
+                                                       "options")}
 
 
 class DocumentSerializer(serializers.ModelSerializer):

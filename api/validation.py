@@ -11,9 +11,6 @@ from django.core.exceptions import ValidationError
 from tgesweeper import net
 from tgesweeper.sources import InvalidOptions, SourceKind, kind_for
 
-# The kind's name for a problem -> the Source field it belongs to.
-_FIELDS = {"options": "settings", "query": "query"}
-
 
 def validate_source(source) -> None:
     """The URL where the kind reads one, then the kind's options. An unknown kind is the ``kind`` field's own error."""
@@ -43,8 +40,10 @@ def validate_source_url(source) -> None:
 
 
 def validate_source_options(source, kind: SourceKind) -> None:
-    """``settings`` must be a JSON object with the options the kind needs; each message names the option."""
+    """``options`` must be a JSON object with the options the kind needs; each message names the option.
+
+    The kind names each problem by the Source field it belongs to (``options`` or ``query``)."""
     try:
-        kind.check_options(source.settings if source.settings is not None else {}, source.query or "")
+        kind.check_options(source.options if source.options is not None else {}, source.query or "")
     except InvalidOptions as exc:
-        raise ValidationError({_FIELDS[name]: problems for name, problems in exc.problems.items()}) from None
+        raise ValidationError(exc.problems) from None

@@ -1,5 +1,5 @@
-"""Values for the string formats the API schema names beyond JSON Schema's own (a Source's settings), so the fuzzer
-can generate settings the server accepts. Loaded by the suite's fuzz test and by the schemathesis CLI
+"""Values for the string formats the API schema names beyond JSON Schema's own (a Source's options), so the fuzzer
+can generate options the server accepts. Loaded by the suite's fuzz test and by the schemathesis CLI
 (``SCHEMATHESIS_HOOKS=tests.schemathesis_hooks``)."""
 from __future__ import annotations
 

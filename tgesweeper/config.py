@@ -45,14 +45,14 @@ def _boolean(value: Any) -> bool:
     raise ValueError("expected true or false")
 
 
-def _number(kind: type, value: Any, bounds: tuple[float, float] | None) -> Any:
+def _number(number_type: type, value: Any, bounds: tuple[float, float] | None) -> Any:
     if isinstance(value, bool):
-        raise ValueError(f"expected {kind.__name__}")
+        raise ValueError(f"expected {number_type.__name__}")
     try:
-        number = kind(str(value).strip()) if isinstance(value, str) else kind(value)
+        number = number_type(str(value).strip()) if isinstance(value, str) else number_type(value)
     except (TypeError, ValueError):
-        raise ValueError(f"expected {'an integer' if kind is int else 'a number'}") from None
-    if kind is int and not isinstance(value, int) and str(value).strip() != str(number):
+        raise ValueError(f"expected {'an integer' if number_type is int else 'a number'}") from None
+    if number_type is int and not isinstance(value, int) and str(value).strip() != str(number):
         raise ValueError("expected an integer")
     if bounds is not None and not bounds[0] <= number <= bounds[1]:
         raise ValueError(f"expected a value between {bounds[0]} and {bounds[1]}")
@@ -473,8 +473,9 @@ def markdown() -> str:
         "These live in the YAML only, read as a whole:",
         "",
         "- `scraping.news.sources`: the default sources `manage.py load_sources` loads. An entry has `name`, `type` "
-        "(the source kind), `url`, `interval` (else `SCRAPING_INTERVAL`), and optionally `enabled` and `settings` "
-        "(the kind's options). Every entry is checked as the admin checks a Source it saves: the URL through the "
+        "(the source kind), `url`, `interval` (else `SCRAPING_INTERVAL`), and optionally `enabled` and `options` "
+        "(the kind's options; the old key `settings` is read with a warning). Every entry is checked as the admin "
+        "checks a Source it saves: the URL through the "
         "fetcher's guard (http(s) only; no loopback or private address unless `SCRAPING_ALLOW_PRIVATE_NETWORKS=true`; "
         "a host that does not resolve right now is accepted and checked again at every fetch) and the kind's options. "
         "One bad entry (or two entries with one name) loads nothing: the command exits non-zero naming each bad entry "

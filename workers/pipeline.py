@@ -144,7 +144,7 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
         "source_id": source.pk,
         "sweep_source_id": sweep_source_id,
         "kind": source.kind,
-        "options": source.settings or {},
+        "options": source.options or {},
         "url": fetched.url,
         "etag": fetched.etag,
         "last_modified": fetched.last_modified,
@@ -168,7 +168,7 @@ def circuit_refusal(source: Source) -> str | None:
 
 def source_spec(source: Source) -> SourceSpec:
     return SourceSpec(id=source.pk, name=source.name, kind=source.kind, url=source.url, query=source.query,
-                      options=source.settings or {}, etag=source.etag, last_modified=source.last_modified,
+                      options=source.options or {}, etag=source.etag, last_modified=source.last_modified,
                       cursor=source.cursor)
 
 

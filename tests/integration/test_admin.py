@@ -61,7 +61,7 @@ def test_a_new_api_key_is_shown_once_and_stored_as_a_hash(admin_client):
 def test_a_keyword_rule_reaches_the_engine_without_a_restart(admin_client):
     before = pipeline.engine()
     assert before is pipeline.engine()  # unchanged rules: the same engine
-    admin_client.post("/admin/api/keywordrule/add/", {"kind": "exclusions", "phrase": "testnet only", "enabled": "on"})
+    admin_client.post("/admin/api/keywordrule/add/", {"vocabulary": "exclusions", "phrase": "testnet only", "enabled": "on"})
     assert KeywordRule.objects.filter(phrase="testnet only").exists()
     after = pipeline.engine()
     assert after is not before and "testnet only" in after.config.exclusions

@@ -337,7 +337,7 @@ def test_source_crud_with_validation(staff, reader):
     patched = staff.patch(f"/api/v1/sources/{source_id}", {"interval_seconds": 600}, format="json")
     assert patched.status_code == 200 and patched.json()["interval_seconds"] == 600
     assert staff.patch(f"/api/v1/sources/{source_id}", {"interval_seconds": 1}, format="json").status_code == 400
-    assert staff.patch(f"/api/v1/sources/{source_id}", {"failure_count": 0, "settings": []},
+    assert staff.patch(f"/api/v1/sources/{source_id}", {"failure_count": 0, "options": []},
                        format="json").status_code == 400
     assert [s["name"] for s in reader.get("/api/v1/sources").json()["results"]] == ["Wire"]
     assert staff.delete(f"/api/v1/sources/{source_id}").status_code == 204

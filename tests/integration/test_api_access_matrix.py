@@ -82,7 +82,7 @@ BAD_BODIES = [
     (("POST", "/api/v1/sources/"), {"name": "Inside", "url": "http://169.254.169.254/latest"}, "url"),
     (("PUT", "/api/v1/sources/{id}/"), {"url": "https://news.example.com/rss"}, "name"),
     (("PATCH", "/api/v1/sources/{id}/"), {"interval_seconds": 1}, "interval_seconds"),
-    (("PATCH", "/api/v1/sources/{id}/"), {"settings": []}, "settings"),
+    (("PATCH", "/api/v1/sources/{id}/"), {"options": []}, "options"),
     (("POST", "/api/v1/tge-events/search/"), {"filters": {"confidence_min": "very"}}, "confidence_min"),
     (("POST", "/api/v1/tge-events/search/"), {"offset": 10**30}, "offset"),
     (("POST", "/api/v1/tge-events/{id}/merge/"), {"into": "x"}, "into"),

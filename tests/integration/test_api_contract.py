@@ -87,31 +87,31 @@ def test_a_duplicate_source_name_is_a_409_documented_in_the_schema(staff):
         assert "409" in schema(staff)["paths"]["/api/v1/sources/{id}/"][method]["responses"]
 
 
-def test_the_schema_gives_each_kind_its_settings(staff):
+def test_the_schema_gives_each_kind_its_options(staff):
     branches = {b["properties"]["kind"]["enum"][0]: b
                 for b in schema(staff)["components"]["schemas"]["SourceRequest"]["oneOf"]}
     assert set(branches) == set(Source.Kind.values)
-    assert branches["html"]["properties"]["settings"]["required"] == ["item", "title"]
-    assert branches["rss"]["properties"]["settings"]["maxProperties"] == 0
+    assert branches["html"]["properties"]["options"]["required"] == ["item", "title"]
+    assert branches["rss"]["properties"]["options"]["maxProperties"] == 0
     refused = staff.post("/api/v1/sources", {"name": "Feed", "url": "https://news.example.com/rss",
-                                             "settings": {"item": "article"}}, format="json")
-    assert "settings" in assert_error_shape(refused, 400)["detail"]
+                                             "options": {"item": "article"}}, format="json")
+    assert "options" in assert_error_shape(refused, 400)["detail"]
 
 
-def test_kind_url_and_settings_are_given_together(staff):
+def test_kind_url_and_options_are_given_together(staff):
     created = staff.post("/api/v1/sources", {"name": "Page", "kind": "html", "url": "https://news.example.com/",
-                                             "settings": {"item": "article", "title": "h2"}}, format="json")
+                                             "options": {"item": "article", "title": "h2"}}, format="json")
     assert created.status_code == 201, created.content
     path = f"/api/v1/sources/{created.json()['id']}"
-    assert "kind" in assert_error_shape(staff.patch(path, {"settings": {"item": "li", "title": "a"}}, format="json"),
+    assert "kind" in assert_error_shape(staff.patch(path, {"options": {"item": "li", "title": "a"}}, format="json"),
                                         400)["detail"]
     moved = staff.patch(path, {"kind": "rss", "url": "https://news.example.com/rss"}, format="json")
-    assert moved.status_code == 200 and moved.json()["settings"] == {}, moved.content
-    staff.patch(path, {"kind": "html", "url": "https://news.example.com/", "settings": {"item": "li", "title": "a"}},
+    assert moved.status_code == 200 and moved.json()["options"] == {}, moved.content
+    staff.patch(path, {"kind": "html", "url": "https://news.example.com/", "options": {"item": "li", "title": "a"}},
                 format="json")
     replaced = staff.put(path, {"name": "Page", "url": "https://news.example.com/feed"}, format="json")
     assert replaced.status_code == 200, replaced.content
-    assert (replaced.json()["kind"], replaced.json()["settings"]) == ("rss", {})
+    assert (replaced.json()["kind"], replaced.json()["options"]) == ("rss", {})
 
 
 def test_body_fields_take_json_types_only(reader, events):  # noqa: F811

@@ -131,7 +131,7 @@ def test_a_script_that_never_ends_times_out_and_leaves_no_browser(site, script):
 
 
 def test_the_pipeline_reads_a_browser_source(site, allow_local, db):
-    source = Source.objects.create(name="Launchpad", kind="browser", url=site.url("/launches"), settings=OPTIONS)
+    source = Source.objects.create(name="Launchpad", kind="browser", url=site.url("/launches"), options=OPTIONS)
     [batch] = pipeline.parse(pipeline.fetch(source.pk))
     assert {d["title"] for d in batch["documents"]} == {"Lumen TGE on March 20", "OrbitDEX token launch"}
 

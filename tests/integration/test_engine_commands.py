@@ -70,7 +70,7 @@ def test_evaluate_applies_the_admins_keyword_rules_as_the_match_stage_does(corpu
     before = evaluate(corpus)
     assert (before["tp"], before["fn"]) == (1, 0) and match_stage_finds_the_launch()
 
-    KeywordRule.objects.create(kind=KeywordRule.Kind.EXCLUSION, phrase="Ferrowind")
+    KeywordRule.objects.create(vocabulary=KeywordRule.Vocabulary.EXCLUSION, phrase="Ferrowind")
     after = evaluate(corpus)
     assert (after["tp"], after["fn"]) == (0, 1)
     assert not match_stage_finds_the_launch()

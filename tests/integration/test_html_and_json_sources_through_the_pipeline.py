@@ -50,7 +50,7 @@ def html_source(feed_server, name="wire", path="/wire/", body=None, **options) -
     if body is not None:
         feed_server.add(path, body, HTML_TYPE)
     return Source.objects.create(name=name, kind=Source.Kind.HTML, url=feed_server.url(path),
-                                 settings={**HTML_OPTIONS, **options})
+                                 options={**HTML_OPTIONS, **options})
 
 
 # --- html ------------------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def json_source(feed_server, name="exchange", path="/api/announcements", body=No
     if body is not None:
         feed_server.add(path, body if isinstance(body, bytes) else json.dumps(body).encode(), JSON_TYPE)
     return Source.objects.create(name=name, kind=Source.Kind.JSON, url=feed_server.url(path),
-                                 settings={**JSON_OPTIONS, **options})
+                                 options={**JSON_OPTIONS, **options})
 
 
 def test_json_endpoint_is_stored_then_not_read_twice(feed_server, allow_local):
@@ -197,7 +197,7 @@ def test_a_hostile_page_or_endpoint_ends_as_an_error_on_its_source_while_others_
                                                                                     options, message):
     make = html_source if kind == "html" else json_source
     broken = make(feed_server, name="broken", path="/broken/", body=body, **options)
-    broken.settings = {k: v for k, v in broken.settings.items() if v is not None}
+    broken.options = {k: v for k, v in broken.options.items() if v is not None}
     broken.save()
     rows = sweep_in_process(broken, good)
     assert rows["broken"].state == SweepSource.State.FAILED
@@ -219,12 +219,12 @@ def test_a_hostile_page_or_endpoint_ends_as_an_error_on_its_source_while_others_
 ])
 def test_saving_a_source_without_its_kinds_options_names_the_option(kind, options, missing):
     with pytest.raises(ValidationError) as caught:
-        Source(name="incomplete", kind=kind, url="http://93.184.215.14/x", settings=options).full_clean()
-    assert any(missing in message for message in caught.value.message_dict["settings"])
+        Source(name="incomplete", kind=kind, url="http://93.184.215.14/x", options=options).full_clean()
+    assert any(missing in message for message in caught.value.message_dict["options"])
 
 
 def test_a_complete_source_saves():
-    Source(name="ok", kind=Source.Kind.JSON, url="http://93.184.215.14/x", settings=JSON_OPTIONS).full_clean()
+    Source(name="ok", kind=Source.Kind.JSON, url="http://93.184.215.14/x", options=JSON_OPTIONS).full_clean()
 
 
 EXCHANGE_SAMPLES = {
@@ -255,9 +255,9 @@ def test_load_sources_ships_the_exchange_examples_disabled_with_working_mappings
     assert set(EXCHANGE_SAMPLES) <= set(exchanges)
     for name, sample in EXCHANGE_SAMPLES.items():
         source = exchanges[name]
-        assert not source.enabled and source.settings
+        assert not source.enabled and source.options
         docs = kind_for("json").parse(json.dumps(sample).encode(), feed_url=source.url, fetched_at=FETCHED,
-                                      options=source.settings)
+                                      options=source.options)
         assert len(docs) == 1 and "ORB" in docs[0].title + docs[0].text, name
         assert docs[0].url.startswith("https://") and not docs[0].date_missing, name
     assert Source.objects.get(name="CoinDesk").enabled

@@ -34,36 +34,36 @@ def test_it_accepts_a_public_address():
 
 def test_an_x_source_needs_no_url_but_sane_options():
     Source(name="x search", kind="x").full_clean()
-    Source(name="x accounts", kind="x", settings={"accounts": ["binance", "@okx"], "max_results": 100}).full_clean()
-    for settings, problem in [
+    Source(name="x accounts", kind="x", options={"accounts": ["binance", "@okx"], "max_results": 100}).full_clean()
+    for options, problem in [
         ({"accounts": "binance"}, "list of X user names"),
         ({"accounts": ["not a name!"]}, "not X user names"),
         ({"max_results": 1000}, "max_results"),
         ({"search": False}, "needs \"accounts\""),
-        ({"acounts": ["binance"]}, "unknown settings"),
+        ({"acounts": ["binance"]}, "unknown options"),
     ]:
         with pytest.raises(ValidationError) as caught:
-            Source(name="x bad", kind="x", settings=settings).full_clean()
-        assert problem in " ".join(caught.value.message_dict["settings"])
+            Source(name="x bad", kind="x", options=options).full_clean()
+        assert problem in " ".join(caught.value.message_dict["options"])
     with pytest.raises(ValidationError) as caught:
         Source(name="x long", kind="x", query="TGE " * 200).full_clean()
     assert "query" in caught.value.message_dict
 
 
-def test_an_x_sources_query_and_settings_problems_each_name_their_own_field():
+def test_an_x_sources_query_and_options_problems_each_name_their_own_field():
     with pytest.raises(ValidationError) as caught:
-        Source(name="x both", kind="x", query="TGE " * 200, settings={"acounts": ["binance"]}).full_clean()
+        Source(name="x both", kind="x", query="TGE " * 200, options={"acounts": ["binance"]}).full_clean()
     errors = caught.value.message_dict
     assert "the query is 800 characters; the X API accepts at most 512" in errors["query"]
     assert not any("acounts" in message for message in errors["query"])
-    assert errors["settings"] == ["unknown settings for an x source: acounts"]
+    assert errors["options"] == ["unknown options for an x source: acounts"]
 
 
-def test_settings_that_are_not_an_object_are_refused_for_every_kind():
+def test_options_that_are_not_an_object_are_refused_for_every_kind():
     for kind in Source.Kind.values:
         with pytest.raises(ValidationError) as caught:
-            Source(name="odd", kind=kind, url="http://93.184.215.14/feed", settings=["item"]).full_clean()
-        assert caught.value.message_dict["settings"] == ["Settings must be a JSON object."], kind
+            Source(name="odd", kind=kind, url="http://93.184.215.14/feed", options=["item"]).full_clean()
+        assert caught.value.message_dict["options"] == ["Options must be a JSON object."], kind
 
 
 def test_a_browser_source_needs_a_public_url_and_valid_selectors():
@@ -71,11 +71,11 @@ def test_a_browser_source_needs_a_public_url_and_valid_selectors():
         Source(name="page", kind="browser", url="http://10.0.0.1/launches").full_clean()
     assert "url" in caught.value.message_dict
     Source(name="page", kind="browser", url="http://93.184.215.14/launches",
-           settings={"wait_for": "#list li", "item": "#list li", "title": "h3"}).full_clean()
+           options={"wait_for": "#list li", "item": "#list li", "title": "h3"}).full_clean()
     with pytest.raises(ValidationError) as caught:
         Source(name="page", kind="browser", url="http://93.184.215.14/launches",
-               settings={"item": "li[[", "wait_until": "never"}).full_clean()
-    messages = " ".join(caught.value.message_dict["settings"])
+               options={"item": "li[[", "wait_until": "never"}).full_clean()
+    messages = " ".join(caught.value.message_dict["options"])
     assert "not a valid CSS selector" in messages and "wait_until" in messages
 
 
@@ -102,7 +102,7 @@ def test_load_sources_refuses_a_private_url_naming_the_source_and_loads_nothing(
 
     entries = [GOOD, {"name": "Metadata", "type": "rss", "url": "http://169.254.169.254/latest/"},
                {"name": "Loopback", "type": "json", "url": "http://2130706433/feed",
-                "settings": {"items": "data", "title": "title"}}]
+                "options": {"items": "data", "title": "title"}}]
     with pytest.raises(CommandError) as caught:
         load_sources_from(monkeypatch, entries)
     message = str(caught.value)
@@ -130,7 +130,7 @@ def test_load_sources_names_a_bad_interval_and_bad_options(monkeypatch):
                                         {"name": "Listing", "type": "json", "url": "http://93.184.215.14/x.json"}])
     message = str(caught.value)
     assert "Public wire: interval: expected a number of seconds, got 'soon'" in message
-    assert "Listing: settings:" in message and not Source.objects.exists()
+    assert "Listing: options:" in message and not Source.objects.exists()
 
 
 def test_load_sources_refuses_two_entries_with_one_name(monkeypatch):
@@ -159,3 +159,22 @@ def test_load_sources_says_unchanged_for_the_sources_it_did_not_change(monkeypat
     assert "0 created, 1 updated, 1 unchanged" in again
     assert Source.objects.get(name="Public wire").interval_seconds == 600
     assert Source.objects.get(name="Other wire").updated_at == untouched  # not written either
+
+
+def test_load_sources_reads_the_old_settings_key_with_a_warning_and_refuses_it_beside_options(monkeypatch):
+    import io
+
+    from django.conf import settings
+    from django.core.management import CommandError, call_command
+
+    old = {"name": "Listing", "type": "json", "url": "http://93.184.215.14/x.json",
+           "settings": {"items": "data", "title": "title"}}
+    monkeypatch.setattr(type(settings.CONFIG), "default_sources", property(lambda config: [old]))
+    err = io.StringIO()
+    call_command("load_sources", stdout=io.StringIO(), stderr=err)
+    assert "Listing: 'settings' is the old name of 'options'" in err.getvalue()
+    assert Source.objects.get(name="Listing").options == {"items": "data", "title": "title"}
+
+    both = {**old, "options": {"items": "data", "title": "title"}}
+    with pytest.raises(CommandError, match="Listing: both options and settings"):
+        load_sources_from(monkeypatch, [both])

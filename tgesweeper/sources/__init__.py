@@ -21,7 +21,7 @@ from tgesweeper.sources.documents import NormalizedDocument
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """What a fetch needs to know about one Source row (``options`` is the row's per-kind ``settings``)."""
+    """What a fetch needs to know about one Source row (``options`` is the row's per-kind ``options``)."""
 
     id: int
     name: str
@@ -64,6 +64,9 @@ class InvalidOptions(ValueError):
         super().__init__("; ".join(message for messages in problems.values() for message in messages))
 
 
+NO_OPTIONS_SCHEMA = MappingProxyType({"type": "object", "maxProperties": 0, "description": "this kind takes no options"})
+
+
 def no_options(options: dict, query: str) -> dict[str, list[str]]:
     """For kinds configured by their URL alone (rss): an option would be ignored, so it is refused."""
     return {"options": [f"unknown option {name!r} (this kind takes none)" for name in sorted(options)]}
@@ -79,6 +82,9 @@ class SourceKind:
     parse_error: type[Exception]
     # (options, query) -> {"options" | "query": [problem, ...]}: pure, so a save can check what a fetch will need.
     option_problems: Callable[[dict, str], dict[str, list[str]]] = no_options
+    # The JSON schema of the options ``option_problems`` accepts, for the API's schema; kept beside the checks so
+    # the two change together.
+    options_schema: Mapping[str, object] = field(default_factory=lambda: NO_OPTIONS_SCHEMA, hash=False)
     reads_url: bool = True  # False: the kind reads an API of its own and the Source's URL is unused
     queue: str = FETCH_QUEUE
     # None: each host has its own request budget. A name: every request of the kind spends one shared budget (an
@@ -89,7 +95,7 @@ class SourceKind:
     def check_options(self, options: object, query: str = "") -> None:
         """Raise InvalidOptions unless the kind can fetch and parse with ``options`` and ``query``."""
         if not isinstance(options, dict):
-            raise InvalidOptions({"options": ["Settings must be a JSON object."]})
+            raise InvalidOptions({"options": ["Options must be a JSON object."]})
         problems = {name: found for name, found in self.option_problems(options, query or "").items() if found}
         if problems:
             raise InvalidOptions(problems)

@@ -37,6 +37,7 @@ from tgesweeper.sources.fields import (
     absolute_url,
     clean_text,
     plausible,
+    string_options_schema,
     utc,
 )
 
@@ -54,6 +55,7 @@ WAIT_UNTIL = ("load", "domcontentloaded", "networkidle")
 DROPPED_REQUEST_HEADERS = frozenset({"host", "connection", "content-length", "accept-encoding", "cookie2"})
 DROPPED_RESPONSE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
 SELECTOR_OPTIONS = ("item", "title", "link", "date", "body")
+MAX_SELECTOR_CHARS = 500
 DEFAULT_SELECTORS = {"item": "article", "title": "h1, h2, h3", "link": "a[href]", "date": "time", "body": ""}
 
 
@@ -62,14 +64,14 @@ class BrowserParseError(Exception):
 
 
 def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
-    """What is wrong with a browser source's settings (the query is unused); empty when it can be fetched."""
+    """What is wrong with a browser source's options (the query is unused); empty when it can be fetched."""
     errors = []
     for name in (*SELECTOR_OPTIONS, "wait_for"):
         value = options.get(name)
         if value is None:
             continue
-        if not isinstance(value, str) or len(value) > 500:
-            errors.append(f'"{name}" must be a CSS selector (text, at most 500 characters)')
+        if not isinstance(value, str) or len(value) > MAX_SELECTOR_CHARS:
+            errors.append(f'"{name}" must be a CSS selector (text, at most {MAX_SELECTOR_CHARS} characters)')
             continue
         try:
             if value:
@@ -81,7 +83,7 @@ def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
         errors.append(f'"wait_until" must be one of {", ".join(WAIT_UNTIL)}')
     unknown = set(options) - {*SELECTOR_OPTIONS, "wait_for", "wait_until"}
     if unknown:
-        errors.append(f"unknown settings for a browser source: {', '.join(sorted(unknown))}")
+        errors.append(f"unknown options for a browser source: {', '.join(sorted(unknown))}")
     return {"options": errors}
 
 
@@ -307,6 +309,10 @@ def _published(node, fetched_at: datetime) -> tuple[datetime, bool]:
     return when, False
 
 
+OPTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
+    **string_options_schema((*SELECTOR_OPTIONS, "wait_for"), "css-selector", max_length=MAX_SELECTOR_CHARS),
+    "wait_until": {"type": "string", "enum": list(WAIT_UNTIL)}}}
+
 # Each fetch runs a whole Chromium: a queue of its own, served by a worker of concurrency 1.
 KIND = SourceKind("browser", fetch=fetch_rendered, parse=parse_rendered, parse_error=BrowserParseError,
-                  option_problems=option_problems, queue=BROWSER_QUEUE)
+                  option_problems=option_problems, options_schema=OPTIONS_SCHEMA, queue=BROWSER_QUEUE)

@@ -176,6 +176,19 @@ def string_option_problems(kind: str, options: dict, names: Iterable[str], *, ex
     return problems
 
 
+DATE_FORMAT_SCHEMA = {"anyOf": [{"type": "string", "enum": list(DATE_FORMATS)},
+                               {"type": "string", "pattern": "^[^\\x00]*%[^\\x00]*$"}],
+                      "description": "a named format or a strptime pattern"}
+
+
+def string_options_schema(names: Iterable[str], fmt: str, *, required: Iterable[str] = (),
+                          max_length: int | None = None) -> dict[str, dict]:
+    """The JSON schema of string options ``names`` (``fmt`` names what they hold): one property each."""
+    required = set(required)
+    return {name: {"type": "string", "format": fmt, **({"minLength": 1} if name in required else {}),
+                   **({"maxLength": max_length} if max_length is not None else {})} for name in names}
+
+
 def date_format_problems(kind: str, options: dict) -> list[str]:
     date_format = options.get("date_format")
     if date_format is None or (isinstance(date_format, str) and (date_format in DATE_FORMATS or "%" in date_format)):

@@ -1,6 +1,6 @@
 """HTML listing pages (plus, optionally, the article pages they link to) -> NormalizedDocument list.
 
-Options (``Source.settings``)::
+Options (``Source.options``)::
 
     {"item": "article.post",        # required: one element per news item on the listing page
      "title": "h2",                 # required: field selectors inside the item (see below)
@@ -78,9 +78,9 @@ class HTMLError(Exception):
 # --- options -----------------------------------------------------------------------------------
 
 def validate_options(options: object) -> list[str]:
-    """Problems with an html source's settings, each naming the option; empty when they are usable."""
+    """Problems with an html source's options, each naming the option; empty when they are usable."""
     if not isinstance(options, dict):
-        return ["settings must be an object of html options such as {\"item\": \"article\", \"title\": \"h2\"}"]
+        return ["options must be an object of html options such as {\"item\": \"article\", \"title\": \"h2\"}"]
     problems = [f"the html option {name!r} is required" for name in ("item", "title") if not options.get(name)]
     problems += [f"unknown html option {name!r}" for name in sorted(set(options) - _OPTIONS)]
     problems += fields.string_option_problems("html", options, _SELECTOR_OPTIONS, expected="CSS selector string",
@@ -313,5 +313,12 @@ def _main_text(soup: BeautifulSoup) -> str:
     return body.get_text(" ", strip=True)
 
 
+OPTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["item", "title"], "properties": {
+    **fields.string_options_schema(_SELECTOR_OPTIONS, "css-field", required=("item", "title")),
+    "date_format": fields.DATE_FORMAT_SCHEMA, "follow_links": {"type": "boolean"},
+    "max_articles": {"type": "integer", "minimum": 0, "maximum": MAX_ARTICLES},
+    "max_items": {"type": "integer", "minimum": 1, "maximum": MAX_ITEMS}}}
+
 KIND = SourceKind("html", fetch=fetch, parse=parse_html, parse_error=HTMLError,
-                  option_problems=lambda options, query: {"options": validate_options(options)})
+                  option_problems=lambda options, query: {"options": validate_options(options)},
+                  options_schema=OPTIONS_SCHEMA)

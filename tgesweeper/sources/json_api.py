@@ -1,6 +1,6 @@
 """JSON endpoints (exchange announcement APIs and the like) -> NormalizedDocument list, by a field mapping.
 
-Options (``Source.settings``)::
+Options (``Source.options``)::
 
     {"items": "data.catalogs.*.articles",   # required: path to the list of items ("" = the top level)
      "title": "title",                      # required: path inside an item
@@ -93,9 +93,9 @@ def _first(item: object, path: str | None) -> object:
 # --- options ---------------------------------------------------------------------------------------
 
 def validate_options(options: object) -> list[str]:
-    """Problems with a json source's settings, each naming the option; empty when they are usable."""
+    """Problems with a json source's options, each naming the option; empty when they are usable."""
     if not isinstance(options, dict):
-        return ['settings must be an object of json options such as {"items": "data.list", "title": "title"}']
+        return ['options must be an object of json options such as {"items": "data.list", "title": "title"}']
     problems = []
     if "items" not in options:
         problems.append("the json option 'items' is required (the path to the list of items; \"\" for the top level)")
@@ -213,5 +213,11 @@ def _item_document(item: dict, options: dict, feed_url: str, fetched_at: datetim
                     author=_text(_first(item, options.get("author"))), fetched_at=fetched_at)
 
 
+OPTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["items", "title"], "properties": {
+    **fields.string_options_schema(_PATH_OPTIONS, "json-path", required=("title",)),
+    "url": {"type": "string", "format": "json-url-template"},
+    "date_format": fields.DATE_FORMAT_SCHEMA, "max_items": {"type": "integer", "minimum": 1}}}
+
 KIND = SourceKind("json", fetch=fetch_url, parse=parse_json, parse_error=JSONSourceError,
-                  option_problems=lambda options, query: {"options": validate_options(options)})
+                  option_problems=lambda options, query: {"options": validate_options(options)},
+                  options_schema=OPTIONS_SCHEMA)

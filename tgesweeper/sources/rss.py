@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
-from tgesweeper.sources import SourceKind, fetch_url
+from tgesweeper.sources import NO_OPTIONS_SCHEMA, SourceKind, fetch_url
 from tgesweeper.sources.documents import NormalizedDocument
 from tgesweeper.sources.fields import (
     MAX_AUTHOR_CHARS,
@@ -212,4 +212,5 @@ def _published(entry: dict, fetched_at: datetime) -> tuple[datetime, bool]:
     return fetched_at, True
 
 
-KIND = SourceKind("rss", fetch=fetch_url, parse=parse_feed, parse_error=FeedError)
+KIND = SourceKind("rss", fetch=fetch_url, parse=parse_feed, parse_error=FeedError,
+                  options_schema={**NO_OPTIONS_SCHEMA, "description": "an rss source takes no options"})

@@ -45,7 +45,7 @@ class XParseError(Exception):
 
 
 def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
-    """What is wrong with an x source's query and settings; empty when it can be fetched."""
+    """What is wrong with an x source's query and options; empty when it can be fetched."""
     query_errors, errors = [], []
     if len(query) > MAX_QUERY_CHARS:
         query_errors.append(f"the query is {len(query)} characters; the X API accepts at most {MAX_QUERY_CHARS}")
@@ -69,7 +69,7 @@ def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
         errors.append('with "search": false the source needs "accounts" to read')
     unknown = set(options) - {"accounts", "max_results", "search"}
     if unknown:
-        errors.append(f"unknown settings for an x source: {', '.join(sorted(unknown))}")
+        errors.append(f"unknown options for an x source: {', '.join(sorted(unknown))}")
     return {"query": query_errors, "options": errors}
 
 
@@ -263,5 +263,15 @@ def _published(value: str, fetched_at: datetime) -> tuple[datetime, bool]:
 
 
 # Reads the X API, not the Source's URL; every request spends the one X API quota, whoever's source makes it.
+OPTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
+    "accounts": {"type": "array", "maxItems": MAX_ACCOUNTS,
+                 "items": {"type": "string", "pattern": "^@*" + USERNAME.pattern.lstrip("^")}},
+    "max_results": {"type": "integer", "minimum": MAX_RESULTS_RANGE[0], "maximum": MAX_RESULTS_RANGE[1]},
+    "search": {"type": "boolean"}},
+    "anyOf": [{"properties": {"search": {"enum": [True]}}},
+              {"required": ["accounts"], "properties": {"accounts": {"minItems": 1}}}],
+    "description": 'with "search": false the source reads "accounts", so it needs some'}
+
 KIND = SourceKind("x", fetch=fetch_x, parse=parse_tweets, parse_error=XParseError, option_problems=option_problems,
-                  reads_url=False, budget="x-api", config_keys=("X_BEARER_TOKEN", "X_API_BASE_URL"))
+                  options_schema=OPTIONS_SCHEMA, reads_url=False, budget="x-api",
+                  config_keys=("X_BEARER_TOKEN", "X_API_BASE_URL"))

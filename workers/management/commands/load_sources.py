@@ -1,8 +1,9 @@
 """Create or update the default sources listed in the YAML config (``scraping.news.sources``).
 
-An entry's ``enabled`` (default true) and ``settings`` (the kind's options) are applied when the source is
-created; on later runs the settings follow the YAML, and ``enabled: true`` switches a source on, but the YAML
-never switches off a source someone enabled in the admin.
+An entry's ``enabled`` (default true) and ``options`` (the kind's options) are applied when the source is
+created; on later runs the options follow the YAML, and ``enabled: true`` switches a source on, but the YAML
+never switches off a source someone enabled in the admin. ``settings``, the old name of ``options``, is still read,
+with a warning naming the entry, so a file written for an earlier version loads unchanged.
 
 Every entry is checked as the admin checks a Source it saves (``Source.full_clean``: the fields, the URL through
 the SSRF guard of ``tgesweeper.net`` unless SCRAPING_ALLOW_PRIVATE_NETWORKS is set, the kind's options) before
@@ -27,7 +28,7 @@ def _problems(exc: ValidationError) -> list[str]:
 
 def _loaded_fields(source: Source) -> tuple:
     """What an entry can change on a saved source."""
-    return source.kind, source.url, source.settings, source.interval_seconds, source.enabled
+    return source.kind, source.url, source.options, source.interval_seconds, source.enabled
 
 
 class Command(BaseCommand):
@@ -79,7 +80,12 @@ class Command(BaseCommand):
             interval = int(entry["interval"]) if entry.get("interval") is not None else None
         except (TypeError, ValueError):
             raise ValueError(f"interval: expected a number of seconds, got {entry['interval']!r}") from None
-        options = entry.get("settings") or {}
+        options = entry.get("options") or {}
+        if "settings" in entry:
+            if "options" in entry:
+                raise ValueError("both options and settings (its old name): keep options")
+            options = entry["settings"] or {}
+            self.stderr.write(f"warning: {name}: 'settings' is the old name of 'options'; rename the key")
         source = Source.objects.filter(name=name).first()
         created = source is None
         before = None if created else _loaded_fields(source)
@@ -90,7 +96,7 @@ class Command(BaseCommand):
             source.interval_seconds = interval or source.interval_seconds
             if entry.get("enabled") is True:  # the YAML can switch a source on; only people switch one off
                 source.enabled = True
-        source.kind, source.url, source.settings = kind, entry["url"], options
+        source.kind, source.url, source.options = kind, entry["url"], options
         try:
             source.full_clean(validate_unique=False)
         except ValidationError as exc:
