@@ -52,9 +52,11 @@ flower: install
 	$(BIN)/celery -A tgesweeper flower --address=$${FLOWER_ADDRESS:-127.0.0.1} --port=$${FLOWER_PORT:-5555} \
 		--basic-auth="$$FLOWER_BASIC_AUTH"
 
+## Docker cannot run here: the compose file is checked against the Compose specification's schema instead.
 lint: install
 	$(BIN)/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 clean:
 	rm -rf var

@@ -94,9 +94,13 @@ class Variable:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("APP_ENV", str, "development", "`production` turns on the secure defaults (secure cookies, HSTS, SSL "
-             "redirect) and requires `DJANGO_SECRET_KEY` and `JWT_SIGNING_KEY`",
+    Variable("APP_ENV", str, "development", "`production` turns on the secure defaults (secure cookies, HSTS, "
+             "`X-Forwarded-Proto: https` from the proxy trusted as HTTPS) and requires `DJANGO_SECRET_KEY` and "
+             "`JWT_SIGNING_KEY`",
              yaml=("application.environment",), choices=("development", "test", "production")),
+    Variable("SECURE_SSL_REDIRECT", bool, False, "in production, redirect plain-HTTP requests to HTTPS; turn it on only "
+             "where TLS terminates in front of the app (a proxy that sets `X-Forwarded-Proto`), else every request "
+             "is redirected to an address nothing serves"),
     Variable("DEBUG", bool, False, "Django debug pages; never in production"),
     Variable("LOG_LEVEL", str, "info", "log level of every process", yaml=("monitoring.logging.level",),
              choices=("debug", "info", "warning", "error")),

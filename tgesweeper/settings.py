@@ -171,7 +171,8 @@ LOGGING = {
 }
 
 if CONFIG.production:
-    SECURE_SSL_REDIRECT = True
+    # The proxy in front terminates TLS and says so; the app itself may be reached over plain HTTP (compose, probes).
+    SECURE_SSL_REDIRECT = CONFIG["SECURE_SSL_REDIRECT"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000

@@ -1,6 +1,7 @@
 """Configuration: environment over YAML, and a bad value names its key."""
 import hashlib
 import hmac
+import json
 import logging
 import os
 import subprocess
@@ -256,6 +257,45 @@ def test_production_start_up_without_a_jwt_key_stops_naming_it():
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
                             env=env, timeout=60)
     assert result.returncode != 0 and "JWT_SIGNING_KEY: required when APP_ENV=production" in result.stderr
+
+
+PRODUCTION_PROBE = """
+import json, django
+django.setup()
+from django.test import Client
+answers = {}
+for name, headers in (("plain", {}), ("proxied", {"HTTP_X_FORWARDED_PROTO": "https"})):
+    response = Client().get("/health/live", **headers)
+    answers[name] = [response.status_code, response.get("Location"), response.get("Strict-Transport-Security")]
+print(json.dumps(answers))
+"""
+
+
+def served_in_production(tmp_path, **env: str) -> dict[str, list]:
+    """/health/live asked over plain HTTP and through a TLS-terminating proxy, in a process started with
+    APP_ENV=production as compose starts the web app (settings are read once, at start)."""
+    environ = {"PATH": "/usr/bin:/bin", "APP_ENV": "production", "DJANGO_SECRET_KEY": "s" * 50,
+               "JWT_SIGNING_KEY": "j" * 50, "ALLOWED_HOSTS": "testserver", "TGE_VAR_DIR": str(tmp_path / "var"),
+               "DJANGO_SETTINGS_MODULE": "tgesweeper.settings", **env}
+    result = subprocess.run([sys.executable, "-c", PRODUCTION_PROBE], cwd=ROOT, capture_output=True, text=True,
+                            env=environ, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_production_serves_plain_http_behind_a_proxy_and_trusts_its_forwarded_proto(tmp_path):
+    """Compose reaches the app over plain HTTP: no redirect to an HTTPS nothing serves. A request the proxy marks
+    ``X-Forwarded-Proto: https`` is secure, so it gets HSTS."""
+    answers = served_in_production(tmp_path)
+    assert answers["plain"] == [200, None, None]
+    assert answers["proxied"][0] == 200
+    assert "max-age=31536000" in answers["proxied"][2]
+
+
+def test_production_redirects_to_https_when_told_tls_terminates_in_front(tmp_path):
+    answers = served_in_production(tmp_path, SECURE_SSL_REDIRECT="true")
+    assert answers["plain"][:2] == [301, "https://testserver/health/live"]
+    assert answers["proxied"][0] == 200
 
 
 def test_a_relative_var_dir_is_taken_from_the_project_directory():
