@@ -161,8 +161,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("KEYWORD_MAX_DISTANCE", int, 50, "max characters between a keyword and the name it qualifies",
              yaml=("keyword_matching.max_distance",), bounds=(1, 1000)),
     Variable("DETECTOR_MODEL", str, "", "the learned detector's model file (JSON written by `manage.py "
-             f"train_detector`), e.g. the shipped `{SHIPPED_DETECTOR_MODEL}`; its calibrated probability becomes a "
-             "match's confidence. Relative paths are from the project directory; empty = the rules alone score"),
+             f"train_detector`), e.g. the shipped `{SHIPPED_DETECTOR_MODEL}`; it may promote items the rules do not "
+             "publish and veto rule matches, at lines its training chose (the shipped model's draws none). Relative "
+             "paths are from the project directory; empty = the rules alone"),
     Variable("CACHE_TTL_SECONDS", int, 300, "API response cache lifetime, s (0 = no caching)",
              yaml=("performance.cache_ttl_seconds",), bounds=(0, 86400)),
     Variable("API_PUBLIC_READ", bool, False, "true: reads need no API key or token (writes still need staff)"),

@@ -13,6 +13,7 @@ from api.keyword_rules import build_engine
 from api.models import Mention, Source
 from tests.detector_corpus import write
 from tgesweeper.bench.feedserver import render_rss
+from tgesweeper.matching import MatchInput
 from workers import sweeps
 
 
@@ -70,26 +71,38 @@ def test_evaluate_with_a_model_and_comparing_two(trained, fresh_cache):
 @pytest.mark.django_db
 def test_evaluate_refuses_a_malformed_model_clearly(tmp_path):
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "tgesweeper-detector", "format_version": 1}')
+    bad.write_text('{"format": "tgesweeper-detector", "format_version": 2}')
     with pytest.raises(CommandError, match="version"):
         run("evaluate", str(write(tmp_path / "c.jsonl")), "--model", str(bad))
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.services
-def test_a_mention_stored_by_a_real_worker_records_the_model_version(trained, feed_server, start_worker):
+def test_a_real_worker_publishes_what_the_model_promotes_and_records_its_version(trained, feed_server, start_worker,
+                                                                                  tmp_path):
+    """The trained file with its promotion line moved to 0: every item the rules do not publish, with a named
+    project, is promoted. The rules' own match keeps its confidence and records no model (no veto line)."""
     folder, _, _ = trained
-    model = folder / "one" / "model.json"
-    version = json.loads(model.read_text())["version"]
+    document = json.loads((folder / "one" / "model.json").read_text())
+    document["combine"] = {"promote_at": 0.0, "promoted_confidence": 0.9, "veto_at": None}
+    model = tmp_path / "promoting.json"
+    model.write_text(json.dumps(document))
     published = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)
     feed_server.add("/wire.xml", render_rss("Local wire", [
         {"guid": "d-1", "title": "Olvenia to launch OLV token on March 9",
          "description": "Olvenia said its token generation event is set for March 9.",
-         "link": "https://wire.example.com/1", "pub_date": published}]))
+         "link": "https://wire.example.com/1", "pub_date": published},
+        {"guid": "d-2", "title": "Brindle BRN token plunges hours after debut",
+         "description": "Traders sold the new token.", "link": "https://wire.example.com/2", "pub_date": published}]))
     source = Source.objects.create(name="Local wire", url=feed_server.url("/wire.xml"))
     worker = start_worker(DETECTOR_MODEL=str(model))
 
     run_id = sweeps.start_sweep([source.pk])
     assert sweeps.wait_for_sweep(run_id, timeout=120), worker.log_text()[-3000:]
-    mention = Mention.objects.get(document__external_id="d-1")
-    assert mention.model_version == version
+    ruled = Mention.objects.get(document__external_id="d-1")
+    promoted = Mention.objects.get(document__external_id="d-2")
+    rules = build_engine(False).judge(MatchInput(title="Olvenia to launch OLV token on March 9",
+                                                 text="Olvenia said its token generation event is set for March 9.",
+                                                 published_at=published)).match
+    assert ruled.model_version == "" and ruled.confidence == rules.confidence
+    assert promoted.model_version == document["version"] and promoted.confidence >= 0.9

@@ -11,7 +11,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from tests.detector_corpus import items
 from tgesweeper.bench import training
 from tgesweeper.matching import MatchEngine, MatchInput
-from tgesweeper.matching.detector import Detector, DetectorError, char_wb_ngrams, word_ngrams
+from tgesweeper.matching.detector import Detector, DetectorError, char_wb_ngrams, detector_signals, detector_text, word_ngrams
 
 TEXTS = ("Quillstone (QSN) token goes LIVE today!", "  a  b   Ferrowind's  airdrop\tclaim opens — 1,000 users ",
          "x", "Über-token débuts on DEX; price +12.5%")
@@ -33,14 +33,18 @@ def model(match_config):
 
 def test_scores_are_deterministic_and_survive_a_round_trip(model, tmp_path, match_config):
     path = tmp_path / "m.json"
-    path.write_text(training.dumps(model))
+    path.write_text(training.dumps({**model, "combine": {"promote_at": None, "promoted_confidence": None,
+                                                         "veto_at": 0.0}}))
     first, second = (MatchEngine(match_config, Detector.load(path)) for _ in range(2))
     doc = MatchInput(title="Orbelle to launch ORB token on May 3", text="Its token generation event is set.")
     a, b = first.judge(doc).match, second.judge(doc).match
-    assert a is not None and a.confidence == b.confidence and 0 < a.confidence < 1
-    assert a.model_version == model["version"] and a.model_version.startswith("unit+")
-    noise = first.judge(MatchInput(title="Ether holders move coins to exchanges", text="Trading was quiet."))
-    assert noise.match is None or noise.match.confidence < a.confidence
+    assert a is not None and a.confidence == b.confidence and a.model_version == model["version"]
+    assert a.model_version.startswith("unit+")  # the rules' match, checked by the model (veto line at 0)
+    launch, noise = (first.assess(d) for d in (doc, MatchInput(title="Ether token holders move coins to exchanges",
+                                                                  text="Trading was quiet.")))
+    p_launch, p_noise = (first.detector.probability(detector_text(x), detector_signals(x)) for x in (launch, noise))
+    assert 0 < p_noise < p_launch < 1
+    assert p_launch == second.detector.probability(detector_text(launch), detector_signals(launch))
 
 
 def broken(model, **changes):
@@ -92,10 +96,12 @@ import sys
 from tgesweeper.config import PROJECT_DIR, SHIPPED_DETECTOR_MODEL
 from tgesweeper.matching import MatchConfig, MatchEngine, MatchInput
 from tgesweeper.matching.detector import Detector
+from tgesweeper.matching.detector import detector_signals, detector_text
 engine = MatchEngine(MatchConfig((), (), (), 0.85, 100, 50), Detector.load(PROJECT_DIR / SHIPPED_DETECTOR_MODEL))
-found = engine.judge(MatchInput(title="Quillstone to launch its QSN token on March 4", text="")).match
-print(found.model_version, 0 < found.confidence < 1, sorted(m for m in sys.modules if m.split(".")[0] in
-      ("sklearn", "scipy")))
+a = engine.assess(MatchInput(title="Quillstone to launch its QSN token on March 4", text=""))
+p = engine.detector.probability(detector_text(a), detector_signals(a))
+assert engine.judge(MatchInput(title="Quillstone to launch its QSN token on March 4", text="")).match
+print(engine.detector.version, 0 < p < 1, sorted(m for m in sys.modules if m.split(".")[0] in ("sklearn", "scipy")))
 """
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

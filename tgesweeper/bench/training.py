@@ -8,6 +8,10 @@ out-of-fold decisions), which is what lets ``confidence`` mean "this share of su
 
 Quality is measured time-ordered: items sorted by publication, cut into consecutive blocks, each block predicted
 by a model fitted on the blocks before it. That is how the product meets news: trained on the past, scoring the new.
+
+How the model joins the rules (``detector.Combination``: promote above one line, veto below another) is chosen from
+those out-of-time predictions. Cross-validation chooses each block's lines from the predictions on the blocks before
+it only, so no block is scored with lines fitted to it; the shipped lines come from all of them.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import platform
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +34,11 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from tgesweeper.bench.evaluation import match_input, summarize
-from tgesweeper.matching.detector import FORMAT, FORMAT_VERSION, Detector, detector_signals, detector_text
+from tgesweeper.matching import known_tokens
+from tgesweeper.matching.detector import FORMAT, FORMAT_VERSION, Combination, Detector, detector_signals, detector_text
 from tgesweeper.matching.engine import MatchEngine
 from tgesweeper.matching.types import Verdict
 
@@ -49,6 +56,7 @@ class Params:
     calibration: str = "sigmoid"
     calibration_folds: int = 5
     class_weight: str | None = "balanced"
+    target_precision: float = 0.93  # of promoted items that are launches, and of vetoed rule matches that are not
 
 
 @dataclass
@@ -73,7 +81,8 @@ def examples(items: Sequence[dict], engine: MatchEngine) -> list[Example]:
 
 
 def fit(train: Sequence[Example], params: Params, seed: int) -> dict:
-    """A fitted, calibrated model as the detector's JSON-ready dict (without version or metadata)."""
+    """A fitted, calibrated model as the detector's JSON-ready dict (without version or metadata; it neither
+    promotes nor vetoes until ``choose_combination`` sets its lines)."""
     learn = [e for e in train if e.assessment.hits]
     y = np.array([e.label for e in learn])
     if len(set(y)) < 2 or min(np.bincount(y)) < params.calibration_folds:
@@ -87,9 +96,9 @@ def fit(train: Sequence[Example], params: Params, seed: int) -> dict:
     signals = DictVectorizer(sort=True)
     word.fit(texts)
     char.fit(texts)
-    names = proper_names(train, texts)
+    names = name_words(train)
     word.set_params(vocabulary=sorted(t for t in word.vocabulary_ if not names & set(t.split())))
-    char.set_params(vocabulary=sorted(t for t in char.vocabulary_ if t.strip() not in names))
+    char.set_params(vocabulary=sorted(t for t in char.vocabulary_ if not names_in_chars(t, names)))
     matrix = sp.hstack([word.fit_transform(texts), char.fit_transform(texts),
                         signals.fit_transform([e.signals for e in learn])]).tocsr()
     base = LogisticRegression(C=params.C, class_weight=params.class_weight, solver="liblinear", random_state=seed,
@@ -110,16 +119,32 @@ def fit(train: Sequence[Example], params: Params, seed: int) -> dict:
     offset = sum(widths)
     named = {name: _round(coef[offset + i]) for name, i in sorted(signals.vocabulary_.items())}
     return {"text_features": blocks, "signals": named, "intercept": _round(intercept),
-            "calibration": _calibration(fitted.calibrators[0], params.calibration)}
+            "calibration": _calibration(fitted.calibrators[0], params.calibration), "combine": vars(Combination())}
 
 
-def proper_names(rows: Sequence[Example], texts: Sequence[str]) -> set[str]:
-    """Words of the labeled projects and tickers that the texts only ever write capitalized: names, which the
-    model must not learn (the news it will score is about other projects). Ordinary words that are also names
-    ("open", "pump") stay."""
-    words = {w.lower() for e in rows for key in ("project", "ticker") for w in _WORD.findall(e.item.get(key) or "")}
-    lowercase = {w for text in texts for w in _WORD.findall(text) if w.islower()}
-    return {w for w in words if w not in lowercase}
+def name_words(rows: Sequence[Example]) -> set[str]:
+    """Every word of every labeled project and ticker, and of every token in the known-token list, lowercased: the
+    news the model will score is about other projects, so no n-gram may contain one. English function words ("to",
+    "one") and the words of the configured launch vocabulary ("token") are grammar, not names, and stay."""
+    labeled = [e.item.get(key) or "" for e in rows for key in ("project", "ticker")]
+    known = [text for token in known_tokens.BY_TICKER.values() for text in (token.ticker, *token.names)]
+    words = {w.lower() for text in (*labeled, *known) for w in _WORD.findall(text)}
+    return words - STOP_WORDS - _vocabulary_words()
+
+
+def names_in_chars(gram: str, names: set[str]) -> bool:
+    """Whether a character n-gram names one of ``names``: it is one, contains one of three letters or more, or is
+    a piece (four letters or more) of a longer one ("jupit" of "jupiter")."""
+    core = gram.strip()
+    return core in names or any(len(n) >= 3 and n in core or len(core) >= 4 and core in n for n in names)
+
+
+@lru_cache(maxsize=1)
+def _vocabulary_words() -> frozenset[str]:
+    from tgesweeper.config import load_config
+
+    patterns = (load_config().keyword_matching.get("patterns") or {}).get("tge_keywords") or ()
+    return frozenset(w.lower() for phrase in patterns for w in _WORD.findall(phrase))
 
 
 def _calibration(calibrator, method: str) -> dict:
@@ -135,9 +160,10 @@ def _round(value: float) -> float:
     return 0.0 if value == 0 or not math.isfinite(value) else float(f"{value:.6g}")
 
 
-def detector(body: dict, version: str, metadata: dict | None = None) -> Detector:
-    return Detector({"format": FORMAT, "format_version": FORMAT_VERSION, "version": version,
-                     "metadata": metadata or {}, **body})
+def detector(body: dict, version: str, combine: dict | None = None) -> Detector:
+    """A fitted body as a loaded model; without ``combine`` it neither promotes nor vetoes."""
+    return Detector({"format": FORMAT, "format_version": FORMAT_VERSION, "version": version, "metadata": {},
+                     **body, "combine": combine or body["combine"]})
 
 
 def verdicts(rows: Sequence[Example], engine: MatchEngine) -> list[tuple[dict, Verdict]]:
@@ -152,20 +178,87 @@ def time_ordered_folds(rows: Sequence[Example], folds: int) -> list[tuple[list[E
     return [([e for block in blocks[:k] for e in block], blocks[k]) for k in range(1, folds)]
 
 
+@dataclass
+class Scored:
+    """One item predicted out of time: the rules' verdict and the model's probability (None: prefilter dropped it)."""
+
+    example: Example
+    rules: Verdict
+    probability: float | None
+
+
+def choose_combination(scored: Sequence[Scored], engine: MatchEngine, params: Params) -> tuple[dict, dict]:
+    """The promotion and veto lines from out-of-time predictions: the lowest ``promote_at`` at which the items the
+    rules do not publish (with a named project, no admin exclusion) scored at or above it are launches at
+    ``target_precision`` at least, and the highest ``veto_at`` at which the rule matches scored at or below it are
+    not launches at that rate. Rates are estimated with Laplace's rule of succession ((right + 1) / (items + 2)), so a
+    line resting on few items is not drawn (9 of 9 estimates 0.909) and a promotion's confidence, that estimate, is
+    not a certainty. Returns the ``combine`` section and what it rests on."""
+    promotable = sorted(((s.probability, s.example.label) for s in scored if s.probability is not None
+                         and not engine.published(s.rules) and s.example.assessment.named.project
+                         and not s.example.assessment.excluded), reverse=True)
+    matched = sorted((s.probability, s.example.label) for s in scored
+                     if s.probability is not None and engine.published(s.rules))
+    promote = _line(promotable, lambda label: label == 1, params.target_precision)
+    veto = _line(matched, lambda label: label == 0, params.target_precision)
+    combine = {"promote_at": promote and _round(promote[0]), "promoted_confidence": promote and _floor(promote[1]),
+               "veto_at": veto and _round(veto[0])}
+    support = {"promotable": len(promotable), "promoted": promote[2] if promote else 0,
+               "promoted_right": promote[3] if promote else 0, "rule_matches": len(matched),
+               "vetoed": veto[2] if veto else 0, "vetoed_right": veto[3] if veto else 0}
+    return combine, support
+
+
+def _line(ranked: Sequence[tuple[float, int]], right, target: float) -> tuple[float, float, int, int] | None:
+    """The deepest cut into ``ranked`` (most confident first) whose items are ``right`` at ``target`` at least
+    (Laplace estimate): (probability at the cut, that estimate, items above it, right ones); cuts fall between
+    distinct probabilities."""
+    best, hits = None, 0
+    for i, (probability, label) in enumerate(ranked):
+        hits += right(label)
+        if i + 1 < len(ranked) and ranked[i + 1][0] == probability:
+            continue
+        share = (hits + 1) / (i + 3)
+        if share >= target:
+            best = (probability, share, i + 1, hits)
+    return best
+
+
+def _floor(value: float) -> float:
+    return math.floor(value * 1000) / 1000
+
+
 def cross_validate(rows: Sequence[Example], engine: MatchEngine, params: Params, seed: int, folds: int = 5) -> dict:
-    """Time-ordered cross-validation: per fold and pooled over every predicted block."""
-    pooled, per_fold, rules = [], [], []
+    """Time-ordered cross-validation of the rules and model combined, per fold and pooled over every predicted
+    block, the rules alone on the same blocks beside it; and the out-of-time predictions the shipped lines are
+    chosen from."""
+    pooled, per_fold, rules, scored = [], [], [], []
     for train, test in time_ordered_folds(rows, folds):
+        body = fit(train, params, seed)
+        model = detector(body, "cv")
+        combine, _ = choose_combination(scored, engine, params)
+        combined = MatchEngine(engine.config, detector(body, "cv", combine))
+        found = verdicts(test, combined)
         rules += verdicts(test, engine)
-        scored = MatchEngine(engine.config, detector(fit(train, params, seed), "cv"))
-        found = verdicts(test, scored)
+        scored += [Scored(e, engine.decide(match_input(e.item), e.assessment),
+                          model.probability(e.text, e.signals) if e.assessment.hits else None) for e in test]
         pooled += found
         summary = summarize(found, engine.config.min_confidence)
         per_fold.append({"from": test[0].item.get("published_at"), "to": test[-1].item.get("published_at"),
-                         "train": len(train), **brief(summary)})
+                         "train": len(train), "combine": combine, **brief(summary)})
     result = summarize(pooled, engine.config.min_confidence)
-    result["model_version"] = f"time-ordered cross-validation ({folds} blocks)"
-    return {"pooled": result, "folds": per_fold, "rules": summarize(rules, engine.config.min_confidence)}
+    result["model_version"] = f"time-ordered cross-validation ({folds} blocks), rules + model"
+    return {"pooled": result, "folds": per_fold, "rules": summarize(rules, engine.config.min_confidence),
+            "scored": scored, "auc": _auc(scored)}
+
+
+def _auc(scored: Sequence[Scored]) -> float | None:
+    """Ranking quality of the out-of-time probabilities on the items past the prefilter."""
+    from sklearn.metrics import roc_auc_score
+
+    pairs = [(s.probability, s.example.label) for s in scored if s.probability is not None]
+    labels = {label for _, label in pairs}
+    return _round(roc_auc_score([y for _, y in pairs], [p for p, _ in pairs])) if len(labels) == 2 else None
 
 
 def brief(summary: dict) -> dict:

@@ -8,6 +8,10 @@ format; the two reproduce scikit-learn's analyzers exactly (a test compares them
 
 Text the model reads has the project, ticker and numbers masked, so it learns how launches are reported rather than
 which names were launched in its training news.
+
+The model adds to the rules rather than replacing them (``Combination``): the rules' verdict stands, the model may
+promote an item the rules do not publish when it is very sure, and veto a rule match it finds very unlikely. Where
+those lines sit is chosen by training on out-of-time predictions and stored in the file, not in code.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from tgesweeper.matching import score
 from tgesweeper.matching.shapes import FUTURE, PAST
 
 FORMAT = "tgesweeper-detector"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAX_FILE_BYTES = 50 * 1024 * 1024
 BODY_CHARS = 1000
 _WORD = re.compile(r"(?u)\b\w\w+\b")
@@ -132,12 +136,26 @@ class _Block:
         return dot / math.sqrt(norm)
 
 
+@dataclass(frozen=True)
+class Combination:
+    """How the model's probability joins the rules' verdict. ``promote_at``: an item the rules do not publish is
+    published when p >= this, with confidence max(p, ``promoted_confidence``) -- the share of launches measured among
+    such promotions out of time, so the published band stays honest. ``veto_at``: a rule match is dropped when
+    p <= this. ``None`` turns either off."""
+
+    promote_at: float | None = None
+    promoted_confidence: float | None = None
+    veto_at: float | None = None
+
+
 class Detector:
-    """A loaded model: ``probability(text, signals)`` is the calibrated chance that a document reports a launch."""
+    """A loaded model: ``probability(text, signals)`` is the calibrated chance that a document reports a launch;
+    ``combination`` says how it joins the rules."""
 
     def __init__(self, data: dict[str, Any], source: str = "<memory>"):
         self.source = source
         self.version, self.metadata, self._blocks, self._signals, self._intercept, self._calibration = _parse(data, source)
+        self.combination = _combination(data.get("combine"), lambda m: _fail(source, m))
 
     @classmethod
     def load(cls, path: str | Path) -> Detector:
@@ -205,6 +223,21 @@ def _parse(data: Any, source: str):
         fail("intercept: expected a finite number")
     return version, metadata, tuple(blocks), {k: float(v) for k, v in signals.items()}, float(intercept), \
         _calibration(data.get("calibration"), fail)
+
+
+def _fail(source: str, message: str):
+    raise DetectorError(f"{source}: {message}")
+
+
+def _combination(spec: Any, fail) -> Combination:
+    if not isinstance(spec, dict) or set(spec) != {"promote_at", "promoted_confidence", "veto_at"}:
+        fail("combine: expected an object with promote_at, promoted_confidence and veto_at (numbers or null)")
+    for key, value in spec.items():
+        if value is not None and not (_finite(value) and 0 <= value <= 1):
+            fail(f"combine.{key}: expected a probability in [0, 1] or null")
+    if (spec["promote_at"] is None) != (spec["promoted_confidence"] is None):
+        fail("combine: promote_at and promoted_confidence are set together or not at all")
+    return Combination(**spec)
 
 
 def _calibration(spec: Any, fail):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -135,10 +135,14 @@ class MatchEngine:
 
     def decide(self, doc: MatchInput, a: Assessment) -> Verdict:
         """The verdict on an assessed document (split from ``judge`` so training assesses each item once)."""
+        verdict = self._decide_by_rules(a)
+        if self.detector is None or not a.hits or a.excluded:
+            return verdict
+        return self._combine(a, verdict)
+
+    def _decide_by_rules(self, a: Assessment) -> Verdict:
         if not a.hits:
             return Verdict(None, "no launch words", "prefilter")
-        if self.detector is not None:
-            return self._judge_by_model(doc, a)
         if a.rejected:
             return Verdict(None, f"{a.rejected[0]}: {a.rejected[1]!r}", "rejected")
         if a.excluded:
@@ -154,17 +158,28 @@ class MatchEngine:
         result = self._result(a, confidence)
         return Verdict(result, result.reason, "matched" if confidence >= self.config.min_confidence else "candidate")
 
-    def _judge_by_model(self, doc: MatchInput, a: Assessment) -> Verdict:
-        """The detector's calibrated probability is the confidence; an exclusion the admin set still vetoes, and a
-        mention still needs a named project. The rules' rejections are features the model weighs, not vetoes."""
-        if a.excluded:
-            return Verdict(None, f"excluded term {a.excluded!r}", "rejected")
-        probability = self.detector.probability(detector_text(a), detector_signals(a))
-        if not a.named.project:
-            return Verdict(None, f"model p={probability:.3f} but no project named", "rejected")
-        result = self._result(a, round(probability, 3), model_version=self.detector.version)
-        stage = "matched" if result.confidence >= self.config.min_confidence else "candidate"
-        return Verdict(result, result.reason, stage)
+    def published(self, verdict: Verdict) -> bool:
+        return verdict.match is not None and verdict.match.confidence >= self.config.min_confidence
+
+    def _combine(self, a: Assessment, rules: Verdict) -> Verdict:
+        """The rules' verdict, and the model's word on it (``Combination``): a rule match the model scores at or
+        below ``veto_at`` is dropped; an item the rules do not publish, with a named project, is published when the
+        model scores it at or above ``promote_at``. Otherwise the rules' verdict and confidence stand."""
+        plan, version = self.detector.combination, self.detector.version
+        published = self.published(rules)
+        if published and plan.veto_at is None or not published and (plan.promote_at is None or not a.named.project):
+            return rules
+        p = self.detector.probability(detector_text(a), detector_signals(a))
+        if published:
+            if p <= plan.veto_at:
+                return Verdict(None, f"vetoed by model {version} p={p:.3f} <= {plan.veto_at}; rules: {rules.reason}",
+                               "rejected")
+            return Verdict(replace(rules.match, model_version=version), rules.reason, rules.stage)
+        if p < plan.promote_at:
+            return rules
+        result = self._result(a, round(max(p, plan.promoted_confidence), 3), model_version=version)
+        result = replace(result, reason=f"{result.reason} (rules: {rules.reason})")
+        return Verdict(result, result.reason, "matched" if self.published(Verdict(result, "", "")) else "candidate")
 
     def _result(self, a: Assessment, confidence: float, model_version: str = "") -> Match:
         title, lead, named = a.title, a.lead, a.named
@@ -182,7 +197,7 @@ class MatchEngine:
         else:
             reason = f"launch words {a.hits[:3]}"
         if model_version:
-            reason = f"model {model_version} p={confidence:.3f}; {reason}"
+            reason = f"promoted by model {model_version}, confidence {confidence:.3f}; {reason}"
             terms = terms or tuple(a.hits[:3])
         kind = score.kind(a.evidence, low_title) if a.evidence else "announce"
         return Match(

@@ -9,8 +9,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 class Command(BaseCommand):
     help = ("Fit the detector (TF-IDF word and character n-grams plus the rules' signals, logistic regression, "
-            "calibrated on held-out folds) on labeled JSONL corpora; print time-ordered cross-validated figures; "
-            "write a versioned JSON model. The same corpora and seed give the same bytes.")
+            "calibrated on held-out folds) on labeled JSONL corpora, choose from out-of-time predictions where it "
+            "may promote items past the rules or veto their matches; print time-ordered cross-validated figures of "
+            "rules + model beside the rules alone; write a versioned JSON model. The same corpora and seed give the "
+            "same bytes.")
     requires_system_checks = []
 
     def add_arguments(self, parser):
@@ -43,6 +45,7 @@ class Command(BaseCommand):
         try:
             cv = training.cross_validate(rows, engine, params, seed, folds)
             body = training.fit(rows, params, seed)
+            body["combine"], support = training.choose_combination(cv["scored"], engine, params)
         except ValueError as exc:
             raise CommandError(f"cannot fit a detector on {', '.join(map(str, paths))}: {exc}") from None
         self.stdout.write(f"time-ordered cross-validation ({folds} blocks by publication time; each block scored "
@@ -51,16 +54,21 @@ class Command(BaseCommand):
             self.stdout.write(f"  {fold['from'][:10]}..{fold['to'][:10]} train {fold['train']:>4} test {fold['n']:>4}"
                               f"  P {fold['precision']:.3f} R {fold['recall']:.3f} F1 {fold['f1']:.3f}"
                               f"  not-bna R {fold['not_exchange_recall']:.3f}"
-                              f"  share tge >= threshold {_share(fold['share_tge_at_threshold'])}")
+                              f"  share tge >= threshold {_share(fold['share_tge_at_threshold'])}"
+                              f"  lines {json.dumps(fold['combine'])}")
         self.stdout.write("pooled over the scored blocks:\n" + format_report(cv["pooled"]))
         self.stdout.write("the rules alone on the same blocks:\n" + _headline(cv["rules"]))
+        self.stdout.write(f"model alone: ranking AUC {cv['auc']} on the items past the prefilter")
+        self.stdout.write(f"lines chosen from all out-of-time predictions: {json.dumps(body['combine'])} "
+                          f"resting on {json.dumps(support)}")
         metadata = {
             "trained_on": training.fingerprint(paths), "items": len(items),
             "launches": sum(item["label"] == "tge" for item in items), "seed": seed,
             "params": training.params_dict(params), "libraries": training.library_versions(),
             "threshold": engine.config.min_confidence,
             "cross_validation": {"folds": cv["folds"], "pooled": training.brief(cv["pooled"]),
-                                 "rules_pooled": training.brief(cv["rules"])},
+                                 "rules_pooled": training.brief(cv["rules"]), "auc": cv["auc"]},
+            "combine_support": support,
         }
         target = Path(out)
         document = training.model_document(body, target.name.removesuffix(".json"), metadata)
