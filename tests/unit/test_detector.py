@@ -107,3 +107,35 @@ print(engine.detector.version, 0 < p < 1, sorted(m for m in sys.modules if m.spl
     assert done.returncode == 0, done.stderr
     version, in_range, heavy = done.stdout.split(" ", 2)
     assert version.startswith("detector-v1+") and in_range == "True" and heavy.strip() == "[]"
+
+
+def test_the_per_word_memo_leaves_scores_exactly_as_the_analyzer_gives_them(model):
+    detector = Detector(model)
+    block = next(b for b in detector._blocks if b.analyzer == "char_wb")
+
+    def reference(text):
+        counts = {}
+        for gram in char_wb_ngrams(text, *block.ngram_range):
+            if gram in block.terms:
+                counts[gram] = counts.get(gram, 0) + 1
+        values = [((1.0 + math.log(c)) * block.terms[g][0], block.terms[g][1]) for g, c in counts.items()]
+        return sum(v * c for v, c in values) / math.sqrt(sum(v * v for v, _ in values)) if values else 0.0
+
+    for text in ("Orbelle token goes live; token  TOKEN token", "Orbelle token goes live", "   ", "xproject"):
+        for _ in range(2):  # the second pass reads the memo
+            assert block.contribution(text) == pytest.approx(reference(text), rel=1e-12)
+
+
+def test_no_ngram_contains_a_labeled_name_or_a_known_token_even_written_in_lowercase(match_config):
+    """The old filter kept names the texts also wrote in lowercase; every word of a labeled project or ticker, and of
+    the known-token list, is now out of every vocabulary."""
+    corpus = items()
+    for i, item in enumerate(corpus):
+        item["text"] += f" Seen on solana by vendaro fans, vendaro style. {'Pexora' if i % 3 else 'pexora'} token rally."
+    body = training.fit(training.examples(corpus, MatchEngine(match_config)), training.Params(), seed=0)
+    words = next(b for b in body["text_features"] if b["analyzer"] == "word")["terms"]
+    chars = next(b for b in body["text_features"] if b["analyzer"] == "char_wb")["terms"]
+    for name in ("vendaro", "pexora", "solana"):
+        assert not [t for t in words if name in t.split()], name
+        assert not [t for t in chars if name[:4] in t or name in t], name
+    assert "token" in words and "fans" in words  # the launch vocabulary and ordinary words stay

@@ -19,7 +19,8 @@ import json
 import math
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ FORMAT = "tgesweeper-detector"
 FORMAT_VERSION = 2
 MAX_FILE_BYTES = 50 * 1024 * 1024
 BODY_CHARS = 1000
+_MEMO_WORDS = 200_000  # distinct words remembered per model (tens of MB at most)
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 _SPACES = re.compile(r"\s\s+")
 _CASHTAG = re.compile(r"(?<![\w$])\$[A-Za-z][A-Za-z0-9]{1,9}\b")
@@ -119,21 +121,37 @@ class _Block:
     sublinear_tf: bool
     terms: dict[str, tuple[float, float]]  # term -> (idf, coefficient)
 
+    _words: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
     def contribution(self, text: str) -> float:
-        counts: dict[str, int] = {}
         terms = self.terms
-        for gram in ANALYZERS[self.analyzer](text, *self.ngram_range):
-            if gram in terms:
-                counts[gram] = counts.get(gram, 0) + 1
+        if self.analyzer == "char_wb":
+            counts = Counter(self._char_grams(text))
+        else:
+            counts = Counter(g for g in ANALYZERS[self.analyzer](text, *self.ngram_range) if g in terms)
         if not counts:
             return 0.0
         dot = norm = 0.0
+        sublinear, log = self.sublinear_tf, math.log
         for gram, count in counts.items():
             idf, coef = terms[gram]
-            value = (1.0 + math.log(count) if self.sublinear_tf else count) * idf
+            value = idf if count == 1 else (1.0 + log(count) if sublinear else count) * idf
             dot += value * coef
             norm += value * value
         return dot / math.sqrt(norm)
+
+    def _char_grams(self, text: str) -> list[str]:
+        """``char_wb_ngrams`` of the text, kept to the vocabulary, word by word from a per-word memo: news repeats
+        its words, and cutting each into n-grams again is most of the detector's time."""
+        found, memo, terms = [], self._words, self.terms
+        for word in text.lower().split():
+            grams = memo.get(word)
+            if grams is None:
+                grams = tuple(g for g in char_wb_ngrams(word, *self.ngram_range) if g in terms)
+                if len(memo) < _MEMO_WORDS:
+                    memo[word] = grams
+            found += grams
+        return found
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,8 @@ class Assessment:
 
 
 class MatchEngine:
-    """The rules alone, or, given a ``detector``, the rules' findings weighed by a learned model."""
+    """The rules alone, or, given a ``detector``, the rules with a learned model that may promote what they do not
+    publish and veto what they match (``_combine``)."""
 
     def __init__(self, config: MatchConfig, detector: Detector | None = None):
         self.config = config
@@ -159,6 +160,7 @@ class MatchEngine:
         return Verdict(result, result.reason, "matched" if confidence >= self.config.min_confidence else "candidate")
 
     def published(self, verdict: Verdict) -> bool:
+        """Whether a verdict is a match at or above the publication threshold."""
         return verdict.match is not None and verdict.match.confidence >= self.config.min_confidence
 
     def _combine(self, a: Assessment, rules: Verdict) -> Verdict:
