@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ FORMAT = "tgesweeper-detector"
 FORMAT_VERSION = 2
 MAX_FILE_BYTES = 50 * 1024 * 1024
 BODY_CHARS = 1000
-_MEMO_WORDS = 200_000  # distinct words remembered per model (tens of MB at most)
+_MEMO_WORDS = 50_000  # distinct words remembered per model: ~10 MB at most, the n-grams themselves shared (interned)
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 _SPACES = re.compile(r"\s\s+")
 _CASHTAG = re.compile(r"(?<![\w$])\$[A-Za-z][A-Za-z0-9]{1,9}\b")
@@ -147,7 +148,7 @@ class _Block:
         for word in text.lower().split():
             grams = memo.get(word)
             if grams is None:
-                grams = tuple(g for g in char_wb_ngrams(word, *self.ngram_range) if g in terms)
+                grams = tuple(sys.intern(g) for g in char_wb_ngrams(word, *self.ngram_range) if g in terms)
                 if len(memo) < _MEMO_WORDS:
                     memo[word] = grams
             found += grams
