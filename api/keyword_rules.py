@@ -7,6 +7,8 @@ and rebuilds its engine when it moved, so an edit reaches every worker without a
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -15,8 +17,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from api.models import KeywordRule
+from tgesweeper.config import PROJECT_DIR
 from tgesweeper.counters import increment
 from tgesweeper.matching import MatchConfig, MatchEngine
+from tgesweeper.matching.detector import Detector
 
 VERSION_KEY = "matching:rules-version"
 
@@ -39,9 +43,37 @@ def keyword_matching() -> dict:
     return section
 
 
-def build_engine() -> MatchEngine:
-    """The engine the match stage runs: the configured vocabulary plus the enabled keyword rules."""
-    return MatchEngine(MatchConfig.from_mapping(keyword_matching()))
+def build_engine(detector: bool | str = True) -> MatchEngine:
+    """The engine the match stage runs: the configured vocabulary plus the enabled keyword rules, and the configured
+    detector model (``DETECTOR_MODEL``). ``detector`` may name another model file, or be False for the rules alone."""
+    path = configured_model() if detector is True else detector or ""
+    return MatchEngine(MatchConfig.from_mapping(keyword_matching()), load_detector(path) if path else None)
+
+
+def configured_model() -> str:
+    """``DETECTOR_MODEL`` as an absolute path (relative ones are from the project directory), or "" for none."""
+    value = settings.CONFIG["DETECTOR_MODEL"].strip()
+    return str(PROJECT_DIR / Path(value).expanduser()) if value else ""
+
+
+def model_state(path: str | None = None) -> tuple:
+    """What identifies the configured model file's content cheaply: a worker rebuilds its engine when it moves."""
+    path = configured_model() if path is None else path
+    try:
+        stat = Path(path).stat() if path else None
+    except OSError:
+        return (path, None)
+    return (path, stat and (stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, state: tuple) -> Detector:
+    return Detector.load(path)
+
+
+def load_detector(path: str) -> Detector:
+    """The model at ``path``, read once per content (a replaced file is read again)."""
+    return _load(path, model_state(path))
 
 
 def _enabled_rules() -> list[tuple[str, str]]:

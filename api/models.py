@@ -174,6 +174,8 @@ class Mention(models.Model):
     matched_terms = models.JSONField(default=list, blank=True)
     snippet = models.TextField(blank=True)
     confidence = models.FloatField()
+    # The detector model that gave ``confidence`` (its version string); empty when the rules alone scored it.
+    model_version = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -257,7 +257,7 @@ def _store_mentions(source_id: int, found: list[tuple[int, Match]]) -> tuple[int
                 event=events[event_key(m.project, m.ticker)], document_id=doc_id, source_id=source_id, kind=m.kind,
                 tge_date=m.tge_date,
                 chain=(m.chain or "")[:60], venues=list(m.venues), matched_terms=list(m.matched_terms),
-                snippet=m.snippet, confidence=m.confidence, created_at=now,
+                snippet=m.snippet, confidence=m.confidence, model_version=m.model_version[:64], created_at=now,
             )
             for doc_id, m in found
         ],

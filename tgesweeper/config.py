@@ -24,6 +24,7 @@ import yaml
 DEFAULT_CONFIG_FILE = Path(__file__).with_name("default_config.yaml")
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = PROJECT_DIR / "var"
+SHIPPED_DETECTOR_MODEL = "tgesweeper/matching/models/detector-v1.json"
 JWT_KEY_LABEL = b"tgesweeper: JWT signing key derived from DJANGO_SECRET_KEY"
 MARKDOWN_COMMAND = "python -m tgesweeper.config --markdown > docs/configuration.md"
 
@@ -163,6 +164,10 @@ VARIABLES: tuple[Variable, ...] = (
              yaml=("keyword_matching.context_window",), bounds=(10, 1000)),
     Variable("KEYWORD_MAX_DISTANCE", int, 50, "max characters between a keyword and the name it qualifies",
              yaml=("keyword_matching.max_distance",), bounds=(1, 1000)),
+    Variable("DETECTOR_MODEL", str, "", "the learned detector's model file (JSON written by `manage.py "
+             f"train_detector`), e.g. the shipped `{SHIPPED_DETECTOR_MODEL}`; it may promote items the rules do not "
+             "publish and veto rule matches, at lines its training chose (the shipped model's draws none). Relative "
+             "paths are from the project directory; empty = the rules alone"),
     Variable("CACHE_TTL_SECONDS", int, 300, "API response cache lifetime, s (0 = no caching)",
              yaml=("performance.cache_ttl_seconds",), bounds=(0, 86400)),
     Variable("API_PUBLIC_READ", bool, False, "true: reads need no API key or token (writes still need staff)"),

@@ -227,14 +227,15 @@ def batch_id(source_id: int, documents: list[NormalizedDocument]) -> str:
 
 # --- match -------------------------------------------------------------------------------------------
 
-_engine: tuple[int, MatchEngine] | None = None
+_engine: tuple[tuple, MatchEngine] | None = None
 
 
 def engine() -> MatchEngine:
-    """One engine per worker process, rebuilt only when the keyword rules change (building costs ~1 s)."""
+    """One engine per worker process, rebuilt only when the keyword rules or the detector model file change
+    (building costs ~1 s)."""
     global _engine
 
-    current = keyword_rules.version()
+    current = (keyword_rules.version(), keyword_rules.model_state())
     if _engine is None or _engine[0] != current:
         _engine = (current, keyword_rules.build_engine())
     return _engine[1]

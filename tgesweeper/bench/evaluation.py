@@ -30,16 +30,25 @@ def evaluate_corpus(path: str | Path, engine: MatchEngine) -> dict:
 
 
 def evaluate_items(items: Iterable[dict], engine: MatchEngine) -> dict:
-    threshold = engine.config.min_confidence
-    rows = []
-    for item in items:
-        verdict = engine.judge(MatchInput(title=item.get("title") or "", text=item.get("text") or "",
-                                          published_at=_when(item.get("published_at")), source=item.get("source") or "",
-                                          url=item.get("url") or ""))
-        rows.append((item, verdict))
+    rows = [(item, engine.judge(match_input(item))) for item in items]
+    result = summarize(rows, engine.config.min_confidence)
+    result["model_version"] = engine.detector.version if engine.detector else None
+    return result
+
+
+def match_input(item: dict) -> MatchInput:
+    return MatchInput(title=item.get("title") or "", text=item.get("text") or "",
+                      published_at=_when(item.get("published_at")), source=item.get("source") or "",
+                      url=item.get("url") or "")
+
+
+def summarize(rows: list, threshold: float) -> dict:
+    """Figures for (item, verdict) pairs: overall, per kind, per source prefix, outside exchange announcements
+    (``bna:``, whose regular phrasing flatters any detector), and calibration."""
     result = _counts(rows, threshold)
     result["per_source"] = {prefix: _counts(group, threshold, brief=True)
                             for prefix, group in sorted(_group(rows, lambda i: i["id"].split(":")[0]).items())}
+    result["not_exchange"] = _counts([r for r in rows if not r[0]["id"].startswith("bna:")], threshold, brief=True)
     result["calibration"] = _calibration(rows, threshold)
     return result
 
@@ -139,6 +148,7 @@ def _when(value: str | None) -> datetime | None:
 def format_report(result: dict, show_errors: bool = False) -> str:
     """A human-readable report: headline figures, per kind, per source prefix, calibration, then errors if asked."""
     lines = [
+        f"model {result.get('model_version') or 'none (rules only)'}",
         f"items {result['n']}  tp {result['tp']}  fp {result['fp']}  fn {result['fn']}",
         f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  f1 {result['f1']:.3f}",
         f"on true positives: project {_pct(result.get('project_accuracy'))}  ticker {_pct(result.get('ticker_accuracy'))}"
@@ -147,6 +157,10 @@ def format_report(result: dict, show_errors: bool = False) -> str:
     ]
     for kind, row in result.get("recall_per_kind", {}).items():
         lines.append(f"  {kind:<18} {row['found']:>3}/{row['of']:<3} {row['recall']:.3f}")
+    outside = result.get("not_exchange")
+    if outside:
+        lines.append(f"  {'not bna:':<18} {outside['tp']:>3}/{outside['tp'] + outside['fn']:<3} "
+                     f"{outside['recall']:.3f}  (P {outside['precision']:.3f} F1 {outside['f1']:.3f})")
     lines += ["", "per source prefix:"]
     for prefix, row in result.get("per_source", {}).items():
         lines.append(f"  {prefix:<6} n {row['n']:>4}  tp {row['tp']:>3}  fp {row['fp']:>3}  fn {row['fn']:>3}"
@@ -182,3 +196,61 @@ def split_by_project(items: Iterable[dict]) -> tuple[list[dict], list[dict]]:
         key = (normalize_project(item.get("project") or "").split() or [item.get("id", "")])[0]
         halves[zlib.crc32(key.encode()) % 2].append(item)
     return halves
+
+
+def compare(items: Iterable[dict], first: MatchEngine, second: MatchEngine) -> dict:
+    """Two engines on the same items: each one's figures and the items one finds and the other does not."""
+    items = list(items)
+    results, found = [], []
+    for engine in (first, second):
+        rows = [(item, engine.judge(match_input(item))) for item in items]
+        result = summarize(rows, engine.config.min_confidence)
+        result["model_version"] = engine.detector.version if engine.detector else None
+        results.append(result)
+        found.append([v.match is not None and v.match.confidence >= engine.config.min_confidence for _, v in rows])
+        for row in rows:
+            row[0].setdefault("_verdicts", []).append(row[1])
+    disagreements = []
+    for item, a, b in zip(items, *found, strict=True):
+        if a != b:
+            va, vb = item.pop("_verdicts")
+            disagreements.append({"id": item.get("id"), "title": (item.get("title") or "")[:140],
+                                  "label": item.get("label"), "found_by": "A" if a else "B",
+                                  "right": ("A" if a else "B") if item.get("label") == "tge" else ("B" if a else "A"),
+                                  "confidence": [_confidence(va), _confidence(vb)]})
+        else:
+            item.pop("_verdicts", None)
+    return {"A": results[0], "B": results[1], "disagreements": disagreements}
+
+
+def _confidence(verdict) -> float | None:
+    return verdict.match.confidence if verdict.match else None
+
+
+def format_comparison(result: dict) -> str:
+    a, b = result["A"], result["B"]
+    lines = [f"{'':<22} {'A':>12} {'B':>12}",
+             f"{'model':<22} {a['model_version'] or 'rules only':>12} {b['model_version'] or 'rules only':>12}"]
+    for label, get in (("precision", lambda r: r["precision"]), ("recall", lambda r: r["recall"]),
+                       ("f1", lambda r: r["f1"]), ("recall not bna:", lambda r: r["not_exchange"]["recall"]),
+                       ("tp / fp / fn", lambda r: f"{r['tp']}/{r['fp']}/{r['fn']}"),
+                       ("share tge >= threshold", lambda r: r["calibration"]["at_or_above_threshold"]["share_tge"])):
+        va, vb = get(a), get(b)
+        lines.append(f"{label:<22} {_cell(va):>12} {_cell(vb):>12}")
+    kinds = sorted(set(a.get("recall_per_kind", {})) | set(b.get("recall_per_kind", {})))
+    for kind in kinds:
+        ra, rb = (r.get("recall_per_kind", {}).get(kind, {}).get("recall") for r in (a, b))
+        lines.append(f"{'recall ' + kind:<22} {_cell(ra):>12} {_cell(rb):>12}")
+    disagreements = result["disagreements"]
+    lines += ["", f"items they disagree on: {len(disagreements)} "
+                  f"(A right on {sum(d['right'] == 'A' for d in disagreements)}, "
+                  f"B right on {sum(d['right'] == 'B' for d in disagreements)})"]
+    for d in disagreements:
+        conf = "/".join("-" if c is None else f"{c:.2f}" for c in d["confidence"])
+        lines.append(f"  {d['id']} [{d['label']}] found by {d['found_by']} only, {d['right']} right "
+                     f"(confidence A/B {conf}): {d['title']}")
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    return "-" if value is None else value if isinstance(value, str) else f"{value:.3f}"

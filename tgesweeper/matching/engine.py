@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from tgesweeper.matching import extract, known_tokens, noise, score
 from tgesweeper.matching.dates import tge_date
+from tgesweeper.matching.detector import Detector, detector_signals, detector_text
 from tgesweeper.matching.prefilter import Prefilter
-from tgesweeper.matching.shapes import found_shapes
+from tgesweeper.matching.shapes import Shape, found_shapes
 from tgesweeper.matching.tweets import is_tweet, tweet_name
 from tgesweeper.matching.types import Match, MatchInput, Verdict
 
@@ -56,9 +58,33 @@ class MatchConfig:
         return cls(**values)
 
 
+@dataclass
+class Assessment:
+    """What the rules found in one document (see ``MatchEngine.assess``)."""
+
+    title: str
+    lead: str
+    hits: list[str]
+    rejected: tuple[str, str] | None = None
+    reject_families: set[str] = field(default_factory=set)
+    excluded: str | None = None
+    title_shapes: list[Shape] = field(default_factory=list)
+    body_shapes: list[Shape] = field(default_factory=list)
+    named: extract.Named = extract.Named(None, None, False)
+    known: known_tokens.KnownToken | None = None
+    established: bool = False
+    penalties: dict[str, str] = field(default_factory=dict)
+    tge_date: date | None = None
+    evidence: score.Evidence | None = None
+
+
 class MatchEngine:
-    def __init__(self, config: MatchConfig):
+    """The rules alone, or, given a ``detector``, the rules with a learned model that may promote what they do not
+    publish and veto what they match (``_combine``)."""
+
+    def __init__(self, config: MatchConfig, detector: Detector | None = None):
         self.config = config
+        self.detector = detector
         self._prefilter = Prefilter(config.tge_keywords)
         self._exclusions = re.compile("|".join(rf"\b{re.escape(e.lower())}" for e in config.exclusions)) if config.exclusions \
             else None
@@ -68,58 +94,120 @@ class MatchEngine:
     def match(self, doc: MatchInput) -> Match | None:
         return self.judge(doc).match
 
-    def judge(self, doc: MatchInput) -> Verdict:
+    def assess(self, doc: MatchInput) -> Assessment:
+        """Everything the rules see in a document, before any verdict: what ``judge`` decides from and what the
+        detector reads as features (one function for both, so training and the match stage see the same)."""
         title = _clean(doc.title or "", TITLE_CHARS)
         lead = _clean(doc.text or "", LEAD_CHARS)
         low_title, low_lead = title.lower(), lead.lower()
-        hits = self._prefilter.hits(f"{low_title}\n{low_lead}")
-        if not hits:
-            return Verdict(None, "no launch words", "prefilter")
-        rejected = noise.first_hit(noise.REJECT, low_title) or noise.first_hit(noise.LEAD_REJECT, low_lead[:600])
-        if rejected:
-            return Verdict(None, f"{rejected[0]}: {rejected[1]!r}", "rejected")
+        a = Assessment(title=title, lead=lead, hits=self._prefilter.hits(f"{low_title}\n{low_lead}"))
+        if not a.hits:
+            return a
+        a.rejected = noise.first_hit(noise.REJECT, low_title) or noise.first_hit(noise.LEAD_REJECT, low_lead[:600])
+        a.reject_families = {*noise.all_hits(noise.REJECT, low_title),
+                             *(f"lead_{name}" for name in noise.all_hits(noise.LEAD_REJECT, low_lead[:600]))}
         if self._exclusions:
             excluded = self._exclusions.search(low_title) or self._exclusions.search(low_lead[:600])
-            if excluded:
-                return Verdict(None, f"excluded term {excluded.group(0)!r}", "rejected")
-        title_shapes = found_shapes(low_title)
-        body_shapes = found_shapes(low_lead[:SHAPE_CHARS])
-        if not title_shapes and not body_shapes:
-            return Verdict(None, f"launch words {hits[:3]} but no launch shape", "no_shape")
-
+            a.excluded = excluded.group(0) if excluded else None
+        a.title_shapes = found_shapes(low_title)
+        a.body_shapes = found_shapes(low_lead[:SHAPE_CHARS])
         named = self._extractor.name(title, lead[:SHAPE_CHARS], doc.published_at)
         if not named.project and is_tweet(doc.source, doc.url):
             named = tweet_name(title)
-        if not named.project:
-            return Verdict(None, "launch shape but no project named", "rejected")
-        known = known_tokens.lookup(named.project, named.ticker)
-        if known_tokens.is_established(known, doc.published_at):
-            return Verdict(None, f"established token {known.ticker} (trading since {known.first_trading:%Y-%m})", "rejected")
+        a.named = named
+        if named.project:
+            a.known = known_tokens.lookup(named.project, named.ticker)
+            a.established = known_tokens.is_established(a.known, doc.published_at)
+        a.penalties = noise.all_hits(noise.PENALTY, low_title)
+        a.penalties.update(noise.all_hits(noise.LEAD_PENALTY, low_lead[:600]))
+        if a.title_shapes or a.body_shapes:
+            a.tge_date = tge_date(title, lead, doc.published_at)
+            a.evidence = score.Evidence(
+                title_shapes=a.title_shapes, body_shapes=a.body_shapes, penalties=a.penalties,
+                has_ticker=bool(named.ticker), tge_date=a.tge_date, name_in_title=named.from_title,
+                near_project=bool(named.project) and self._near(named, a.title_shapes, a.body_shapes, lead),
+                watched=bool(named.project) and bool(
+                    self._watch & {named.project.casefold(), (named.ticker or "").casefold()}),
+            )
+        return a
 
-        penalties = noise.all_hits(noise.PENALTY, low_title)
-        penalties.update(noise.all_hits(noise.LEAD_PENALTY, low_lead[:600]))
-        when = tge_date(title, lead, doc.published_at)
-        evidence = score.Evidence(
-            title_shapes=title_shapes, body_shapes=body_shapes, penalties=penalties, has_ticker=bool(named.ticker),
-            tge_date=when, name_in_title=named.from_title, near_project=self._near(named, title_shapes, body_shapes, lead),
-            watched=bool(self._watch & {named.project.casefold(), (named.ticker or "").casefold()}),
-        )
-        confidence = score.confidence(evidence)
+    def judge(self, doc: MatchInput) -> Verdict:
+        return self.decide(doc, self.assess(doc))
+
+    def decide(self, doc: MatchInput, a: Assessment) -> Verdict:
+        """The verdict on an assessed document (split from ``judge`` so training assesses each item once)."""
+        verdict = self._decide_by_rules(a)
+        if self.detector is None or not a.hits or a.excluded:
+            return verdict
+        return self._combine(a, verdict)
+
+    def _decide_by_rules(self, a: Assessment) -> Verdict:
+        if not a.hits:
+            return Verdict(None, "no launch words", "prefilter")
+        if a.rejected:
+            return Verdict(None, f"{a.rejected[0]}: {a.rejected[1]!r}", "rejected")
+        if a.excluded:
+            return Verdict(None, f"excluded term {a.excluded!r}", "rejected")
+        if a.evidence is None:
+            return Verdict(None, f"launch words {a.hits[:3]} but no launch shape", "no_shape")
+        if not a.named.project:
+            return Verdict(None, "launch shape but no project named", "rejected")
+        if a.established:
+            return Verdict(None, f"established token {a.known.ticker} (trading since {a.known.first_trading:%Y-%m})",
+                           "rejected")
+        confidence = score.confidence(a.evidence)
+        result = self._result(a, confidence)
+        return Verdict(result, result.reason, "matched" if confidence >= self.config.min_confidence else "candidate")
+
+    def published(self, verdict: Verdict) -> bool:
+        """Whether a verdict is a match at or above the publication threshold."""
+        return verdict.match is not None and verdict.match.confidence >= self.config.min_confidence
+
+    def _combine(self, a: Assessment, rules: Verdict) -> Verdict:
+        """The rules' verdict, and the model's word on it (``Combination``): a rule match the model scores at or
+        below ``veto_at`` is dropped; an item the rules do not publish, with a named project, is published when the
+        model scores it at or above ``promote_at``. Otherwise the rules' verdict and confidence stand."""
+        plan, version = self.detector.combination, self.detector.version
+        published = self.published(rules)
+        if published and plan.veto_at is None or not published and (plan.promote_at is None or not a.named.project):
+            return rules
+        p = self.detector.probability(detector_text(a), detector_signals(a))
+        if published:
+            if p <= plan.veto_at:
+                return Verdict(None, f"vetoed by model {version} p={p:.3f} <= {plan.veto_at}; rules: {rules.reason}",
+                               "rejected")
+            return Verdict(replace(rules.match, model_version=version), rules.reason, rules.stage)
+        if p < plan.promote_at:
+            return rules
+        result = self._result(a, round(max(p, plan.promoted_confidence), 3), model_version=version)
+        result = replace(result, reason=f"{result.reason} (rules: {rules.reason})")
+        return Verdict(result, result.reason, "matched" if self.published(Verdict(result, "", "")) else "candidate")
+
+    def _result(self, a: Assessment, confidence: float, model_version: str = "") -> Match:
+        title, lead, named = a.title, a.lead, a.named
+        low_title, low_lead = title.lower(), lead.lower()
         full = f"{title}. {lead}"
-        main = (title_shapes or body_shapes)[0]
-        found = main.pattern.search(full.lower())
-        start, end = (found.start(), found.end()) if found else (0, 0)
+        shapes = (*a.title_shapes, *a.body_shapes)
+        main = shapes[0] if shapes else None
+        found = main.pattern.search(full.lower()) if main else None
+        start, end = (found.start(), found.end()) if found else (0, min(len(title), 1))
         window = self.config.context_window
-        terms = tuple(dict.fromkeys(m.group(0) for s in (*title_shapes, *body_shapes)
+        terms = tuple(dict.fromkeys(m.group(0) for s in shapes
                                     if (m := s.pattern.search(low_title) or s.pattern.search(low_lead[:SHAPE_CHARS]))))
-        reason = f"{main.name} {terms[0]!r}" + (f"; minus {', '.join(penalties)}" if penalties else "")
-        result = Match(
-            project=named.project, ticker=named.ticker, tge_date=when, kind=score.kind(evidence, low_title),
+        if main:
+            reason = f"{main.name} {terms[0]!r}" + (f"; minus {', '.join(a.penalties)}" if a.penalties else "")
+        else:
+            reason = f"launch words {a.hits[:3]}"
+        if model_version:
+            reason = f"promoted by model {model_version}, confidence {confidence:.3f}; {reason}"
+            terms = terms or tuple(a.hits[:3])
+        kind = score.kind(a.evidence, low_title) if a.evidence else "announce"
+        return Match(
+            project=named.project, ticker=named.ticker, tge_date=a.tge_date, kind=kind,
             confidence=confidence, chain=extract.chain(f"{title} {lead[:SHAPE_CHARS]}"),
             venues=extract.venues(f"{title} {lead[:600]}"), matched_terms=terms,
-            snippet=full[max(0, start - window):end + window].strip(), reason=reason,
+            snippet=full[max(0, start - window):end + window].strip(), reason=reason, model_version=model_version,
         )
-        return Verdict(result, reason, "matched" if confidence >= self.config.min_confidence else "candidate")
 
     def _near(self, named, title_shapes, body_shapes, lead: str) -> bool:
         """Body-only evidence must sit within ``max_distance`` characters of the project or ticker it is about."""
@@ -140,6 +228,6 @@ def _clean(text: str, limit: int) -> str:
 
 
 @lru_cache(maxsize=8)
-def get_engine(config: MatchConfig) -> MatchEngine:
+def get_engine(config: MatchConfig, detector: Detector | None = None) -> MatchEngine:
     """One engine per configuration per process: building one costs the spaCy pipeline and the automaton."""
-    return MatchEngine(config)
+    return MatchEngine(config, detector)

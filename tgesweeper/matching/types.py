@@ -32,6 +32,7 @@ class Match:
     matched_terms: tuple[str, ...] = ()
     snippet: str = ""
     reason: str = ""
+    model_version: str = ""  # the detector that gave ``confidence``; empty when the rules alone scored it
 
     def to_dict(self) -> dict:
         data = asdict(self)
