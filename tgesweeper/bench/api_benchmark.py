@@ -99,9 +99,9 @@ def _seed_chunk(numbers: range, sources: list[Source]) -> None:
             FROM generate_series(%(first)s, %(last)s) AS i JOIN {event} e ON e.key = %(prefix)s || i""", params)
         cursor.execute(f"""
             INSERT INTO {mention} (event_id, document_id, source_id, kind, tge_date, chain, venues, matched_terms,
-                                   snippet, confidence, created_at)
+                                   snippet, confidence, model_version, created_at)
             SELECT e.id, d.id, d.source_id, 'launch', e.tge_date, e.chain, e.venues, '[]'::jsonb, d.title, e.confidence,
-                   e.first_seen_at
+                   '', e.first_seen_at
             FROM generate_series(%(first)s, %(last)s) AS i
             JOIN {event} e ON e.key = %(prefix)s || i
             JOIN {document} d ON d.source_id = (%(sources)s::bigint[])[1 + i %% {len(sources)}]
