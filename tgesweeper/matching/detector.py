@@ -176,6 +176,11 @@ class Detector:
         self.version, self.metadata, self._blocks, self._signals, self._intercept, self._calibration = _parse(data, source)
         self.combination = _combination(data.get("combine"), lambda m: _fail(source, m))
 
+    @property
+    def can_act(self) -> bool:
+        """Whether the model may change a verdict at all (a threshold is set); if not, the rules decide alone."""
+        return self.combination.promote_at is not None or self.combination.veto_at is not None
+
     @classmethod
     def load(cls, path: str | Path) -> Detector:
         path = Path(path)

@@ -94,23 +94,33 @@ class MatchEngine:
     def match(self, doc: MatchInput) -> Match | None:
         return self.judge(doc).match
 
-    def assess(self, doc: MatchInput) -> Assessment:
+    def assess(self, doc: MatchInput, *, complete: bool = True) -> Assessment:
         """Everything the rules see in a document, before any verdict: what ``judge`` decides from and what the
-        detector reads as features (one function for both, so training and the match stage see the same)."""
+        detector reads as features (one function for both, so training and the match stage see the same).
+
+        ``complete=False`` stops where the rules alone have decided (rejected, excluded, no launch shape, no project,
+        an established token): the match stage's path when no model can change the verdict, and most documents stop
+        there before the costly steps (naming, dates)."""
         title = _clean(doc.title or "", TITLE_CHARS)
         lead = _clean(doc.text or "", LEAD_CHARS)
         low_title, low_lead = title.lower(), lead.lower()
         a = Assessment(title=title, lead=lead, hits=self._prefilter.hits(f"{low_title}\n{low_lead}"))
         if not a.hits:
             return a
-        a.rejected = noise.first_hit(noise.REJECT, low_title) or noise.first_hit(noise.LEAD_REJECT, low_lead[:600])
-        a.reject_families = {*noise.all_hits(noise.REJECT, low_title),
-                             *(f"lead_{name}" for name in noise.all_hits(noise.LEAD_REJECT, low_lead[:600]))}
+        title_rejects = noise.all_hits(noise.REJECT, low_title)
+        lead_rejects = noise.all_hits(noise.LEAD_REJECT, low_lead[:600])
+        first = next(iter(title_rejects.items()), None) or next(iter(lead_rejects.items()), None)
+        a.rejected = first
+        a.reject_families = {*title_rejects, *(f"lead_{name}" for name in lead_rejects)}
         if self._exclusions:
             excluded = self._exclusions.search(low_title) or self._exclusions.search(low_lead[:600])
             a.excluded = excluded.group(0) if excluded else None
+        if not complete and (a.rejected or a.excluded):
+            return a
         a.title_shapes = found_shapes(low_title)
         a.body_shapes = found_shapes(low_lead[:SHAPE_CHARS])
+        if not complete and not (a.title_shapes or a.body_shapes):
+            return a
         named = self._extractor.name(title, lead[:SHAPE_CHARS], doc.published_at)
         if not named.project and is_tweet(doc.source, doc.url):
             named = tweet_name(title)
@@ -118,6 +128,8 @@ class MatchEngine:
         if named.project:
             a.known = known_tokens.lookup(named.project, named.ticker)
             a.established = known_tokens.is_established(a.known, doc.published_at)
+        if not complete and (not named.project or a.established):
+            return a
         a.penalties = noise.all_hits(noise.PENALTY, low_title)
         a.penalties.update(noise.all_hits(noise.LEAD_PENALTY, low_lead[:600]))
         if a.title_shapes or a.body_shapes:
@@ -132,7 +144,7 @@ class MatchEngine:
         return a
 
     def judge(self, doc: MatchInput) -> Verdict:
-        return self.decide(doc, self.assess(doc))
+        return self.decide(doc, self.assess(doc, complete=self.detector is not None and self.detector.can_act))
 
     def decide(self, doc: MatchInput, a: Assessment) -> Verdict:
         """The verdict on an assessed document (split from ``judge`` so training assesses each item once)."""
@@ -148,7 +160,7 @@ class MatchEngine:
             return Verdict(None, f"{a.rejected[0]}: {a.rejected[1]!r}", "rejected")
         if a.excluded:
             return Verdict(None, f"excluded term {a.excluded!r}", "rejected")
-        if a.evidence is None:
+        if not (a.title_shapes or a.body_shapes):
             return Verdict(None, f"launch words {a.hits[:3]} but no launch shape", "no_shape")
         if not a.named.project:
             return Verdict(None, "launch shape but no project named", "rejected")
