@@ -39,6 +39,7 @@ def test_a_window_runs_from_its_first_count_and_then_starts_again():
     assert increment(key, timeout=2) == 1
     time.sleep(1.2)
     assert increment(key, timeout=2) == 2  # counting does not push the window's end back
+    assert cache.get(f"{key}:expires-at") is None  # Redis keeps the expiry itself: no second key, no extra trips
     time.sleep(1.2)
     assert increment(key, timeout=2) == 1
 
@@ -46,7 +47,8 @@ def test_a_window_runs_from_its_first_count_and_then_starts_again():
 def test_on_the_embedded_file_cache_a_counter_keeps_the_expiry_it_was_created_with(tmp_path, monkeypatch):
     """Django's generic incr rewrites the value with the cache's default timeout (300 s): a version number would
     vanish five minutes after a change, a 900 s lockout window would end after 300 s."""
-    monkeypatch.setattr("tgesweeper.counters.cache", FileBasedCache(str(tmp_path / "cache"), {}))
+    file_cache = FileBasedCache(str(tmp_path / "cache"), {})
+    monkeypatch.setattr("tgesweeper.counters.backend", lambda: file_cache)
     forever, window = fresh_key(), fresh_key()
     assert [increment(forever, timeout=None, start=1) for _ in range(2)] == [2, 3]
     assert [increment(window, timeout=900) for _ in range(2)] == [1, 2]
