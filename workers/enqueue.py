@@ -7,16 +7,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from api.models import DeadLetter, Source
+from api.models import DeadLetter
 from tgesweeper.celery import app
-from workers.tasks import queue_fetch
+from workers import tasks
 
 
 def queue_fetches(source_ids: list[int]) -> int:
     """Fetch these sources now, outside their schedule and any sweep ledger."""
-    kinds = dict(Source.objects.filter(pk__in=source_ids).values_list("pk", "kind"))
-    for source_id in source_ids:
-        queue_fetch(source_id, kinds.get(source_id, ""))
+    tasks.queue_fetches(dict.fromkeys(source_ids))
     return len(source_ids)
 
 

@@ -17,8 +17,9 @@ FETCH_QUEUES = {sources.FETCH_QUEUE: QUEUE_FETCH, sources.BROWSER_QUEUE: QUEUE_B
 
 
 def fetch_queue(kind: str) -> str:
-    """The queue the fetches of a ``kind`` source go to, as the kind declares (browser: a worker of its own)."""
-    return FETCH_QUEUES[sources.kind_for(kind).queue]
+    """The queue the fetches of a ``kind`` source go to, as the kind declares (browser: a worker of its own).
+    No kind (the source was deleted since it was picked): the fetch queue, where its fetch ends as a quiet no-op."""
+    return FETCH_QUEUES[sources.kind_for(kind).queue if kind else sources.FETCH_QUEUE]
 
 
 def task_name(source_id: int) -> str:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from api import store
-from api.models import Source, SweepRun, SweepSource, TGEEvent
+from api.models import SweepRun, SweepSource, TGEEvent
 from tgesweeper.celery import app
-from workers.tasks import queue_fetch
+from workers.tasks import queue_fetches
 
 
 def broker_configured() -> bool:
@@ -32,9 +32,7 @@ def in_process() -> Iterator[None]:
 
 def start_sweep(source_ids: list[int], connection=None) -> int:
     run_id, ledger = store.start_sweep(source_ids)
-    kinds = dict(Source.objects.filter(pk__in=list(ledger)).values_list("pk", "kind"))
-    for source_id, sweep_source_id in ledger.items():
-        queue_fetch(source_id, kinds.get(source_id, ""), sweep_source_id, connection=connection)
+    queue_fetches(ledger, connection=connection)
     return run_id
 
 

@@ -11,6 +11,7 @@ import math
 
 from django.conf import settings
 
+from api.models import Source
 from tgesweeper import net
 from tgesweeper.celery import app
 from workers import pipeline
@@ -36,6 +37,13 @@ def retry_countdown(seconds: float) -> float:
     if not math.isfinite(seconds) or seconds > ceiling:
         return ceiling
     return max(0.0, seconds)
+
+
+def queue_fetches(runs: dict[int, int | None], connection=None) -> None:
+    """A fetch of each source (its id -> its sweep row, or None outside a sweep) on the queue its kind declares."""
+    kinds = dict(Source.objects.filter(pk__in=list(runs)).values_list("pk", "kind"))
+    for source_id, sweep_source_id in runs.items():
+        queue_fetch(source_id, kinds.get(source_id, ""), sweep_source_id, connection=connection)
 
 
 def queue_fetch(source_id: int, kind: str, sweep_source_id: int | None = None, connection=None) -> None:

@@ -25,6 +25,17 @@ def test_sweeps_send_browser_fetches_to_their_own_queue(db, monkeypatch):
     assert sent[2] == (page.pk, "browser")
 
 
+def test_a_source_deleted_before_its_fetch_is_queued_is_still_queued_as_a_quiet_no_op(db, monkeypatch):
+    """Sweep now on a source another request just deleted: the fetch goes to the fetch queue and ends there quietly."""
+    gone = Source.objects.create(name="Gone", kind="browser", url="https://example.com/launches")
+    gone_id = gone.pk
+    gone.delete()
+    sent = []
+    monkeypatch.setattr(tasks.fetch_source, "apply_async", lambda args, queue, **options: sent.append((args[0], queue)))
+    assert enqueue.queue_fetches([gone_id]) == 1
+    assert sent == [(gone_id, "fetch")]
+
+
 def test_beat_schedules_browser_fetches_on_the_browser_queue(db):
     page = Source.objects.create(name="Launchpad", kind="browser", url="https://example.com/launches")
     feed = Source.objects.create(name="Feed", kind="rss", url="https://example.com/feed.xml")
