@@ -12,7 +12,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -31,11 +30,12 @@ def version() -> int:
     return int(cache.get(VERSION_KEY) or 0)
 
 
-def keyword_matching() -> dict:
-    """The ``keyword_matching`` mapping MatchConfig reads: the YAML/env values plus the enabled rules."""
+def keyword_matching(rules: bool = True) -> dict:
+    """The ``keyword_matching`` mapping MatchConfig reads: the YAML/env values plus the enabled rules (``rules``)."""
     section = dict(settings.CONFIG.keyword_matching)
     patterns = {key: list(values or ()) for key, values in (section.get("patterns") or {}).items()}
-    for vocabulary, phrase in _enabled_rules():
+    enabled = KeywordRule.objects.filter(enabled=True).values_list("vocabulary", "phrase") if rules else ()
+    for vocabulary, phrase in enabled:
         bucket = patterns.setdefault(vocabulary, [])
         if phrase.strip() and phrase.strip() not in bucket:
             bucket.append(phrase.strip())
@@ -43,11 +43,12 @@ def keyword_matching() -> dict:
     return section
 
 
-def build_engine(detector: bool | str = True) -> MatchEngine:
+def build_engine(detector: bool | str = True, *, rules: bool = True) -> MatchEngine:
     """The engine the match stage runs: the configured vocabulary plus the enabled keyword rules, and the configured
-    detector model (``DETECTOR_MODEL``). ``detector`` may name another model file, or be False for the rules alone."""
+    detector model (``DETECTOR_MODEL``). ``detector`` may name another model file, or be False for the rules alone;
+    ``rules=False`` leaves the admin's keyword rules out (a database without their table)."""
     path = configured_model() if detector is True else detector or ""
-    return MatchEngine(MatchConfig.from_mapping(keyword_matching()), load_detector(path) if path else None)
+    return MatchEngine(MatchConfig.from_mapping(keyword_matching(rules)), load_detector(path) if path else None)
 
 
 def configured_model() -> str:
@@ -74,17 +75,6 @@ def _load(path: str, state: tuple) -> Detector:
 def load_detector(path: str) -> Detector:
     """The model at ``path``, read once per content (a replaced file is read again)."""
     return _load(path, model_state(path))
-
-
-def _enabled_rules() -> list[tuple[str, str]]:
-    """The enabled rules' (vocabulary, phrase). A database not migrated yet has no rules: ``evaluate`` and ``benchmark
-    match`` run on a fresh clone, saying so in one line instead of failing on the missing table."""
-    table = KeywordRule._meta.db_table
-    if table not in connection.introspection.table_names():
-        log.warning("keyword rules: none (the database has no %s table: not migrated); "
-                    "matching with the configured vocabulary only", table)
-        return []
-    return list(KeywordRule.objects.filter(enabled=True).values_list("vocabulary", "phrase"))
 
 
 @receiver([post_save, post_delete], sender=KeywordRule)

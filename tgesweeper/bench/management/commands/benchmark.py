@@ -3,12 +3,11 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
 
-from api.keyword_rules import build_engine
 from tgesweeper.bench.api_benchmark import run_api_benchmark
 from tgesweeper.bench.match_benchmark import run_match_benchmark
 from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
+from tgesweeper.bench.stage_engine import stage_engine
 
 
 class Command(BaseCommand):
@@ -55,11 +54,7 @@ class Command(BaseCommand):
         elif which == "api":
             self._benchmark_api(options)
         else:
-            try:
-                engine = build_engine()
-            except DatabaseError as exc:
-                raise CommandError(f"cannot read the keyword rules the match stage uses: {exc}") from None
-            self._print(run_match_benchmark(docs=options["docs"], engine=engine), options["json"])
+            self._print(run_match_benchmark(docs=options["docs"], engine=stage_engine()), options["json"])
 
     def _benchmark_api(self, options: dict) -> None:
         if options["events"] < 1 or options["users"] < 1 or options["duration"] < 1:

@@ -2,9 +2,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
 
-from api.keyword_rules import build_engine
 from tgesweeper.bench.evaluation import (
     compare,
     evaluate_items,
@@ -13,6 +11,7 @@ from tgesweeper.bench.evaluation import (
     read_corpus,
     split_by_project,
 )
+from tgesweeper.bench.stage_engine import stage_engine
 from tgesweeper.matching.detector import DetectorError
 
 
@@ -57,8 +56,4 @@ class Command(BaseCommand):
 
     @staticmethod
     def _engine(model: str | None):
-
-        try:
-            return build_engine(True if model is None else (False if model.lower() == "none" else model))
-        except DatabaseError as exc:
-            raise CommandError(f"cannot read the keyword rules the match stage uses: {exc}") from None
+        return stage_engine(True if model is None else (False if model.lower() == "none" else model))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from api.keyword_rules import build_engine
 from tgesweeper.bench import training
 from tgesweeper.bench.evaluation import format_report, read_corpus
+from tgesweeper.bench.stage_engine import stage_engine
 
 
 class Command(BaseCommand):
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         if bad:
             raise CommandError(f"{len(bad)} items lack an id or a label of tge/other (first: item {bad[0] + 1})")
         started = time.monotonic()
-        engine = build_engine(detector=False)
+        engine = stage_engine(detector=False)
         rows = training.examples(items, engine)
         params = training.Params()
         try:
