@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -139,9 +139,18 @@ class SourceSerializer(serializers.ModelSerializer):
             candidate.clean()
         except DjangoValidationError as exc:
             raise serializers.ValidationError(validation_detail(exc)) from None
-        if Source.objects.filter(name=candidate.name).exclude(pk=getattr(self.instance, "pk", None)).exists():
-            raise Conflict({"name": [f"A source named {candidate.name!r} already exists."]})
         return attrs
+
+    def save(self, **kwargs):
+        """A taken name is a 409, found by the insert itself: no query beforehand, and no race between the two."""
+        try:
+            with transaction.atomic():
+                return super().save(**kwargs)
+        except IntegrityError:
+            name = self.validated_data.get("name")
+            if name and Source.objects.filter(name=name).exclude(pk=getattr(self.instance, "pk", None)).exists():
+                raise Conflict({"name": [f"A source named {name!r} already exists."]}) from None
+            raise
 
     def _with_kind_unit(self, attrs: dict) -> dict:
         """Kind, URL and options are checked together, so a request gives them together and is valid on its own.

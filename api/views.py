@@ -5,7 +5,6 @@ Event lists and searches are answered from the response cache when they can be (
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import response_cache, review
-from api.errors import Conflict
 from api.filters import DocumentFilter, EventFilter, SourceFilter
 from api.models import Document, Mention, Source, TGEEvent
 from api.pagination import MAX_OFFSET
@@ -214,23 +212,6 @@ class SourceViewSet(viewsets.ModelViewSet):
     serializer_class = SourceSerializer
     lookup_value_regex = "[0-9]+"
     filterset_class = SourceFilter
-
-    def perform_create(self, serializer):
-        self._save_unique(serializer)
-
-    def perform_update(self, serializer):
-        self._save_unique(serializer)
-
-    @staticmethod
-    def _save_unique(serializer):
-        """A name taken between the serializer's check and the insert is the same 409, not a 500."""
-        try:
-            with transaction.atomic():
-                serializer.save()
-        except IntegrityError:
-            if Source.objects.filter(name=serializer.validated_data.get("name")).exists():
-                raise Conflict({"name": ["A source with this name already exists."]}) from None
-            raise
 
     @extend_schema(summary="Queue a fetch of this source now (staff)", request=None,
                    responses={202: SweepQueuedSerializer})
