@@ -81,7 +81,7 @@ def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
     wait_until = options.get("wait_until", "load")
     if wait_until not in WAIT_UNTIL:
         errors.append(f'"wait_until" must be one of {", ".join(WAIT_UNTIL)}')
-    unknown = set(options) - {*SELECTOR_OPTIONS, "wait_for", "wait_until"}
+    unknown = set(options) - set(OPTIONS_SCHEMA["properties"])
     if unknown:
         errors.append(f"unknown options for a browser source: {', '.join(sorted(unknown))}")
     return {"options": errors}

@@ -63,7 +63,6 @@ _ENVELOPE_MARK = b'{"format": "' + ENVELOPE_FORMAT.encode() + b'"'
 
 _FIELD = re.compile(r"^(?P<css>.*?)\s*(?:@(?P<attr>[A-Za-z_:][-\w:.]*))?$", re.S)
 _SELECTOR_OPTIONS = ("item", "title", "link", "date", "body", "author", "id", "article_body", "article_date")
-_OPTIONS = {*_SELECTOR_OPTIONS, "date_format", "follow_links", "max_articles", "max_items"}
 _BOILERPLATE = ("script", "style", "noscript", "template", "iframe", "svg", "form", "button", "nav", "header",
                 "footer", "aside", "menu", "dialog")
 _BOILERPLATE_ROLES = "[role=navigation], [role=banner], [role=contentinfo], [role=complementary], [aria-hidden=true]"
@@ -82,7 +81,7 @@ def validate_options(options: object) -> list[str]:
     if not isinstance(options, dict):
         return ["options must be an object of html options such as {\"item\": \"article\", \"title\": \"h2\"}"]
     problems = [f"the html option {name!r} is required" for name in ("item", "title") if not options.get(name)]
-    problems += [f"unknown html option {name!r}" for name in sorted(set(options) - _OPTIONS)]
+    problems += [f"unknown html option {name!r}" for name in sorted(set(options) - set(OPTIONS_SCHEMA["properties"]))]
     problems += fields.string_option_problems("html", options, _SELECTOR_OPTIONS, expected="CSS selector string",
                                        check=_selector_problem)
     if "follow_links" in options and not isinstance(options["follow_links"], bool):

@@ -32,7 +32,6 @@ from tgesweeper.sources.fields import (
 
 MAX_PATH_PARTS = 32
 _PATH_OPTIONS = ("items", "title", "id", "date", "body", "author")
-_OPTIONS = {*_PATH_OPTIONS, "url", "date_format", "max_items"}
 _INDEX = re.compile(r"\[(\d+|\*)\]")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _KEY_CHARS = re.compile(r"^[^\s\[\]{}]+$")
@@ -101,7 +100,7 @@ def validate_options(options: object) -> list[str]:
         problems.append("the json option 'items' is required (the path to the list of items; \"\" for the top level)")
     if not options.get("title"):
         problems.append("the json option 'title' is required")
-    problems += [f"unknown json option {name!r}" for name in sorted(set(options) - _OPTIONS)]
+    problems += [f"unknown json option {name!r}" for name in sorted(set(options) - set(OPTIONS_SCHEMA["properties"]))]
     problems += fields.string_option_problems("json", options, _PATH_OPTIONS, expected="path string", check=_path_problem)
     url = options.get("url")
     if url is not None:

@@ -67,7 +67,7 @@ def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
         errors.append('"search" must be true or false')
     elif not search and not accounts:
         errors.append('with "search": false the source needs "accounts" to read')
-    unknown = set(options) - {"accounts", "max_results", "search"}
+    unknown = set(options) - set(OPTIONS_SCHEMA["properties"])
     if unknown:
         errors.append(f"unknown options for an x source: {', '.join(sorted(unknown))}")
     return {"query": query_errors, "options": errors}
