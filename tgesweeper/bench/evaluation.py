@@ -30,10 +30,15 @@ def evaluate_corpus(path: str | Path, engine: MatchEngine) -> dict:
 
 
 def evaluate_items(items: Iterable[dict], engine: MatchEngine) -> dict:
+    return _evaluate(items, engine)[1]
+
+
+def _evaluate(items: Iterable[dict], engine: MatchEngine) -> tuple[list, dict]:
+    """Each item with the engine's verdict on it, and the figures of those verdicts."""
     rows = [(item, engine.judge(match_input(item))) for item in items]
     result = summarize(rows, engine.config.min_confidence)
     result["model_version"] = engine.detector.version if engine.detector else None
-    return result
+    return rows, result
 
 
 def match_input(item: dict) -> MatchInput:
@@ -201,26 +206,16 @@ def split_by_project(items: Iterable[dict]) -> tuple[list[dict], list[dict]]:
 def compare(items: Iterable[dict], first: MatchEngine, second: MatchEngine) -> dict:
     """Two engines on the same items: each one's figures and the items one finds and the other does not."""
     items = list(items)
-    results, found = [], []
-    for engine in (first, second):
-        rows = [(item, engine.judge(match_input(item))) for item in items]
-        result = summarize(rows, engine.config.min_confidence)
-        result["model_version"] = engine.detector.version if engine.detector else None
-        results.append(result)
-        found.append([v.match is not None and v.match.confidence >= engine.config.min_confidence for _, v in rows])
-        for row in rows:
-            row[0].setdefault("_verdicts", []).append(row[1])
+    (rows_a, result_a), (rows_b, result_b) = _evaluate(items, first), _evaluate(items, second)
     disagreements = []
-    for item, a, b in zip(items, *found, strict=True):
+    for (item, va), (_, vb) in zip(rows_a, rows_b, strict=True):
+        a, b = first.published(va), second.published(vb)
         if a != b:
-            va, vb = item.pop("_verdicts")
             disagreements.append({"id": item.get("id"), "title": (item.get("title") or "")[:140],
                                   "label": item.get("label"), "found_by": "A" if a else "B",
                                   "right": ("A" if a else "B") if item.get("label") == "tge" else ("B" if a else "A"),
                                   "confidence": [_confidence(va), _confidence(vb)]})
-        else:
-            item.pop("_verdicts", None)
-    return {"A": results[0], "B": results[1], "disagreements": disagreements}
+    return {"A": result_a, "B": result_b, "disagreements": disagreements}
 
 
 def _confidence(verdict) -> float | None:

@@ -74,7 +74,7 @@ def run_match_benchmark(engine: MatchEngine, docs: int = 5000, seed: int = 0) ->
         t0 = time.perf_counter()
         verdict = engine.judge(doc)
         timings.append((time.perf_counter() - t0) * 1000)
-        matched += verdict.match is not None and verdict.match.confidence >= engine.config.min_confidence
+        matched += engine.published(verdict)
     seconds = time.perf_counter() - started
     timings.sort()
     return {
