@@ -107,11 +107,13 @@ class MatchEngine:
         a = Assessment(title=title, lead=lead, hits=self._prefilter.hits(f"{low_title}\n{low_lead}"))
         if not a.hits:
             return a
-        title_rejects = noise.all_hits(noise.REJECT, low_title)
-        lead_rejects = noise.all_hits(noise.LEAD_REJECT, low_lead[:600])
-        first = next(iter(title_rejects.items()), None) or next(iter(lead_rejects.items()), None)
-        a.rejected = first
-        a.reject_families = {*title_rejects, *(f"lead_{name}" for name in lead_rejects)}
+        if complete:  # every family, as features; the first one found is the rules' reason
+            title_rejects = noise.all_hits(noise.REJECT, low_title)
+            lead_rejects = noise.all_hits(noise.LEAD_REJECT, low_lead[:600])
+            a.rejected = next(iter(title_rejects.items()), None) or next(iter(lead_rejects.items()), None)
+            a.reject_families = {*title_rejects, *(f"lead_{name}" for name in lead_rejects)}
+        else:
+            a.rejected = noise.first_hit(noise.REJECT, low_title) or noise.first_hit(noise.LEAD_REJECT, low_lead[:600])
         if self._exclusions:
             excluded = self._exclusions.search(low_title) or self._exclusions.search(low_lead[:600])
             a.excluded = excluded.group(0) if excluded else None
