@@ -93,14 +93,22 @@ def start_worker(worker_env, tmp_path):
         worker.stop()
 
 
-@pytest.fixture
-def celery_worker_process(start_worker):
-    """A real ``celery worker`` on the configured broker (Redis in CI), consuming every pipeline queue."""
+def purge_queues(*names: str) -> None:
+    """Empty the named queues (all the app declares when none is named) on the configured broker."""
     from tgesweeper.celery import app
 
     with app.connection_for_write() as conn:
         for queue in app.amqp.queues.values():
-            queue.bind(conn.default_channel).purge()
+            if queue.name in names or not names:
+                bound = queue.bind(conn.default_channel)
+                bound.declare()  # RabbitMQ refuses to purge a queue nobody has declared yet
+                bound.purge()
+
+
+@pytest.fixture
+def celery_worker_process(start_worker):
+    """A real ``celery worker`` on the configured broker (Redis in CI), consuming every pipeline queue."""
+    purge_queues()
     return start_worker()
 
 
