@@ -1,4 +1,5 @@
-"""Publishes new and changed TGE events on the Redis pub/sub channel ``NOTIFY_CHANNEL`` (default ``tge:events``)."""
+"""Publishes new and changed TGE events: appended to the event log (``api.event_log``, which clients can replay),
+then on the Redis pub/sub channel ``NOTIFY_CHANNEL`` (default ``tge:events``) with the log id as ``log_id``."""
 from __future__ import annotations
 
 import json
@@ -8,6 +9,7 @@ from functools import lru_cache
 import redis
 from django.conf import settings
 
+from api import event_log
 from api.models import TGEEvent
 
 log = logging.getLogger(__name__)
@@ -31,20 +33,27 @@ def event_message(event: TGEEvent) -> dict:
     }
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)
+def _connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
 def _client() -> redis.Redis | None:
     url = settings.CONFIG["REDIS_URL"]
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5) if url else None
+    return _connect(url) if url else None
 
 
 def publish_events(event_ids: list[int]) -> int:
+    """Log and publish each event, in id order; returns how many were logged. Without REDIS_URL the log is the
+    database table and there is no pub/sub channel."""
     client = _client()
-    events = list(TGEEvent.objects.filter(pk__in=event_ids))
-    if client is None:
-        for event in events:
-            log.info("event %s: %s (no REDIS_URL, not published)", event.pk, event)
-        return 0
     channel = settings.CONFIG["NOTIFY_CHANNEL"]
+    events = list(TGEEvent.objects.filter(pk__in=event_ids).order_by("pk"))
     for event in events:
-        client.publish(channel, json.dumps(event_message(event)))
+        message = event_message(event)
+        log_id = event_log.append(message)
+        if client is None:
+            log.info("event %s: %s (logged as %s; no REDIS_URL, no pub/sub)", event.pk, event, log_id)
+        else:
+            client.publish(channel, json.dumps({**message, "log_id": log_id}))
     return len(events)

@@ -139,6 +139,8 @@ class TGEEvent(models.Model):
     last_seen_at = models.DateTimeField(default=timezone.now)
     mention_count = models.PositiveIntegerField(default=0)
     source_count = models.PositiveIntegerField(default=0)
+    date_sequence = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Times the TGE date moved: the calendar's SEQUENCE (store.refresh_event).")
 
     class Meta:
         ordering = ["-first_seen_at", "-id"]
@@ -323,3 +325,19 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name}[{self.task_id}]"
+
+
+class EventLogEntry(models.Model):
+    """The live stream's log where there is no Redis (``api.event_log``): one published message per row, in order."""
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "event log entry"
+        verbose_name_plural = "event log"
+
+    def __str__(self) -> str:
+        return f"{self.pk}-0"

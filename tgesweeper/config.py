@@ -114,7 +114,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DATABASE_URL", str, "", "e.g. `postgresql://user@127.0.0.1:5432/tge`; empty = SQLite in `TGE_VAR_DIR`"),
     Variable("DATABASE_CONN_MAX_AGE", int, 60, "seconds a database connection is reused", bounds=(0, 3600)),
     Variable("REDIS_URL", str, "", "broker, cache and pub/sub, e.g. `redis://127.0.0.1:6379/0`; empty = the embedded "
-             "default (SQLite broker, file cache, no live stream)"),
+             "default (SQLite broker, file cache, the event log in the database, no pub/sub)"),
     Variable("CELERY_BROKER_URL", str, "", "overrides the broker; empty = `REDIS_URL`, else the "
              "embedded SQLite broker (`broker.sqlite3` in `TGE_VAR_DIR`)"),
     Variable("CELERY_VISIBILITY_TIMEOUT", int, 3600, "seconds after which Redis gives a message whose worker died "
@@ -189,6 +189,15 @@ VARIABLES: tuple[Variable, ...] = (
              "empty = none"),
     Variable("NOTIFY_CHANNEL", str, "tge:events", "Redis pub/sub channel for new and changed events",
              yaml=("notify.channel",)),
+    Variable("EVENT_LOG_STREAM", str, "tge:events:log", "Redis Stream that keeps every message published on "
+             "`NOTIFY_CHANNEL`, for replay (`GET /api/v1/events/stream`); without Redis the log is a database table"),
+    Variable("EVENT_LOG_MAXLEN", int, 10000, "messages the event log keeps (approximately: Redis trims whole nodes, "
+             "the table every 100 appends); a client away for longer is told it missed some", bounds=(10, 10_000_000)),
+    Variable("EVENT_STREAM_HEARTBEAT_SECONDS", float, 15, "seconds between keep-alive comments on an idle "
+             "`events/stream`", bounds=(1, 60)),
+    Variable("EVENT_STREAM_MAX_SECONDS", int, 300, "lifetime of one `events/stream` response, s: then it ends and "
+             "the client reconnects with `Last-Event-ID` (EventSource does so by itself), so no web worker thread is "
+             "held for ever", bounds=(5, 86400)),
     Variable("X_BEARER_TOKEN", str, "", "X API v2 app bearer token; empty = `x` sources show as *not configured* "
              "(not failing)", aliases=("TWITTER_BEARER_TOKEN",)),
     Variable("X_API_BASE_URL", str, "https://api.twitter.com", "where the X API is (tests point it at a local fake)"),
