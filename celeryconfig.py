@@ -12,6 +12,10 @@ QUEUE_FETCH, QUEUE_PARSE, QUEUE_MATCH, QUEUE_PERSIST, QUEUE_NOTIFY = "fetch", "p
 PIPELINE_QUEUES = (QUEUE_FETCH, QUEUE_PARSE, QUEUE_MATCH, QUEUE_PERSIST, QUEUE_NOTIFY)
 # Fetches of browser sources (a whole Chromium each): their own worker, `-Q browser --concurrency 1`.
 QUEUE_BROWSER = "browser"
+# Alert deliveries (webhooks, Apprise): slow or dead targets wait here, never in front of the pipeline.
+QUEUE_ALERTS = "alerts"
+# What `make worker` (and the test and benchmark workers) consume: the pipeline and its alerts.
+WORKER_QUEUES = (*PIPELINE_QUEUES, QUEUE_ALERTS)
 
 EMBEDDED_BROKER_URL = f"sqla+sqlite:///{_config.var_dir / 'broker.sqlite3'}"
 broker_url = _config["CELERY_BROKER_URL"] or _config["REDIS_URL"] or EMBEDDED_BROKER_URL
@@ -25,7 +29,7 @@ broker_transport_options = {"visibility_timeout": _config["CELERY_VISIBILITY_TIM
 
 # Each queue bound to a direct exchange of its own name by its own name: a bare Queue(name) would be bound with
 # task_default_routing_key ("notify"), so a message sent to any queue's declared binding would reach every queue.
-task_queues = [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in (*PIPELINE_QUEUES, QUEUE_BROWSER)]
+task_queues = [Queue(name, Exchange(name, type="direct"), routing_key=name) for name in (*WORKER_QUEUES, QUEUE_BROWSER)]
 task_default_queue = QUEUE_NOTIFY
 task_routes = {
     "workers.tasks.fetch_source": {"queue": QUEUE_FETCH},
@@ -33,6 +37,7 @@ task_routes = {
     "workers.tasks.match_documents": {"queue": QUEUE_MATCH},
     "workers.tasks.persist_results": {"queue": QUEUE_PERSIST},
     "workers.tasks.notify": {"queue": QUEUE_NOTIFY},
+    "workers.tasks.deliver_alert": {"queue": QUEUE_ALERTS},
 }
 
 accept_content = ["json"]
