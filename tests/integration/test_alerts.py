@@ -6,6 +6,7 @@ import time
 from datetime import date, datetime, timezone
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
 from api.keys import create_key
@@ -115,6 +116,15 @@ def test_a_launch_reaches_a_signed_webhook_once_even_when_its_batch_is_persisted
     assert delivery.created_at <= delivery.attempted_at <= delivery.delivered_at
     shown = owner.get("/api/v1/deliveries").json()["results"]
     assert [(d["state"], d["change_kind"], d["channel_kind"]) for d in shown] == [("delivered", "new", "webhook")]
+    times = [datetime.fromisoformat(shown[0][k]) for k in ("published_at", "persisted_at", "delivered_at")]
+    assert times == sorted(times)
+
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(owner.get("/metrics").content.decode())
+               for s in family.samples}
+    assert samples[("tge_persisted_to_delivered_seconds_count", (("channel_kind", "webhook"),))] == 1
+    assert samples[("tge_publication_to_persisted_seconds_count", (("source_kind", "rss"),))] == 1
+    assert samples[("tge_persisted_to_delivered_seconds_bucket", (("channel_kind", "webhook"), ("le", "+Inf")))] == 1
 
 
 def test_an_apprise_json_channel_delivers_to_a_local_endpoint(alert_worker, receiver, owner, source, allow_local):
@@ -244,3 +254,16 @@ def test_subscriptions_are_owner_scoped(owner, reader, staff):
     assert [s["id"] for s in owner.get("/api/v1/subscriptions").json()["results"]] == [mine["id"]]
     assert [s["id"] for s in staff.get("/api/v1/subscriptions").json()["results"]] == [mine["id"]]
     assert Subscription.objects.get().owner_key.name == "alerts owner"
+
+
+def test_a_reviewer_confirming_a_candidate_alerts_those_who_asked_for_confirmations(
+        alert_worker, receiver, owner, staff, source, allow_local):
+    worker = alert_worker()
+    subscribe(owner, receiver.url("/confirmed"), change_kinds=["confirmed"])
+    tasks.persist_results.delay(launch(source, "c1", "1", confidence=0.5))  # a candidate: no alert yet
+    event = wait_until(lambda: EventChange.objects.filter(batch_id="c1").first(), what="persist", worker=worker).event
+    assert staff.post(f"/api/v1/tge-events/{event.pk}/confirm").status_code == 200
+    [alert] = receiver.wait_for("/confirmed", 1)
+    change = alert.json()["data"]["changes"][0]
+    assert (change["kind"], change["old"]["review"], change["new"]["review"]) == ("confirmed", "unreviewed", "confirmed")
+    assert EventChange.objects.get(kind="confirmed").reviewed_by.username == "ops"
