@@ -155,14 +155,9 @@ def _event_data(event: TGEEvent, link: str) -> dict:
 
 
 def send(channel: Channel, alert: Alert, message_id: str) -> int | None:
-    """One attempt; raises ``channels.SendError``. Returns the webhook's HTTP status (None for Apprise)."""
+    """One attempt, its target checked again (``tgesweeper.net`` for a webhook, ``channels.check_target`` for Apprise);
+    raises ``channels.SendError``. Returns the webhook's HTTP status (None for Apprise)."""
     if channel.kind == Channel.Kind.WEBHOOK:
-        try:
-            channels.check_target(channel.kind, channel.url, at_send=True)
-        except channels.InvalidChannel as exc:
-            raise channels.SendError(str(exc), transient=False) from None
-        except net.FetchError as exc:
-            raise channels.SendError(exc.reason, transient=exc.transient) from None
         return channels.send_webhook(channel.url, channel.subscription.secret, message_id, alert.payload)
     channels.send_apprise(channel.url, alert.title, alert.body)
     return None

@@ -54,6 +54,6 @@ def validate_channel(channel) -> None:
     """A channel's URL must suit its kind and reach a public host (the rule and setting of Source URLs); the same
     check runs again at every send (``api.channels``)."""
     try:
-        channels.check_target(channel.kind, channel.url or "", at_send=False)
+        channels.check_target(channel.kind, channel.url or "")
     except channels.InvalidChannel as exc:
         raise ValidationError({"url": str(exc)}) from None

@@ -6,6 +6,7 @@ import time
 from datetime import date, datetime, timezone
 
 import pytest
+from django.core.exceptions import ValidationError
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
@@ -267,3 +268,24 @@ def test_a_reviewer_confirming_a_candidate_alerts_those_who_asked_for_confirmati
     change = alert.json()["data"]["changes"][0]
     assert (change["kind"], change["old"]["review"], change["new"]["review"]) == ("confirmed", "unreviewed", "confirmed")
     assert EventChange.objects.get(kind="confirmed").reviewed_by.username == "ops"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind, url, refused", [
+    ("apprise", "json://127.0.0.1:9/hook", "not a public internet address"),
+    ("apprise", "ntfy://10.1.2.3/topic", "not a public internet address"),
+    ("apprise", "mailto://user:pass@example.com?smtp=192.168.1.1", "not a public internet address"),
+    ("apprise", "not-a-service://anything", "Apprise does not know this URL"),
+    ("webhook", "ftp://example.com/hook", "http:// or https://"),
+    ("webhook", "http://[::ffff:127.0.0.1]/hook", "not a public internet address"),
+    ("apprise", "tgram://123456789:abcdefghij/12345", None),  # Telegram's fixed address
+    ("apprise", "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/", None),  # a token where a host would be
+])
+def test_channel_targets_are_checked_like_source_urls(kind, url, refused):
+    channel = Channel(kind=kind, url=url)
+    if refused is None:
+        channel.clean()
+        return
+    with pytest.raises(ValidationError) as error:
+        channel.clean()
+    assert refused in str(error.value.message_dict["url"])
