@@ -44,7 +44,7 @@ web: migrate
 	$(PY) manage.py runserver 127.0.0.1:8000 --insecure
 
 worker: install
-	$(BIN)/celery -A tgesweeper worker -Q fetch,parse,match,persist,notify --loglevel INFO
+	$(BIN)/celery -A tgesweeper worker -Q fetch,parse,match,persist,notify,alerts --loglevel INFO
 
 ## Fetches of browser sources: one Chromium at a time (needs /usr/bin/chromium: apt-get install chromium).
 worker-browser: install

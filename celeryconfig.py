@@ -12,6 +12,10 @@ QUEUE_FETCH, QUEUE_PARSE, QUEUE_MATCH, QUEUE_PERSIST, QUEUE_NOTIFY = "fetch", "p
 PIPELINE_QUEUES = (QUEUE_FETCH, QUEUE_PARSE, QUEUE_MATCH, QUEUE_PERSIST, QUEUE_NOTIFY)
 # Fetches of browser sources (a whole Chromium each): their own worker, `-Q browser --concurrency 1`.
 QUEUE_BROWSER = "browser"
+# Alert deliveries (webhooks, Apprise): slow or dead targets wait here, never in front of the pipeline.
+QUEUE_ALERTS = "alerts"
+# What `make worker` (and the test and benchmark workers) consume: the pipeline and its alerts.
+WORKER_QUEUES = (*PIPELINE_QUEUES, QUEUE_ALERTS)
 
 EMBEDDED_BROKER_URL = f"sqla+sqlite:///{_config.var_dir / 'broker.sqlite3'}"
 broker_url = _config["CELERY_BROKER_URL"] or _config["REDIS_URL"] or EMBEDDED_BROKER_URL
@@ -39,7 +43,7 @@ else:  # the SQL transport hands its options to SQLAlchemy's create_engine, whic
 QUEUE_EXCHANGE_TYPE = "topic"
 task_queues = [Queue(name, Exchange(name, type=QUEUE_EXCHANGE_TYPE), routing_key=name,
                      queue_arguments={"x-queue-type": "quorum"})
-               for name in (*PIPELINE_QUEUES, QUEUE_BROWSER)]
+               for name in (*WORKER_QUEUES, QUEUE_BROWSER)]
 task_default_queue = QUEUE_NOTIFY
 task_routes = {
     "workers.tasks.fetch_source": {"queue": QUEUE_FETCH},
@@ -47,6 +51,7 @@ task_routes = {
     "workers.tasks.match_documents": {"queue": QUEUE_MATCH},
     "workers.tasks.persist_results": {"queue": QUEUE_PERSIST},
     "workers.tasks.notify": {"queue": QUEUE_NOTIFY},
+    "workers.tasks.deliver_alert": {"queue": QUEUE_ALERTS},
 }
 
 accept_content = ["json"]

@@ -198,6 +198,18 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("EVENT_STREAM_MAX_SECONDS", int, 300, "lifetime of one `events/stream` response, s: then it ends and "
              "the client reconnects with `Last-Event-ID` (EventSource does so by itself), so no web worker thread is "
              "held for ever", bounds=(5, 86400)),
+    Variable("ALERT_MAX_ATTEMPTS", int, 5, "attempts to send one alert (timeouts, 5xx and 429 are retried with "
+             "backoff and jitter) before it is *failed*", bounds=(1, 50)),
+    Variable("ALERT_RETRY_BASE_DELAY", float, 2.0, "first alert retry delay, s (exponential with full jitter; a "
+             "server's `Retry-After` wins, capped under `CELERY_VISIBILITY_TIMEOUT`)", bounds=(0, 3600)),
+    Variable("ALERT_RETRY_MAX_DELAY", float, 300.0, "alert retry delay cap, s", bounds=(0, 43200)),
+    Variable("ALERT_TIMEOUT", float, 10.0, "total deadline of one webhook call, s", bounds=(0.5, 120)),
+    Variable("ALERT_COALESCE_SECONDS", float, 30.0, "changes of one event within this many seconds of its last alert "
+             "to a channel ride on one alert (the first change is sent at once)", bounds=(0, 86400)),
+    Variable("ALERT_PAUSE_AFTER_FAILURES", int, 5, "failed alerts in a row (each after its retries) that pause a "
+             "channel; a test alert that gets through, or a resume, un-pauses it", bounds=(1, 1000)),
+    Variable("ALERT_LINK_BASE_URL", str, "http://127.0.0.1:8000", "where alerts link to: "
+             "`<this>/api/v1/tge-events/<id>`"),
     Variable("X_BEARER_TOKEN", str, "", "X API v2 app bearer token; empty = `x` sources show as *not configured* "
              "(not failing)", aliases=("TWITTER_BEARER_TOKEN",)),
     Variable("X_API_BASE_URL", str, "https://api.twitter.com", "where the X API is (tests point it at a local fake)"),

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from celeryconfig import PIPELINE_QUEUES, QUEUE_BROWSER, QUEUE_EXCHANGE_TYPE
+from celeryconfig import QUEUE_BROWSER, QUEUE_EXCHANGE_TYPE, WORKER_QUEUES
 from tgesweeper.celery import app
 
-QUEUES = (*PIPELINE_QUEUES, QUEUE_BROWSER)
+QUEUES = (*WORKER_QUEUES, QUEUE_BROWSER)
 
 
 def test_the_app_declares_each_queue_with_its_own_exchange_and_routing_key():
@@ -24,7 +24,7 @@ def test_the_app_declares_each_queue_with_its_own_exchange_and_routing_key():
 @pytest.mark.services
 def test_a_real_worker_banner_shows_each_queue_with_its_own_routing_key(start_worker):
     text = start_worker(concurrency=1).log_text()
-    for name in PIPELINE_QUEUES:
+    for name in WORKER_QUEUES:
         assert re.search(rf"\.> {name}\s+exchange={name}\({QUEUE_EXCHANGE_TYPE}\) key={name}\s", text), text[-2000:]
 
 
@@ -47,7 +47,7 @@ def test_a_message_for_a_queue_reaches_that_queue_and_no_other():
             for task in app.conf.task_routes:  # the way the pipeline sends: by its task routes
                 app.send_task(task, args=[0])
             app.send_task("workers.tasks.fetch_source", args=[0], queue=QUEUE_BROWSER)
-            assert _depths(conn) == {**dict.fromkeys(PIPELINE_QUEUES, 1), QUEUE_BROWSER: 1}
+            assert _depths(conn) == {**dict.fromkeys(WORKER_QUEUES, 1), QUEUE_BROWSER: 1}
 
             with conn.Producer() as producer:  # by each queue's declared exchange and routing key
                 for queue in app.amqp.queues.values():
