@@ -57,6 +57,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	@if command -v promtool >/dev/null; then \
+		promtool check config --syntax-only deploy/prometheus/prometheus.yml deploy/prometheus/prometheus-k8s.yml && \
+		promtool check rules deploy/prometheus/alerts.yml && promtool test rules deploy/prometheus/alerts.test.yml; \
+	else echo "promtool not installed (apt-get install prometheus): deploy/prometheus/ not checked"; fi
 
 clean:
 	rm -rf var
