@@ -56,7 +56,8 @@ flower: install
 lint: install
 	$(BIN)/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml docker-compose.tls.yml
+	$(BIN)/hadolint deploy/Dockerfile
 	@if command -v promtool >/dev/null; then \
 		promtool check config --syntax-only deploy/prometheus/prometheus.yml deploy/prometheus/prometheus-k8s.yml && \
 		promtool check rules deploy/prometheus/alerts.yml && promtool test rules deploy/prometheus/alerts.test.yml; \
