@@ -58,6 +58,11 @@ lint: install
 	$(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml docker-compose.tls.yml
 	$(BIN)/hadolint deploy/Dockerfile
+	$(BIN)/kubernetes-validate --strict --quiet $(filter-out %/kustomization.yaml,$(wildcard deploy/k8s/base/*.yaml))
+	@if command -v kubectl >/dev/null; then built=$$(mktemp --suffix=.yaml); for overlay in deploy/k8s/overlays/*/; do \
+		kubectl kustomize "$$overlay" > "$$built" && $(BIN)/kubernetes-validate --strict --quiet "$$built" \
+		|| { rm -f "$$built"; exit 1; }; done; rm -f "$$built"; \
+	else echo "kubectl not installed: the kustomize overlays are not built"; fi
 	@if command -v promtool >/dev/null; then \
 		promtool check config --syntax-only deploy/prometheus/prometheus.yml deploy/prometheus/prometheus-k8s.yml && \
 		promtool check rules deploy/prometheus/alerts.yml && promtool test rules deploy/prometheus/alerts.test.yml; \
