@@ -6,6 +6,7 @@ answers), and the process-counted ones — request counts and latencies (django-
 this host's ``PROMETHEUS_MULTIPROC_DIR`` (``make run``), the pipeline's. With that folder set (gunicorn with several
 workers), every process's counts are gathered from it; without it, this process's own are served.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,9 @@ def process_registry() -> CollectorRegistry:
 
 
 class PrometheusMetricsView(APIView):
-    @extend_schema(summary="The figures of system/metrics, request and pipeline metrics in Prometheus' text format",
-                   responses={(200, CONTENT_TYPE_LATEST): OpenApiTypes.STR})
+    @extend_schema(
+        summary="The figures of system/metrics, request and pipeline metrics in Prometheus' text format",
+        responses={(200, CONTENT_TYPE_LATEST): OpenApiTypes.STR},
+    )
     def get(self, request):
-        return HttpResponse(generate_latest(_registry) + generate_latest(process_registry()),
-                            content_type=CONTENT_TYPE_LATEST)
+        return HttpResponse(generate_latest(_registry) + generate_latest(process_registry()), content_type=CONTENT_TYPE_LATEST)

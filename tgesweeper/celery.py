@@ -24,7 +24,7 @@ def _closed_channels_raise_connection_errors() -> None:
             raise RedisConnectionError("broker channel already closed (connection lost)")
         return connparams(self, *args, **kwargs)
 
-    redis_transport.Channel._connparams = _connparams
+    redis_transport.Channel._connparams = _connparams  # type: ignore[method-assign]
 
 
 _closed_channels_raise_connection_errors()

@@ -449,7 +449,8 @@ def _allowed(variable: Variable) -> str:
     if variable.bounds:
         low, high = (int(n) if float(n).is_integer() else n for n in variable.bounds)
         return f"{variable.type.__name__}, {low} … {high}"
-    return {bool: "true / false", tuple: "comma-separated list", str: "text"}[variable.type]
+    names: dict[type, str] = {bool: "true / false", tuple: "comma-separated list", str: "text"}
+    return names[variable.type]
 
 
 def markdown() -> str:

@@ -3,6 +3,7 @@
 Every event goes through the log redactor before it leaves the process (``before_send``): no secret, header, cookie
 or configured credential reaches Sentry, and no personal data is sent (``send_default_pii=False``).
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -14,6 +15,7 @@ import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.redis import RedisIntegration
+from sentry_sdk.types import Event, Hint
 
 from tgesweeper.config import PROJECT_DIR
 from tgesweeper.logs import Redactor, configured_secrets
@@ -37,7 +39,7 @@ def init_sentry(config: Mapping[str, Any]) -> bool:
         return False
     redactor = Redactor(configured_secrets(config))
 
-    def scrub(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+    def scrub(event: Event, hint: Hint) -> Event:
         return redactor.value(event)
 
     sentry_sdk.init(

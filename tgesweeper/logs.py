@@ -6,6 +6,7 @@ lines when ``LOG_FORMAT`` is ``json`` (``auto``: in production), readable text e
 Every line goes through ``Redactor`` last before rendering, exceptions included: secrets never reach a log.
 No Django here; ``settings.LOGGING`` is ``dict_config(CONFIG)``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,16 +20,21 @@ import structlog
 
 REDACTED = "[redacted]"
 # A value under a key with one of these names is never logged.
-SENSITIVE_KEY = re.compile(r"pass(word|wd)?|secret|token|dsn|api[_-]?key|authorization|cookie|signature|credential|"
-                           r"private[_-]?key|bearer", re.I)
+SENSITIVE_KEY = re.compile(
+    r"pass(word|wd)?|secret|token|dsn|api[_-]?key|authorization|cookie|signature|credential|"
+    r"private[_-]?key|bearer",
+    re.I,
+)
 # Secrets recognized by their shape, wherever they appear in a line.
 SENSITIVE_TEXT: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\btge_[A-Za-z0-9]{8,}"), f"tge_{REDACTED}"),  # our API keys
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+"), REDACTED),  # JWTs
     (re.compile(r"\b(bearer|api-key|basic|token)(\s+|=)[A-Za-z0-9._~+/=-]{8,}", re.I), rf"\1\2{REDACTED}"),
     (re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]+@", re.I), rf"\1{REDACTED}@"),  # URL user (DSN key) and password
-    (re.compile(r"((?:password|passwd|secret|token|api[_-]?key|signature)['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,;}]+", re.I),
-     rf"\1{REDACTED}"),
+    (
+        re.compile(r"((?:password|passwd|secret|token|api[_-]?key|signature)['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,;}]+", re.I),
+        rf"\1{REDACTED}",
+    ),
 )
 # The settings whose values are secrets (besides the passwords inside the service URLs).
 SECRET_SETTINGS = ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "X_BEARER_TOKEN", "SENTRY_DSN")
@@ -92,8 +98,9 @@ def _shared_processors() -> list[Any]:
 
 def dict_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """The ``logging.config.dictConfig`` of every process: one console handler, rendered by structlog."""
-    renderer = (structlog.processors.JSONRenderer(sort_keys=False) if wants_json(config)
-                else structlog.dev.ConsoleRenderer(colors=False))
+    renderer = (
+        structlog.processors.JSONRenderer(sort_keys=False) if wants_json(config) else structlog.dev.ConsoleRenderer(colors=False)
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -117,8 +124,11 @@ def dict_config(config: Mapping[str, Any]) -> dict[str, Any]:
 def configure_structlog() -> None:
     """structlog's loggers hand their events to the standard library, whose formatter renders them."""
     structlog.configure(
-        processors=[*_shared_processors(), structlog.processors.StackInfoRenderer(),
-                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            *_shared_processors(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,

@@ -9,6 +9,7 @@ starts), every pool process writes its figures there, and the worker's main proc
 The web's ``/metrics`` serves the figures read from the database and the broker (queue depths, dead letters,
 circuits: api/system_metrics.py), which are the same whichever process asks.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,10 +25,14 @@ log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 STAGE_SECONDS = Histogram(
-    "tge_stage_duration_seconds", "Time a pipeline task took, by stage (fetch, parse, match, persist, notify)",
-    ["stage", "outcome"], buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
-FETCHES = Counter("tge_fetches_total", "Fetches of a source by outcome (ok, not_modified, error, skipped)",
-                  ["source_id", "outcome"])
+    "tge_stage_duration_seconds",
+    "Time a pipeline task took, by stage (fetch, parse, match, persist, notify)",
+    ["stage", "outcome"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+FETCHES = Counter(
+    "tge_fetches_total", "Fetches of a source by outcome (ok, not_modified, error, skipped)", ["source_id", "outcome"]
+)
 FETCH_ERRORS = Counter("tge_fetch_errors_total", "Failed fetches and parses of a source by reason", ["source_id", "reason"])
 DOCUMENTS_PARSED = Counter("tge_documents_parsed_total", "Documents read from a source's fetched bodies", ["source_id"])
 DOCUMENTS_NEW = Counter("tge_documents_new_total", "Documents not seen before, sent on to the match stage", ["source_id"])
@@ -37,11 +42,14 @@ DOCUMENTS_STORED = Counter("tge_documents_stored_total", "Documents stored by th
 EVENTS_PUBLISHED = Counter("tge_events_notified_total", "Events published on the live channel")
 DEAD_LETTERS = Counter("tge_dead_letters_parked_total", "Messages parked as dead letters, by task", ["task"])
 # Counted by the alert deliveries (the alerts queue): outcome "delivered" or "failed"; alerts.yml watches the failures.
-ALERT_DELIVERIES = Counter("tge_alert_deliveries_total", "Alert deliveries by channel and outcome (delivered, failed)",
-                           ["channel", "outcome"])
+ALERT_DELIVERIES = Counter(
+    "tge_alert_deliveries_total", "Alert deliveries by channel and outcome (delivered, failed)", ["channel", "outcome"]
+)
 PUBLICATION_DELAY = Histogram(
-    "tge_publication_to_persisted_seconds", "From a document's publication time to its storage",
-    buckets=(30, 60, 120, 300, 600, 1800, 3600, 3 * 3600, 12 * 3600, 86400, 7 * 86400))
+    "tge_publication_to_persisted_seconds",
+    "From a document's publication time to its storage",
+    buckets=(30, 60, 120, 300, 600, 1800, 3600, 3 * 3600, 12 * 3600, 86400, 7 * 86400),
+)
 
 
 def stage_of(task_name: str) -> str:
@@ -53,8 +61,13 @@ def fetch_error_reason(exc: BaseException) -> str:
     """A short, bounded label for a failed fetch: the kind of error, or the HTTP status class."""
     if isinstance(exc, net.HTTPStatusError):
         return "rate_limited" if isinstance(exc, net.RateLimited) else f"http_{exc.status // 100}xx"
-    return {net.FetchTimeout: "timeout", net.ConnectionFailed: "connection", net.BodyTooLarge: "too_large",
-            net.BlockedURL: "blocked", net.NotConfigured: "not_configured"}.get(type(exc), "other")
+    return {
+        net.FetchTimeout: "timeout",
+        net.ConnectionFailed: "connection",
+        net.BodyTooLarge: "too_large",
+        net.BlockedURL: "blocked",
+        net.NotConfigured: "not_configured",
+    }.get(type(exc), "other")
 
 
 def observe_publication_delays(published: list[str | None], stored_at: datetime) -> None:
@@ -77,8 +90,10 @@ def serve_worker_metrics() -> int | None:
     if not port:
         return None
     if not os.environ.get(MULTIPROC_ENV):
-        log.warning("WORKER_METRICS_PORT is set but %s is not: the pool processes' metrics cannot be gathered, "
-                    "not serving them", MULTIPROC_ENV)
+        log.warning(
+            "WORKER_METRICS_PORT is set but %s is not: the pool processes' metrics cannot be gathered, not serving them",
+            MULTIPROC_ENV,
+        )
         return None
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)

@@ -4,6 +4,7 @@
 events) to every log line (structlog contextvars) and to Sentry's scope; ``task_postrun`` unbinds them and observes
 the stage's duration. Connected once, by ``WorkersConfig.ready``, in every process that runs tasks.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,12 @@ def bind(**values: Any) -> None:
 def _task_started(task_id: str, task: Any, args: tuple = (), kwargs: dict | None = None, **_: Any) -> None:
     structlog.contextvars.clear_contextvars()
     _started[task_id] = time.monotonic()
-    bind(task_id=task_id, task_name=task.name, stage=metrics.stage_of(task.name),
-         **message_context(task.name, args or (), kwargs or {}))
+    bind(
+        task_id=task_id,
+        task_name=task.name,
+        stage=metrics.stage_of(task.name),
+        **message_context(task.name, args or (), kwargs or {}),
+    )
 
 
 @signals.task_postrun.connect(dispatch_uid="tge-task-context")
@@ -57,7 +62,8 @@ def _task_finished(task_id: str, task: Any, state: str | None = None, **_: Any) 
     started = _started.pop(task_id, None)
     if started is not None:
         metrics.STAGE_SECONDS.labels(stage=metrics.stage_of(task.name), outcome=(state or "unknown").lower()).observe(
-            time.monotonic() - started)
+            time.monotonic() - started
+        )
     scope = sentry_sdk.get_isolation_scope()
     for key in TASK_CONTEXT:
         scope.remove_tag(key)
