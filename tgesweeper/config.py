@@ -105,6 +105,17 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DEBUG", bool, False, "Django debug pages; never in production"),
     Variable("LOG_LEVEL", str, "info", "log level of every process", yaml=("monitoring.logging.level",),
              choices=("debug", "info", "warning", "error")),
+    Variable("LOG_FORMAT", str, "auto", "`json` (one JSON object a line, for a log collector), `text` (readable lines) "
+             "or `auto`: json when APP_ENV=production, text elsewhere", yaml=("monitoring.logging.format",),
+             choices=("auto", "json", "text")),
+    Variable("SENTRY_DSN", str, "", "send errors (web requests and tasks) to Sentry at this DSN; empty = no Sentry"),
+    Variable("SENTRY_ENVIRONMENT", str, "", "the environment Sentry files errors under; empty = APP_ENV"),
+    Variable("SENTRY_TRACES_SAMPLE_RATE", float, 0.0, "share of requests and tasks traced for Sentry's performance "
+             "view (0 = errors only)", bounds=(0, 1)),
+    Variable("WORKER_METRICS_PORT", int, 0, "a Celery worker serves its pipeline metrics (every pool process's, "
+             "through `PROMETHEUS_MULTIPROC_DIR`) on this port at `/metrics`; 0 = not served", bounds=(0, 65535)),
+    Variable("DOCUMENT_RETENTION_DAYS", int, 90, "`manage.py prune` (daily, by beat) deletes documents fetched longer "
+             "ago than this, except those behind a mention of an event; 0 = keep everything", bounds=(0, 36500)),
     Variable("DJANGO_SECRET_KEY", str, "", "Django signing key; required when APP_ENV=production (empty elsewhere = a "
              "fixed development-only key)"),
     Variable("ALLOWED_HOSTS", tuple, ("127.0.0.1", "localhost"), "comma-separated host names served"),
@@ -241,7 +252,6 @@ LEGACY_KEYS_WITHOUT_COUNTERPART: dict[str, str] = {
     "performance.max_concurrent_requests": "concurrency is the Celery workers' --concurrency",
     "performance.connection_pool_size": "each fetch opens its own guarded connection",
     "monitoring.prometheus": "the web server serves Prometheus' /metrics itself; nothing to switch or move",
-    "monitoring.logging.format": "logs are plain text lines on the console",
     "monitoring.logging.outputs": "logs go to the console (stderr)",
     "monitoring.tracing": "there is no tracing",
     "resilience.retry.backoff_strategy": "retries are always exponential with full jitter",
@@ -460,7 +470,8 @@ def _allowed(variable: Variable) -> str:
     if variable.bounds:
         low, high = (int(n) if float(n).is_integer() else n for n in variable.bounds)
         return f"{variable.type.__name__}, {low} … {high}"
-    return {bool: "true / false", tuple: "comma-separated list", str: "text"}[variable.type]
+    names: dict[type, str] = {bool: "true / false", tuple: "comma-separated list", str: "text"}
+    return names[variable.type]
 
 
 def markdown() -> str:
