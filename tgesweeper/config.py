@@ -189,6 +189,8 @@ VARIABLES: tuple[Variable, ...] = (
              "empty = none"),
     Variable("NOTIFY_CHANNEL", str, "tge:events", "Redis pub/sub channel for new and changed events",
              yaml=("notify.channel",)),
+    Variable("LIVE_SOCKET_CHANNEL", str, "tge:live", "Redis prefix of the dashboard's live channel (socket.io): "
+             "its fan-out channel between web processes and its follower lease", yaml=("live.channel",)),
     Variable("X_BEARER_TOKEN", str, "", "X API v2 app bearer token; empty = `x` sources show as *not configured* "
              "(not failing)", aliases=("TWITTER_BEARER_TOKEN",)),
     Variable("X_API_BASE_URL", str, "https://api.twitter.com", "where the X API is (tests point it at a local fake)"),
