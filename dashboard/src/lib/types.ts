@@ -112,7 +112,7 @@ export interface SystemMetrics {
   series?: {
     events_per_day: { day: string; status: string; count: number }[];
     documents_per_hour: { hour: string; count: number }[];
-    errors_per_source: { source: string; failures: number }[];
+    errors_per_source: { source: string; item_failures: number; fetch_failures: number }[];
     delay_per_hour: { hour: string; median_seconds: number; count: number }[];
   };
 }

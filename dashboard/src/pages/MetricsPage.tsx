@@ -96,13 +96,15 @@ export default function MetricsPage() {
             <Line type="monotone" dataKey="count" name="documents" stroke="#1d4ed8" dot={false} />
           </LineChart>
         </Chart>
-        <Chart title="Failed items per source (24 h)" empty={series.errors_per_source.length === 0}>
+        <Chart title="Failures per source" empty={series.errors_per_source.length === 0}>
           <BarChart data={series.errors_per_source} layout="vertical">
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis type="number" allowDecimals={false} />
             <YAxis type="category" dataKey="source" width={140} />
             <Tooltip />
-            <Bar dataKey="failures" fill="#b91c1c" />
+            <Legend />
+            <Bar dataKey="fetch_failures" name="failed fetches in a row" fill="#b91c1c" />
+            <Bar dataKey="item_failures" name="failed items (24 h)" fill="#f59e0b" />
           </BarChart>
         </Chart>
         <Chart title="Queue depths (messages waiting)" empty={queues.length === 0}>
