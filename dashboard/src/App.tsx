@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect } from "react";
+import { lazy, useEffect } from "react";
 import { BrowserRouter, Route, Routes } from "react-router-dom";
 import { Layout } from "./components/Layout";
 import { Loading } from "./components/States";
@@ -28,19 +28,17 @@ export function App() {
   if (status === "anonymous") return <LoginPage />;
   return (
     <BrowserRouter basename="/app">
-      <Suspense fallback={<Loading what="the page" />}>
-        <Routes>
-          <Route element={<Layout />}>
-            <Route index element={<LivePage />} />
-            <Route path="events" element={<EventsPage />} />
-            <Route path="events/:id" element={<EventPage />} />
-            <Route path="calendar" element={<CalendarPage />} />
-            <Route path="sources" element={<SourcesPage />} />
-            <Route path="metrics" element={<MetricsPage />} />
-            <Route path="*" element={<NotFound />} />
-          </Route>
-        </Routes>
-      </Suspense>
+      <Routes>
+        <Route element={<Layout />}>
+          <Route index element={<LivePage />} />
+          <Route path="events" element={<EventsPage />} />
+          <Route path="events/:id" element={<EventPage />} />
+          <Route path="calendar" element={<CalendarPage />} />
+          <Route path="sources" element={<SourcesPage />} />
+          <Route path="metrics" element={<MetricsPage />} />
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Routes>
     </BrowserRouter>
   );
 }

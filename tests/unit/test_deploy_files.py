@@ -38,15 +38,19 @@ def test_the_management_commands_compose_runs_exist():
             assert name in commands, name
 
 
-def test_the_image_serves_the_wsgi_app_compose_runs_and_builds_every_role():
+def test_the_image_serves_the_asgi_app_compose_runs_and_builds_every_role():
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     cmd = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.M).group(1))
     assert cmd == COMPOSE["web"]["command"]
-    assert callable(import_string(f"{cmd[1]}.application"))
+    assert cmd[:2] == ["uvicorn", "tgesweeper.asgi:application"]
+    assert callable(import_string(cmd[1].replace(":", ".")))
+    assert "COPY --from=dashboard /dashboard/dist dashboard/dist" in dockerfile  # the dashboard built in the image
     for role in ("web", "worker", "beat", "flower"):
         assert (ROOT / COMPOSE[role]["build"]["context"] / COMPOSE[role]["build"]["dockerfile"]).is_file()
     for copied in re.findall(r"^COPY (\S+) \.$", dockerfile, re.M):
         assert (ROOT / copied).exists(), copied
+    for copied in re.findall(r"^COPY (dashboard/\S*) ", dockerfile, re.M):
+        assert (ROOT / copied).exists() and not dockerignored(copied), copied
     assert all(port.startswith("127.0.0.1:") for s in COMPOSE.values() for port in s.get("ports", []))
 
 
@@ -94,7 +98,8 @@ def dockerignored(path: str) -> bool:
 
 def test_the_build_context_leaves_out_local_state_and_keeps_what_the_image_runs():
     for heavy in (".git", ".venv/bin/python", "var/tgesweeper.sqlite3", "api/__pycache__/models.cpython-311.pyc",
-                  "dashboard/node_modules/x/index.js", ".schemathesis/report", ".pytest_cache/v", "tests/unit/x.py"):
+                  "dashboard/node_modules/x/index.js",
+                  "dashboard/dist/index.html", ".schemathesis/report", ".pytest_cache/v", "tests/unit/x.py"):
         assert dockerignored(heavy), heavy
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     needed = {"manage.py", "celeryconfig.py", "requirements.txt", "deploy/Dockerfile",

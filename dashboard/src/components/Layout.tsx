@@ -1,5 +1,7 @@
-import { useEffect } from "react";
-import { NavLink, Outlet } from "react-router-dom";
+import { Suspense, useEffect } from "react";
+import { NavLink, Outlet, useLocation } from "react-router-dom";
+import { PageErrorBoundary } from "./PageErrorBoundary";
+import { Loading } from "./States";
 import { useAuth } from "../lib/auth";
 import { connectLive } from "../lib/liveSocket";
 import { useLive, type Connection } from "../lib/liveStore";
@@ -32,6 +34,7 @@ export function ConnectionIndicator() {
 export function Layout() {
   const user = useAuth((s) => s.user);
   const logout = useAuth((s) => s.logout);
+  const location = useLocation();
   useEffect(() => connectLive(), []);
   return (
     <div className="min-h-screen">
@@ -69,7 +72,11 @@ export function Layout() {
         </div>
       </header>
       <main className="mx-auto max-w-7xl px-4 py-4">
-        <Outlet />
+        <PageErrorBoundary resetKey={location.pathname}>
+          <Suspense fallback={<Loading what="the page" />}>
+            <Outlet />
+          </Suspense>
+        </PageErrorBoundary>
       </main>
     </div>
   );

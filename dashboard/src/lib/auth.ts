@@ -8,6 +8,7 @@ import { create } from "zustand";
 import type { User } from "./types";
 
 export const REFRESH_MARGIN_MS = 60_000;
+const RETRY_MS = 5_000;
 
 interface Session {
   access: string;
@@ -74,7 +75,14 @@ export const useAuth = create<AuthState>((set, get) => {
           start(data);
           return data.access;
         })
-        .catch(() => {
+        .catch((error: unknown) => {
+          const { access, expiresAt } = get();
+          if (axios.isAxiosError(error) && !error.response && access && expiresAt && expiresAt > Date.now()) {
+            // The server is unreachable, not refusing: keep the session while the token lasts and try again.
+            clearTimeout(refreshTimer);
+            refreshTimer = setTimeout(() => void get().refresh(), RETRY_MS);
+            return access;
+          }
           end();
           return null;
         })

@@ -1,7 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import { ChangeBadge, Confidence, Status } from "../components/Badges";
-import { ConnectionIndicator } from "../components/Layout";
 import { Empty } from "../components/States";
 import { ago, day, ticker } from "../lib/format";
 import { changeLiveFilter } from "../lib/liveSocket";
@@ -26,7 +25,6 @@ export function LivePage() {
         <h1 id="live-title" className="text-2xl font-bold">
           Live
         </h1>
-        <ConnectionIndicator />
         <form onSubmit={apply} className="ml-auto flex flex-wrap items-end gap-2">
           <label className="text-sm">
             Confidence at least
