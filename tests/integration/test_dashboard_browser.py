@@ -94,6 +94,13 @@ class Watched:
         self.accessible(name)
 
 
+def eventually(page, check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the page did not get there in time"
+        page.wait_for_timeout(100)
+
+
 def login(watched: Watched, username: str) -> None:
     page = watched.page
     page.goto(watched.base_url + "/app/")
@@ -188,30 +195,12 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     # Live: a launch published on the feed, swept with the Sources page's button, shows without a reload.
     feed_server.add("/live.xml", feed(LAUNCH_1))
     page.get_by_role("link", name="Sources").click()
-    page.get_by_role("button", name="Sweep Local wire now").click()
+    page.get_by_role("button", name="Sweep now: Local wire").click()
     page.get_by_text("Sweep of Local wire queued.").wait_for()
     page.get_by_role("link", name="Live", exact=True).click()
     delay = appears_after_persist(page, "ZPH", "Zephyrine Labs")
     assert delay < 2.0, f"the live row came {delay:.2f} s after the event was stored"
     watched.visit("live")
-
-    # The server goes away: the page says so, and a page it has not loaded yet shows a message, not a blank.
-    web.stop()
-    page.locator("[data-testid=connection][data-state=offline]").wait_for()
-    page.get_by_role("link", name="Metrics").click()
-    page.get_by_role("alert").wait_for()
-    watched.shoot("api-down")
-    assert page.get_by_role("alert").inner_text().strip()
-    # ... meanwhile the pipeline stores another launch; after the restart the page catches up on it.
-    feed_server.add("/live.xml", feed(LAUNCH_1, LAUNCH_2))
-    run_id = sweeps.start_sweep([data["wire"].pk])
-    assert sweeps.wait_for_sweep(run_id, timeout=120)
-    assert TGEEvent.objects.filter(ticker="CRVL").exists()
-    web.start()
-    page.get_by_role("link", name="Live", exact=True).click()
-    page.locator("[data-testid=connection][data-state=live]").wait_for(timeout=30_000)
-    page.get_by_role("list", name="Live events").get_by_text("Corvalis Network").wait_for(timeout=10_000)
-    assert page.get_by_role("list", name="Live events").get_by_text("Zephyrine Labs").count() == 1
 
     # Events: filters, sorting and paging live in the URL; the URL alone gives the same view after a reload.
     page.get_by_role("link", name="Events").click()
@@ -219,8 +208,7 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     page.get_by_label("Status").select_option("scheduled")
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url(re.compile(r"status=scheduled"))
-    statuses = page.locator("tbody tr td:nth-child(3)").all_inner_texts()
-    assert statuses and set(statuses) == {"scheduled"}
+    eventually(page, lambda: set(page.locator("tbody tr td:nth-child(3)").all_inner_texts()) == {"scheduled"})
     page.get_by_role("button", name="Clear").click()
     page.get_by_role("button", name=re.compile("^Confidence")).click()
     page.wait_for_url(re.compile(r"ordering=-confidence"))
@@ -228,7 +216,7 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     page.get_by_role("button", name="Next").click()
     page.wait_for_url(re.compile(r"page=2"))
     page.get_by_text("Page 2 of 2").wait_for()
-    assert page.locator("tbody tr").all_inner_texts() != first_page
+    eventually(page, lambda: page.locator("tbody tr").all_inner_texts() != first_page)
     watched.visit("events")
     page.reload()  # the access token was in memory only: the refresh cookie brings the session back
     page.get_by_text("Page 2 of 2").wait_for()
@@ -265,7 +253,7 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     # Sources: health, and the staff actions.
     page.get_by_role("link", name="Sources").click()
     page.get_by_text("open", exact=True).wait_for()
-    page.get_by_role("button", name="Disable Local wire").click()
+    page.get_by_role("button", name="Disable: Local wire").click()
     page.get_by_text("Local wire disabled.").wait_for()
     assert not Source.objects.get(pk=data["wire"].pk).enabled
     watched.visit("sources")
@@ -275,6 +263,24 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     page.get_by_role("heading", name="Metrics").wait_for()
     page.locator("svg.recharts-surface").first.wait_for()
     watched.visit("metrics")
+
+    # The server goes away: the indicator says so, and a page that asks the API shows a message, not a blank.
+    web.stop()
+    page.locator("[data-testid=connection][data-state=offline]").wait_for()
+    page.get_by_role("link", name="Calendar").click()
+    page.get_by_role("button", name="Next month →").click()
+    page.get_by_role("alert").get_by_text("The server cannot be reached").wait_for(timeout=20_000)
+    watched.shoot("api-down")
+    # ... meanwhile the pipeline stores another launch; after the restart the page catches up on it.
+    feed_server.add("/live.xml", feed(LAUNCH_1, LAUNCH_2))
+    run_id = sweeps.start_sweep([data["wire"].pk])
+    assert sweeps.wait_for_sweep(run_id, timeout=120)
+    assert TGEEvent.objects.filter(ticker="CRVL").exists()
+    web.start()
+    page.get_by_role("link", name="Live", exact=True).click()
+    page.locator("[data-testid=connection][data-state=live]").wait_for(timeout=30_000)
+    page.get_by_role("list", name="Live events").get_by_text("Corvalis Network").wait_for(timeout=10_000)
+    assert page.get_by_role("list", name="Live events").get_by_text("Zephyrine Labs").count() == 1
 
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("button", name="Log in").wait_for()

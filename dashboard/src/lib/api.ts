@@ -24,7 +24,7 @@ http.interceptors.response.use(undefined, async (error: AxiosError) => {
 /** One sentence a person can act on, for any failure of a call. */
 export function errorMessage(error: unknown): string {
   if (axios.isAxiosError(error)) {
-    if (!error.response) return "The server cannot be reached. Is the sweeper running? Retrying shortly.";
+    if (!error.response) return "The server cannot be reached. Is the sweeper running?";
     const status = error.response.status;
     const data = error.response.data as { error?: string } | undefined;
     if (status === 403) return "You are not allowed to do this (staff only).";

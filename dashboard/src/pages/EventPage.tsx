@@ -191,7 +191,7 @@ export default function EventPage() {
         <Row label="Last seen" value={dateTime(event.last_seen_at)} event={event} />
         <Row
           label="Mentions"
-          value={`${event.mention_count} from ${event.source_count} sources`}
+          value={`${event.mention_count} from ${event.source_count} source${event.source_count === 1 ? "" : "s"}`}
           event={event}
         />
       </dl>

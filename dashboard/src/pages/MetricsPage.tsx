@@ -93,7 +93,14 @@ export default function MetricsPage() {
             <XAxis dataKey="hour" />
             <YAxis allowDecimals={false} />
             <Tooltip />
-            <Line type="monotone" dataKey="count" name="documents" stroke="#1d4ed8" dot={false} />
+            <Line
+              isAnimationActive={false}
+              type="monotone"
+              dataKey="count"
+              name="documents"
+              stroke="#1d4ed8"
+              dot={false}
+            />
           </LineChart>
         </Chart>
         <Chart title="Failures per source" empty={series.errors_per_source.length === 0}>
@@ -103,8 +110,18 @@ export default function MetricsPage() {
             <YAxis type="category" dataKey="source" width={140} />
             <Tooltip />
             <Legend />
-            <Bar dataKey="fetch_failures" name="failed fetches in a row" fill="#b91c1c" />
-            <Bar dataKey="item_failures" name="failed items (24 h)" fill="#f59e0b" />
+            <Bar
+              isAnimationActive={false}
+              dataKey="fetch_failures"
+              name="failed fetches in a row"
+              fill="#b91c1c"
+            />
+            <Bar
+              isAnimationActive={false}
+              dataKey="item_failures"
+              name="failed items (24 h)"
+              fill="#f59e0b"
+            />
           </BarChart>
         </Chart>
         <Chart title="Queue depths (messages waiting)" empty={queues.length === 0}>
@@ -113,7 +130,7 @@ export default function MetricsPage() {
             <XAxis dataKey="queue" />
             <YAxis allowDecimals={false} />
             <Tooltip />
-            <Bar dataKey="depth" fill="#0f766e" />
+            <Bar isAnimationActive={false} dataKey="depth" fill="#0f766e" />
           </BarChart>
         </Chart>
         <Chart

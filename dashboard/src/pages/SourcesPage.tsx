@@ -33,7 +33,7 @@ function StaffActions({ source, report }: { source: Source; report: (text: strin
         type="button"
         onClick={() => sweep.mutate()}
         disabled={!source.enabled || sweep.isPending}
-        aria-label={`Sweep ${source.name} now`}
+        aria-label={`Sweep now: ${source.name}`}
         className="whitespace-nowrap rounded bg-slate-900 px-2 py-1 text-xs text-white disabled:opacity-50"
       >
         Sweep now
@@ -42,7 +42,7 @@ function StaffActions({ source, report }: { source: Source; report: (text: strin
         type="button"
         onClick={() => toggle.mutate()}
         disabled={toggle.isPending}
-        aria-label={`${source.enabled ? "Disable" : "Enable"} ${source.name}`}
+        aria-label={`${source.enabled ? "Disable" : "Enable"}: ${source.name}`}
         className="rounded border border-slate-500 px-2 py-1 text-xs"
       >
         {source.enabled ? "Disable" : "Enable"}
