@@ -221,6 +221,8 @@ VARIABLES: tuple[Variable, ...] = (
              "channel; a test alert that gets through, or a resume, un-pauses it", bounds=(1, 1000)),
     Variable("ALERT_LINK_BASE_URL", str, "http://127.0.0.1:8000", "where alerts link to: "
              "`<this>/api/v1/tge-events/<id>`"),
+    Variable("LIVE_SOCKET_CHANNEL", str, "tge:live", "Redis prefix of the dashboard's live channel (socket.io): "
+             "its fan-out channel between web processes and its follower lease", yaml=("live.channel",)),
     Variable("X_BEARER_TOKEN", str, "", "X API v2 app bearer token; empty = `x` sources show as *not configured* "
              "(not failing)", aliases=("TWITTER_BEARER_TOKEN",)),
     Variable("X_API_BASE_URL", str, "https://api.twitter.com", "where the X API is (tests point it at a local fake)"),
