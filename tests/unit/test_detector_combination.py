@@ -8,7 +8,7 @@ from tgesweeper.matching import MatchConfig, MatchEngine, MatchInput
 from tgesweeper.matching.detector import Detector, DetectorError
 
 CONFIG = MatchConfig(("token generation event", "token launch", "TGE"), (), (), 0.85, 100, 50)
-DEBUT = MatchInput(title="Quillstone QSN token plunges hours after debut", text="Traders sold the new token.")
+DEBUT = MatchInput(title="Quillstone QSN token draws crowds at its debut party", text="Traders bought the new token.")
 LAUNCH = MatchInput(title="Orbelle to launch ORB token on May 3", text="Its token generation event is set.")
 RUMOR = MatchInput(title="Ether holders move coins to exchanges", text="Trading was quiet.")
 
@@ -65,7 +65,7 @@ def test_without_lines_or_without_a_model_the_rules_verdicts_are_unchanged():
 
 
 def test_an_admin_exclusion_still_vetoes_a_promotion():
-    config = MatchConfig(CONFIG.tge_keywords, ("plunges",), (), 0.85, 100, 50)
+    config = MatchConfig(CONFIG.tge_keywords, ("crowds",), (), 0.85, 100, 50)
     engine = MatchEngine(config, model({"debut": 6.0}, promote_at=0.5, promoted_confidence=0.9))
     verdict = engine.judge(DEBUT)
     assert verdict.match is None and "excluded term" in verdict.reason

@@ -75,6 +75,9 @@ def detector_signals(a) -> dict[str, float]:
         signals["name_in_title" if a.named.from_title else "name_in_body"] = 1.0
     if a.named.ticker:
         signals["named_ticker"] = 1.0
+    signals.update((f"softened:{name}", 1.0) for name in a.softened)
+    if a.relaunch:
+        signals["relaunch_wording"] = 1.0
     if a.established:
         signals["established_token"] = 1.0
     elif a.known is not None:
