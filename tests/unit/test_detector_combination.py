@@ -96,3 +96,13 @@ def test_a_line_needs_enough_items_to_clear_the_target_after_laplace():
     assert (round(probability, 2), items, right) == (0.86, 14, 14) and share == 15 / 16
     tied = [(0.9, 1)] * 13 + [(0.9, 0)]  # a cut never splits items of one probability
     assert training._line(tied, lambda label: label == 1, 0.93) is None
+
+
+def test_top_features_are_the_terms_that_made_the_decision():
+    detector = model({"debut": 2.0, "crowds": -0.5, "party": 0.25})
+    text = "Quillstone token draws crowds at its debut party"
+    top = detector.top_features(text, {}, count=2)
+    assert [name for name, _ in top] == ["word 'debut'", "word 'crowds'"]
+    every = detector.top_features(text, {}, count=10)
+    assert abs(sum(value for _, value in every) - detector.decision(text, {})) < 0.01
+    assert top[0][1] > 0 > top[1][1]
