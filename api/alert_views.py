@@ -29,6 +29,10 @@ def owner_of(user) -> dict:
 
 
 def owned(queryset, user, prefix: str = ""):
+    """What ``user`` may see of ``queryset``: staff everything, others what they own (nothing while the OpenAPI
+    schema is generated, by a view with no user behind it)."""
+    if not user.is_authenticated:
+        return queryset.none()
     if user.is_staff:
         return queryset
     return queryset.filter(**{f"{prefix}{field}": value for field, value in owner_of(user).items()})
