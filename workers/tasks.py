@@ -11,7 +11,9 @@ import math
 
 from django.conf import settings
 
+from api import retention
 from api.models import Source
+from celeryconfig import QUEUE_PERSIST
 from tgesweeper import net
 from tgesweeper.celery import app
 from workers import pipeline
@@ -112,3 +114,12 @@ def persist_results(batch: dict) -> None:
 @app.task(base=PipelineTask, name="workers.tasks.notify")
 def notify(event_ids: list[int]) -> None:
     pipeline.notify(event_ids)
+
+
+@app.task(name="workers.tasks.prune_documents", queue=QUEUE_PERSIST, time_limit=1800, soft_time_limit=1700)
+def prune_documents() -> None:
+    """Daily (celeryconfig.beat_schedule): the retention of api/retention.py."""
+    pruned = retention.prune_documents(settings.CONFIG["DOCUMENT_RETENTION_DAYS"])
+    if pruned is not None:
+        log.info("pruned %d documents fetched before %s; kept %d that support an event", pruned.deleted,
+                 pruned.cutoff.isoformat(), pruned.kept)
