@@ -37,7 +37,7 @@ SENSITIVE_TEXT: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
 )
 # The settings whose values are secrets (besides the passwords inside the service URLs).
-SECRET_SETTINGS = ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "X_BEARER_TOKEN", "SENTRY_DSN")
+SECRET_SETTINGS = ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "X_BEARER_TOKEN", "SENTRY_DSN", "CONSUL_HTTP_TOKEN")
 URL_SETTINGS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 MIN_SECRET_LENGTH = 6
 

@@ -14,12 +14,15 @@ from typing import Any
 import sentry_sdk
 import structlog
 from celery import signals
+from django.conf import settings
 
+from tgesweeper import service_registry
 from workers import metrics
 
 log = logging.getLogger(__name__)
 TASK_CONTEXT = ("task_id", "task_name", "stage", "source_id", "source_name", "sweep_source_id", "batch_id", "event_ids")
 _started: dict[str, float] = {}
+_registered: str | None = None  # this worker's Consul service id
 
 
 def message_context(task_name: str, args: tuple | list, kwargs: dict) -> dict[str, Any]:
@@ -76,5 +79,15 @@ def _pool_process_ended(pid: int | None = None, **_: Any) -> None:
 
 
 @signals.worker_ready.connect(dispatch_uid="tge-metrics-exporter")
-def _worker_ready(**_: Any) -> None:
-    metrics.serve_worker_metrics()
+def _worker_ready(sender: Any = None, **_: Any) -> None:
+    """In the worker's main process: serve the metrics, and register with Consul (checked on the metrics port)."""
+    global _registered
+    port = metrics.serve_worker_metrics()
+    queues = sorted(sender.app.amqp.queues.consume_from) if sender is not None else []
+    instance = sender.hostname.replace("@", "-") if sender is not None else "worker"  # fetch@host: fetch-host
+    _registered = service_registry.register(settings.CONFIG, "tge-worker", instance, port, health_path="/metrics", tags=queues)
+
+
+@signals.worker_shutdown.connect(dispatch_uid="tge-consul-deregister")
+def _worker_stopping(**_: Any) -> None:
+    service_registry.deregister(settings.CONFIG, _registered)
