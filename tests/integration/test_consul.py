@@ -5,30 +5,29 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 from tests.conftest import needs_redis
+from tests.processes import RecordingServer
 from tgesweeper.bench.local_process import LocalProcess, free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, needs_redis]
 
 
-class ConsulAgentStandIn(ThreadingHTTPServer):
+class ConsulAgentStandIn(RecordingServer):
     """Answers the agent API's service calls with `true` and keeps (method, path, JSON body) of each."""
+
+    reply = b"true"
 
     def __init__(self):
         self.calls: list[tuple[str, str, dict | None]] = []
-        super().__init__(("127.0.0.1", 0), self._Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        super().__init__()
 
-    @property
-    def address(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+    def record(self, method, path, headers, body) -> None:
+        self.calls.append((method, path, json.loads(body) if body else None))
 
     def wait_for(self, path_start: str, timeout: float = 60) -> tuple[str, str, dict | None]:
         deadline = time.monotonic() + timeout
@@ -39,26 +38,11 @@ class ConsulAgentStandIn(ThreadingHTTPServer):
             time.sleep(0.2)
         raise AssertionError(f"no call to {path_start}: {self.calls}")
 
-    class _Handler(BaseHTTPRequestHandler):
-        def do_PUT(self):  # noqa: N802 (http.server's name)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            self.server.calls.append(("PUT", self.path, json.loads(body) if body else None))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b"true")
-
-        def log_message(self, *args):
-            pass
-
 
 @pytest.fixture
 def consul_agent():
-    agent = ConsulAgentStandIn()
-    yield agent
-    agent.shutdown()
-    agent.server_close()
+    with ConsulAgentStandIn() as agent:
+        yield agent
 
 
 class Web(LocalProcess):
@@ -78,7 +62,7 @@ class Web(LocalProcess):
 
 def test_the_web_registers_with_a_readiness_check_and_deregisters_on_exit(consul_agent, worker_env, tmp_path):
     port = free_port()
-    env = {**worker_env, "CONSUL_HTTP_ADDR": consul_agent.address, "CONSUL_SERVICE_ADDRESS": "127.0.0.1"}
+    env = {**worker_env, "CONSUL_HTTP_ADDR": consul_agent.url, "CONSUL_SERVICE_ADDRESS": "127.0.0.1"}
     web = Web(env=env, log_path=tmp_path / "web.log", port=port).start()
     try:
         _, path, body = consul_agent.wait_for("/v1/agent/service/register")
@@ -94,7 +78,7 @@ def test_the_web_registers_with_a_readiness_check_and_deregisters_on_exit(consul
 def test_a_worker_registers_with_its_queues_and_deregisters_on_warm_shutdown(consul_agent, start_worker, tmp_path):
     (tmp_path / "prom").mkdir()
     port = free_port()
-    worker = start_worker(concurrency=1, CONSUL_HTTP_ADDR=consul_agent.address, CONSUL_SERVICE_ADDRESS="127.0.0.1",
+    worker = start_worker(concurrency=1, CONSUL_HTTP_ADDR=consul_agent.url, CONSUL_SERVICE_ADDRESS="127.0.0.1",
                           WORKER_METRICS_PORT=str(port), PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prom"))
     _, _, body = consul_agent.wait_for("/v1/agent/service/register")
     assert body["name"] == "tge-worker" and body["port"] == port
