@@ -29,7 +29,9 @@ SENSITIVE_KEY = re.compile(
 SENSITIVE_TEXT: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\btge_[A-Za-z0-9]{8,}"), f"tge_{REDACTED}"),  # our API keys
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+"), REDACTED),  # JWTs
-    (re.compile(r"\b(bearer|api-key|basic|token)(\s+|=)[A-Za-z0-9._~+/=-]{8,}", re.I), rf"\1\2{REDACTED}"),
+    # Authorization values (with a digit: "bearer instruments" is prose)
+    (re.compile(r"\b(bearer|api-key)\s+(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}", re.I), rf"\1 {REDACTED}"),
+    (re.compile(r"\b(authorization['\"]?\s*[:=]\s*['\"]?basic)\s+[A-Za-z0-9+/=]{8,}", re.I), rf"\1 {REDACTED}"),
     (re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]+@", re.I), rf"\1{REDACTED}@"),  # URL user (DSN key) and password
     (
         re.compile(r"((?:password|passwd|secret|token|api[_-]?key|signature)['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,;}]+", re.I),
