@@ -2,7 +2,8 @@
 
 ``task_prerun`` binds the task's id and name and what its message says it is about (source, sweep row, batch,
 events) to every log line (structlog contextvars) and to Sentry's scope; ``task_postrun`` unbinds them and observes
-the stage's duration. Connected once, by ``WorkersConfig.ready``, in every process that runs tasks.
+the stage's duration. In the worker's main process, ``worker_ready`` serves the pool's metrics and registers with
+Consul, ``worker_shutdown`` deregisters. Connected once, by ``WorkersConfig.ready``, in every Django process.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def bind(**values: Any) -> None:
     """More context for the rest of the task (e.g. the source's name once it is read)."""
     structlog.contextvars.bind_contextvars(**values)
     for key, value in values.items():
-        sentry_sdk.set_tag(key, value)
+        sentry_sdk.set_tag(key, value if isinstance(value, (str, int)) else str(value))
 
 
 @signals.task_prerun.connect(dispatch_uid="tge-task-context")
