@@ -6,20 +6,23 @@ a dashboard polling every second costs one computation per interval, whoever ask
 from __future__ import annotations
 
 import logging
+import statistics
 import threading
 import time
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from api import response_cache
-from api.models import DeadLetter, Document, PipelineBatch, PipelineFailure, Source, TGEEvent
+from api.models import DeadLetter, Document, Mention, PipelineBatch, PipelineFailure, Source, TGEEvent
 from tgesweeper import throttle
 from tgesweeper.celery import app
 
@@ -30,7 +33,7 @@ CACHE_KEY, REFRESH_LOCK = "api:system-metrics", "api:system-metrics:refreshing"
 
 
 def queue_names() -> tuple[str, ...]:
-    """Every queue the Celery app declares (celeryconfig.task_queues: the pipeline's five and ``browser``)."""
+    """Every queue the Celery app declares (celeryconfig.task_queues: the pipeline's five, ``alerts`` and ``browser``)."""
     return tuple(queue.name for queue in app.conf.task_queues)
 
 
@@ -59,9 +62,49 @@ def _compute() -> dict:
         "rate_limits": _rate_limits(),
         "workers": workers_online(),
         "dead_letters": DeadLetter.objects.filter(requeued_at__isnull=True).count(),
+        "series": _series(now),
     }
     cache.set(CACHE_KEY, {"data": data, "fresh_until": time.time() + METRICS_TTL}, timeout=STALE_TTL)
     return data
+
+
+MAX_DELAY_SAMPLES = 5000
+
+
+def _series(now) -> dict:
+    """What the dashboard's Metrics page charts: events per day by status (14 days), documents fetched per hour,
+    failures per source and the publication → persisted delay per hour (24 h)."""
+    day_ago = now - timedelta(hours=24)
+    per_day = (TGEEvent.objects.filter(published=True, first_seen_at__gte=now - timedelta(days=14))
+               .annotate(day=TruncDate("first_seen_at")).values("day", "status").annotate(count=Count("id"))
+               .order_by("day", "status"))
+    per_hour = (Document.objects.filter(fetched_at__gte=day_ago).annotate(hour=TruncHour("fetched_at"))
+                .values("hour").annotate(count=Count("id")).order_by("hour"))
+    item_failures = dict(PipelineFailure.objects.filter(created_at__gte=day_ago, source__isnull=False)
+                         .values_list("source__name").annotate(n=Count("id")).values_list("source__name", "n"))
+    fetch_failures = dict(Source.objects.filter(failure_count__gt=0).values_list("name", "failure_count"))
+    failing = sorted(set(item_failures) | set(fetch_failures),
+                     key=lambda name: -(item_failures.get(name, 0) + fetch_failures.get(name, 0)))[:15]
+    return {
+        "events_per_day": [{"day": row["day"].isoformat(), "status": row["status"], "count": row["count"]}
+                           for row in per_day],
+        "documents_per_hour": [{"hour": row["hour"].isoformat(), "count": row["count"]} for row in per_hour],
+        "errors_per_source": [{"source": name, "item_failures": item_failures.get(name, 0),
+                               "fetch_failures": fetch_failures.get(name, 0)} for name in failing],
+        "delay_per_hour": _delay_per_hour(day_ago),
+    }
+
+
+def _delay_per_hour(since) -> list[dict]:
+    """Median seconds from a document's publication to its mention being stored, per hour the mention was stored
+    (documents without a date of their own are left out: their 'publication' is the fetch)."""
+    rows = (Mention.objects.filter(created_at__gte=since, document__date_missing=False)
+            .order_by("-created_at").values_list("created_at", "document__published_at")[:MAX_DELAY_SAMPLES])
+    hours: dict = defaultdict(list)
+    for stored, published in rows:
+        hours[stored.replace(minute=0, second=0, microsecond=0)].append(max(0.0, (stored - published).total_seconds()))
+    return [{"hour": hour.isoformat(), "median_seconds": round(statistics.median(delays), 1), "count": len(delays)}
+            for hour, delays in sorted(hours.items())]
 
 
 def _refresh_in_background() -> None:

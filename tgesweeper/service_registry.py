@@ -1,4 +1,4 @@
-"""Consul registration (optional): with ``CONSUL_HTTP_ADDR`` set, the web (deploy/gunicorn.conf.py) and each worker
+"""Consul registration (optional): with ``CONSUL_HTTP_ADDR`` set, the web (tgesweeper/asgi.py) and each worker
 (workers/observability.py) register as a service with an HTTP health check when they are ready and deregister when
 they stop. An agent that does not answer is logged and skipped: Consul never keeps the sweeper from running."""
 

@@ -43,7 +43,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",  # request counts and latencies by view (/metrics)
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "api.dashboard.DashboardWhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,6 +109,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True  # serve the admin's and Swagger's files without collectstatic in development
+DASHBOARD_DIST = BASE_DIR / "dashboard" / "dist"  # built by `make dashboard`, served at /app/ (api/dashboard.py)
 
 AUTHENTICATION_BACKENDS = ["api.lockout.LockoutModelBackend"]
 

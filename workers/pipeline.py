@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone as dj_timezone
 
-from api import keyword_rules, live_stream, store
+from api import alerts, keyword_rules, live_stream, store
 from api.models import Source
 from tgesweeper import circuit, net, throttle
 from tgesweeper.matching import MatchEngine, MatchInput
@@ -229,6 +229,7 @@ def parse(payload: dict) -> list[dict]:
             "batch_id": batch_id(source_id, chunk),
             "source_id": source_id,
             "sweep_source_id": sweep_source_id,
+            "fetched_at": payload["fetched_at"],
             "documents": [d.to_dict() for d in chunk],
         }
         for chunk in chunks
@@ -283,7 +284,11 @@ def match(batch: dict, *, source_name: str | None = None) -> dict:
 # --- persist and notify ------------------------------------------------------------------------------
 
 def persist(batch: dict) -> list[int]:
-    """Store a matched batch once; returns the ids of events it created or changed."""
+    """Store a matched batch once; returns the ids of the changes it recorded (EventChange).
+
+    A batch stored before (a redelivery, perhaps after a crash between the commit and sending notify) returns the
+    changes its first delivery recorded: notify is at-least-once, and what it sets off happens once.
+    """
     outcome = store.persist_batch(batch)
     if not outcome.duplicate:
         metrics.DOCUMENTS_STORED.labels(source_id=batch["source_id"]).inc(outcome.documents)
@@ -292,11 +297,16 @@ def persist(batch: dict) -> list[int]:
                                            datetime.now(timezone.utc))
     if batch.get("failures") and not outcome.duplicate:
         store.record_failures(batch["source_id"], "match", batch["failures"])
-    return outcome.changed_event_ids
+    return outcome.change_ids
 
 
-def notify(event_ids: list[int]) -> int:
-    """Publish new and changed events on the Redis channel; returns how many were published."""
-    published = live_stream.publish_events(event_ids)
-    metrics.EVENTS_PUBLISHED.inc(published)
-    return published
+def notify(change_ids: list[int]) -> list[int]:
+    """Publish the changed events on the Redis channel, each with what changed, and record the alerts the changes
+    call for; returns the ids of the deliveries to send now."""
+    metrics.EVENTS_PUBLISHED.inc(live_stream.publish_changes(change_ids))
+    return alerts.plan_deliveries(change_ids)
+
+
+def deliver(delivery_id: int) -> float | None:
+    """Send one alert delivery; returns seconds to wait before the next attempt, or None when it is done."""
+    return alerts.deliver(delivery_id)

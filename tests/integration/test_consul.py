@@ -1,4 +1,4 @@
-"""Consul (optional): with CONSUL_HTTP_ADDR set, the web (gunicorn's arbiter) and a worker register with a health
+"""Consul (optional): with CONSUL_HTTP_ADDR set, the web (uvicorn, the ASGI app's lifespan) and a worker register with a health
 check when ready and deregister when they stop. A local HTTP server stands in for the agent and records the calls;
 the processes are real."""
 from __future__ import annotations
@@ -46,12 +46,12 @@ def consul_agent():
 
 
 class Web(LocalProcess):
-    program = "gunicorn"
+    program = "uvicorn"
 
     def __init__(self, *, env: dict[str, str], log_path, port: int):
         self.url = f"http://127.0.0.1:{port}"
-        super().__init__([sys.executable, "-m", "gunicorn", "tgesweeper.wsgi", "-c", "deploy/gunicorn.conf.py",
-                          "--bind", f"127.0.0.1:{port}", "--workers", "1"], env=env, log_path=log_path)
+        super().__init__([sys.executable, "-m", "uvicorn", "tgesweeper.asgi:application", "--host", "127.0.0.1",
+                          "--port", str(port)], env=env, log_path=log_path)
 
     def is_ready(self) -> bool:
         try:
@@ -62,7 +62,8 @@ class Web(LocalProcess):
 
 def test_the_web_registers_with_a_readiness_check_and_deregisters_on_exit(consul_agent, worker_env, tmp_path):
     port = free_port()
-    env = {**worker_env, "CONSUL_HTTP_ADDR": consul_agent.url, "CONSUL_SERVICE_ADDRESS": "127.0.0.1"}
+    env = {**worker_env, "CONSUL_HTTP_ADDR": consul_agent.url, "CONSUL_SERVICE_ADDRESS": "127.0.0.1",
+           "CONSUL_SERVICE_PORT": str(port)}
     web = Web(env=env, log_path=tmp_path / "web.log", port=port).start()
     try:
         _, path, body = consul_agent.wait_for("/v1/agent/service/register")

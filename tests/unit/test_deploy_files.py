@@ -41,11 +41,15 @@ def test_the_management_commands_compose_runs_exist():
             assert name in commands, name
 
 
-def test_the_image_serves_the_wsgi_app_compose_runs_and_builds_every_role():
+def test_the_image_serves_the_asgi_app_compose_runs_and_builds_every_role():
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     cmd = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.M).group(1))
     assert cmd == COMPOSE["web"]["command"]
-    assert callable(import_string(f"{cmd[1]}.application"))
+    assert cmd[:2] == ["uvicorn", "tgesweeper.asgi:application"]
+    assert callable(import_string(cmd[1].replace(":", ".")))
+    assert "COPY --from=dashboard /dashboard/dist dashboard/dist" in dockerfile  # the dashboard built in the image
+    for copied in re.findall(r"^COPY (dashboard/\S*) ", dockerfile, re.M):
+        assert (ROOT / copied).exists() and not dockerignored(copied), copied
     stages = set(re.findall(r"^FROM \S+ AS (\S+)$", dockerfile, re.M))
     for name, service in COMPOSE.items():
         if "build" in service:
@@ -74,7 +78,7 @@ def test_the_image_is_multi_stage_pinned_non_root_with_a_healthcheck():
 def test_workers_are_split_by_what_they_do_and_there_is_one_beat():
     workers = {name: command for name, command in celery_services().items() if "worker" in command}
     queues = {name: set(command[command.index("-Q") + 1].split(",")) for name, command in workers.items()}
-    assert queues == {"worker-fetch": {"fetch"}, "worker-cpu": {"parse", "match"}, "worker-io": {"persist", "notify"},
+    assert queues == {"worker-fetch": {"fetch"}, "worker-cpu": {"parse", "match"}, "worker-io": {"persist", "notify", "alerts"},
                       "worker-browser": {"browser"}}
     fetch = workers["worker-fetch"]
     assert fetch[fetch.index("--pool") + 1] == "threads" and fetch[fetch.index("--concurrency") + 1] == "20"
@@ -116,6 +120,9 @@ def test_the_nginx_configuration_parses_and_proxies_the_web(tmp_path, server_fil
     assert parsed["status"] == "ok", parsed["errors"]
     text = json.dumps(parsed)
     assert "http://web:8000" in text and "/usr/share/nginx/static/" in text
+    # Every upstream nginx proxies to is a service of the compose file, on a port it listens on.
+    for host, port in re.findall(r"http://([a-z0-9-]+):(\d+)", text):
+        assert host in COMPOSE and port in " ".join(map(str, COMPOSE[host].get("expose", []) + COMPOSE[host]["command"]))
     tls = COMPOSE_TLS["nginx"]["volumes"][0].split(":")
     assert (ROOT / tls[0]).samefile(ROOT / "deploy" / "nginx" / "tls" / "tge.conf") and tls[1] == "/etc/nginx/conf.d/tge.conf"
 
@@ -173,7 +180,8 @@ def dockerignored(path: str) -> bool:
 
 def test_the_build_context_leaves_out_local_state_and_keeps_what_the_image_runs():
     for heavy in (".git", ".venv/bin/python", "var/tgesweeper.sqlite3", "api/__pycache__/models.cpython-311.pyc",
-                  "dashboard/node_modules/x/index.js", ".schemathesis/report", ".pytest_cache/v", "tests/unit/x.py"):
+                  "dashboard/node_modules/x/index.js",
+                  "dashboard/dist/index.html", ".schemathesis/report", ".pytest_cache/v", "tests/unit/x.py"):
         assert dockerignored(heavy), heavy
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
     needed = {"manage.py", "celeryconfig.py", "requirements.txt", "deploy/Dockerfile", "pyproject.toml",

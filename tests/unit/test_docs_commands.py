@@ -149,6 +149,8 @@ def check(line: str) -> None:
         check_celery(args)
     elif program == ".venv/bin/gunicorn":
         assert callable(import_string(f"{args[0]}.application"))
+    elif program == ".venv/bin/uvicorn":
+        assert callable(import_string(args[0].replace(":", ".")))
     elif program == "make":
         assert args[0] in MAKE_TARGETS, args
     elif program == "docker":

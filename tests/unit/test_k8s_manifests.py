@@ -125,3 +125,9 @@ def test_app_pods_wait_for_the_migrate_job():
         if name != "flower":
             init = pod(deployment)["initContainers"][0]["command"]
             assert "migrate --check" in shlex.join(init), name
+
+
+def test_the_web_pod_runs_what_the_compose_web_runs():
+    """The ASGI app under uvicorn: the site and the dashboard's live channel, as in docker-compose.yml."""
+    compose = yaml.safe_load((BASE.parents[2] / "docker-compose.yml").read_text())["services"]["web"]["command"]
+    assert pod(BY_KIND["Deployment"]["web"])["containers"][0]["command"] == compose
