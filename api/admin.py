@@ -20,6 +20,7 @@ from api.models import (
     KeywordRule,
     Mention,
     PipelineFailure,
+    ReviewedExample,
     Source,
     Subscription,
     SweepRun,
@@ -184,6 +185,17 @@ class MentionAdmin(ReadOnlyAdmin):
     list_select_related = ("event", "document")
     search_fields = ("event__project", "event__ticker", "document__title")
     date_hierarchy = "created_at"
+
+
+@admin.register(ReviewedExample)
+class ReviewedExampleAdmin(ReadOnlyAdmin):
+    """Reviewers' decisions as labeled items (``train_detector --with-reviews``): written by confirm, reject, merge."""
+
+    list_display = ("title", "label", "decision", "project", "source", "published_at", "reviewed_by", "reviewed_at")
+    list_filter = ("label", "decision")
+    list_select_related = ("reviewed_by",)
+    search_fields = ("title", "project", "ticker", "url")
+    date_hierarchy = "reviewed_at"
 
 
 @admin.register(PipelineFailure)

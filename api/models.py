@@ -485,3 +485,39 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.change} → {self.channel}: {self.state}"
+
+
+class ReviewedExample(models.Model):
+    """A reviewer's decision about one event, kept as a labeled news item (``api.reviewed_examples``): what
+    ``train_detector --with-reviews`` learns from beside the corpora. One per document; a later decision replaces it.
+
+    The item's fields are copied, so an example outlives its document; ``label`` is empty while a merge waits for the
+    target event's review (a merge says which launch the item reports, not whether it is one)."""
+
+    class Label(models.TextChoices):
+        TGE = "tge", "a launch"
+        OTHER = "other", "not a launch"
+        PENDING = "", "waits for the event's review"
+
+    document = models.OneToOneField(Document, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="reviewed_example")
+    event = models.ForeignKey(TGEEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision = models.CharField(max_length=16, choices=TGEEvent.Review.choices)
+    label = models.CharField(max_length=8, choices=Label.choices, blank=True)
+    project = models.CharField(max_length=200, blank=True)
+    ticker = models.CharField(max_length=20, blank=True)
+    tge_date = models.DateField(null=True, blank=True)
+    kind = models.CharField(max_length=32, blank=True)
+    title = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    source = models.CharField(max_length=120, blank=True, help_text="The source's name, as the match stage saw it.")
+    url = models.URLField(max_length=2000, blank=True)
+    published_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()}: {self.title[:80]}"
