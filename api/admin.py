@@ -15,12 +15,14 @@ from api.models import (
     Channel,
     DeadLetter,
     Delivery,
+    DetectorPromotion,
     Document,
     EventChange,
     KeywordRule,
     Mention,
     PipelineFailure,
     ReviewedExample,
+    ShadowScore,
     Source,
     Subscription,
     SweepRun,
@@ -196,6 +198,29 @@ class ReviewedExampleAdmin(ReadOnlyAdmin):
     list_select_related = ("reviewed_by",)
     search_fields = ("title", "project", "ticker", "url")
     date_hierarchy = "reviewed_at"
+
+
+@admin.register(DetectorPromotion)
+class DetectorPromotionAdmin(ReadOnlyAdmin):
+    """Who made which detector model live, when, and what it replaced (``manage.py promote_detector``)."""
+
+    list_display = ("at", "action", "version", "replaced_version", "by", "note")
+    list_filter = ("action",)
+    exclude = ("content",)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ShadowScore)
+class ShadowScoreAdmin(ReadOnlyAdmin):
+    """The shadow model's scores (``DETECTOR_SHADOW_MODEL``): never published."""
+
+    list_display = ("document", "model_version", "probability", "confidence", "project", "created_at")
+    list_filter = ("model_version",)
+    list_select_related = ("document",)
+    search_fields = ("document__title", "project")
+    raw_id_fields = ("document",)
 
 
 @admin.register(PipelineFailure)

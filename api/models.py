@@ -521,3 +521,51 @@ class ReviewedExample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()}: {self.title[:80]}"
+
+
+class DetectorPromotion(models.Model):
+    """One change of the live detector model (``manage.py promote_detector``): the newest row is what workers run.
+
+    The model's JSON is kept here, so a worker whose ``TGE_VAR_DIR`` is not the one the command wrote to writes its
+    own copy (``api.detector_models``). An empty ``version`` means the configured ``DETECTOR_MODEL`` (or the rules
+    alone). ``rollback_to`` is what ``--rollback`` returns to from this row: the row that was live before it."""
+
+    class Action(models.TextChoices):
+        PROMOTE = "promote"
+        ROLLBACK = "rollback"
+
+    action = models.CharField(max_length=16, choices=Action.choices)
+    version = models.CharField(max_length=64, blank=True, help_text="Live from now on; empty: DETECTOR_MODEL.")
+    replaced_version = models.CharField(max_length=64, blank=True, help_text="What was live before.")
+    content = models.TextField(blank=True, editable=False, help_text="The model file (JSON).")
+    metadata = models.JSONField(default=dict, blank=True, help_text="Its sidecar: training figures, data, libraries.")
+    rollback_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by = models.CharField(max_length=150, help_text="Who ran the command.")
+    note = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.version or 'DETECTOR_MODEL'} by {self.by} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ShadowScore(models.Model):
+    """What the shadow model (``DETECTOR_SHADOW_MODEL``) said of a document past the prefilter: stored beside the live
+    verdict, never published or alerted. ``confidence`` is its engine's match confidence (null: it would not
+    match), ``probability`` the model's calibrated probability that the item reports a launch."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="shadow_scores")
+    model_version = models.CharField(max_length=64)
+    probability = models.FloatField()
+    confidence = models.FloatField(null=True, blank=True)
+    project = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["document", "model_version"], name="shadow_score_once")]
+
+    def __str__(self) -> str:
+        return f"{self.model_version} on {self.document_id}: p={self.probability:.3f}"

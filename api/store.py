@@ -14,7 +14,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from api import changes, response_cache
-from api.models import NOT_CONFIGURED, Document, Mention, PipelineBatch, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
+from api.models import (
+    NOT_CONFIGURED,
+    Document,
+    Mention,
+    PipelineBatch,
+    PipelineFailure,
+    ShadowScore,
+    Source,
+    SweepRun,
+    SweepSource,
+    TGEEvent,
+)
 from tgesweeper import circuit
 from tgesweeper.matching import Match
 from tgesweeper.matching.events import MentionFacts, event_key, summarize_event
@@ -208,6 +219,7 @@ def persist_batch(batch: dict) -> PersistOutcome:
                                   change_ids=changes.of_batch(batch["batch_id"]))
 
         doc_ids = _store_documents(batch["source_id"], batch["documents"])
+        _store_shadow_scores(batch, doc_ids)
         found = [
             (doc_ids[d["external_id"]], Match.from_dict(m))
             for d, m in zip(batch["documents"], batch["matches"], strict=True)
@@ -240,6 +252,16 @@ def _store_documents(source_id: int, documents: list[dict]) -> dict[str, int]:
         Document.objects.filter(source_id=source_id, external_id__in=[d["external_id"] for d in documents])
         .values_list("external_id", "id")
     )
+
+
+def _store_shadow_scores(batch: dict, doc_ids: dict[str, int]) -> None:
+    """The shadow model's scores (``pipeline.shadow_score``): stored, never turned into mentions or events."""
+    scores = [(doc_ids[d["external_id"]], s) for d, s in zip(batch["documents"], batch.get("shadow") or (), strict=False)
+              if s and d["external_id"] in doc_ids]
+    ShadowScore.objects.bulk_create(
+        [ShadowScore(document_id=doc_id, model_version=str(s["model_version"])[:64], probability=s["probability"],
+                     confidence=s.get("confidence"), project=(s.get("project") or "")[:200]) for doc_id, s in scores],
+        ignore_conflicts=True)
 
 
 def _store_mentions(batch: dict, found: list[tuple[int, Match]]) -> tuple[int, list[int], list[int]]:
