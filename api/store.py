@@ -204,7 +204,8 @@ def persist_batch(batch: dict) -> PersistOutcome:
     """Store one matched batch: documents, mentions and their events, all or nothing, once.
 
     ``batch`` is the match stage's message: ``batch_id``, ``source_id``, ``sweep_source_id``,
-    ``documents`` (NormalizedDocument dicts) and ``matches`` (a Match dict or None per document).
+    ``documents`` (NormalizedDocument dicts) and ``matches`` (per document: None, a Match dict, or a list of them
+    when it reports several launches), and optionally ``shadow`` (the shadow model's score per document).
     """
     started = timezone.now()
     with transaction.atomic():
@@ -222,8 +223,9 @@ def persist_batch(batch: dict) -> PersistOutcome:
         _store_shadow_scores(batch, doc_ids)
         found = [
             (doc_ids[d["external_id"]], Match.from_dict(m))
-            for d, m in zip(batch["documents"], batch["matches"], strict=True)
-            if m is not None and d["external_id"] in doc_ids
+            for d, entry in zip(batch["documents"], batch["matches"], strict=True)
+            if entry is not None and d["external_id"] in doc_ids
+            for m in (entry if isinstance(entry, list) else [entry])
         ]
         mentions, changed, change_ids = _store_mentions(batch, found) if found else (0, [], [])
         PipelineBatch.objects.filter(pk=batch["batch_id"]).update(

@@ -292,7 +292,8 @@ def engine() -> MatchEngine:
 
 
 def match(batch: dict, *, source_name: str | None = None) -> dict:
-    """Run the engine over a batch; an item that raises is recorded as failed, the rest go on.
+    """Run the engine over a batch; an item that raises is recorded as failed, the rest go on. Each document gets
+    its launches in ``matches`` (``match_message``).
 
     With a shadow model, each item past the prefilter is also scored by it (``shadow``: one entry per document, None
     for the others); persist stores those scores and never publishes them."""
@@ -306,12 +307,12 @@ def match(batch: dict, *, source_name: str | None = None) -> dict:
             published = datetime.fromisoformat(doc["published_at"]) if doc.get("published_at") else None
             item = MatchInput(title=doc["title"], text=doc["text"], published_at=published, source=name, url=doc["url"])
             if shadow is None:
-                found = matcher.match(item)
+                found = matcher.find(item)
             else:
                 assessment = matcher.assess(item)
-                found = matcher.decide(item, assessment).match
+                found = matcher.decide(item, assessment).matches
                 shadows.append(shadow_score(shadow, item, assessment))
-            matches.append(found.to_dict() if found else None)
+            matches.append(match_message(found))
         except Exception as exc:  # one bad item must not sink its batch (one poisoned item in a batch)
             log.exception("match failed for %s", doc.get("external_id"))
             matches.append(None)
@@ -321,6 +322,14 @@ def match(batch: dict, *, source_name: str | None = None) -> dict:
     metrics.MATCHES.labels(source_id=batch["source_id"]).inc(sum(found is not None for found in matches))
     extra = {"shadow": shadows} if shadow is not None else {}
     return {**batch, "matches": matches, "failures": failures, "match_seconds": time.monotonic() - started, **extra}
+
+
+def match_message(found: list) -> dict | list[dict] | None:
+    """A document's entry in ``matches``: None, one Match dict, or a list of them when the item reports several
+    launches (persist reads all three, so messages from before several launches were found still work)."""
+    if not found:
+        return None
+    return found[0].to_dict() if len(found) == 1 else [m.to_dict() for m in found]
 
 
 def shadow_score(shadow: MatchEngine, item: MatchInput, assessment) -> dict | None:
