@@ -138,7 +138,8 @@ class TGEEvent(models.Model):
     first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_seen_at = models.DateTimeField(default=timezone.now)
     mention_count = models.PositiveIntegerField(default=0)
-    source_count = models.PositiveIntegerField(default=0)
+    source_count = models.PositiveIntegerField(
+        default=0, help_text="Independent sources: outlets that carry copies of one story count once.")
     date_sequence = models.PositiveIntegerField(
         default=0, editable=False, help_text="Times the TGE date moved: the calendar's SEQUENCE (store.refresh_event).")
 
@@ -178,6 +179,11 @@ class Mention(models.Model):
     confidence = models.FloatField()
     # The detector model that gave ``confidence`` (its version string); empty when the rules alone scored it.
     model_version = models.CharField(max_length=64, blank=True, default="")
+    # Syndicated copies (``tgesweeper.matching.copies``): the item's MinHash, and the id of the document whose story
+    # this one copies (its own id when it copies none); set when the event is recomputed (``store.refresh_event``).
+    copy_signature = models.BinaryField(blank=True, default=b"", editable=False)
+    copy_group = models.BigIntegerField(null=True, blank=True,
+                                        help_text="Document id of the first report of this story; copies share it.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
