@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Hashable, Sequence
+from functools import lru_cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
@@ -56,10 +57,19 @@ def similarity(a: bytes, b: bytes) -> float:
     return float(left.jaccard(right)) if left is not None and right is not None else 0.0
 
 
+@lru_cache(maxsize=4)
+def _bands(threshold: float) -> tuple[int, int]:
+    """The LSH's bands and rows for a threshold: datasketch's choice, computed once (it integrates numerically)."""
+    index = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return index.b, index.r
+
+
 def group_copies(items: Sequence[tuple[Hashable, bytes]], threshold: float = COPY_THRESHOLD) -> dict[Hashable, Hashable]:
     """Each key's copy group, named by the group's first key in ``items``' order (give them oldest first); an item
     without a signature is a group of its own."""
-    index = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    if len(items) < 2:
+        return {key: key for key, _ in items}
+    index = MinHashLSH(num_perm=NUM_PERM, params=_bands(threshold))
     parent: dict[Hashable, Hashable] = {}
     order: dict[Hashable, int] = {}
     hashes: dict[Hashable, LeanMinHash] = {}
