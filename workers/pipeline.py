@@ -333,11 +333,16 @@ def match_message(found: list) -> dict | list[dict] | None:
 
 
 def shadow_score(shadow: MatchEngine, item: MatchInput, assessment) -> dict | None:
-    """The shadow engine's word on an assessed item past the prefilter: its model's probability and its verdict."""
+    """The shadow engine's word on an assessed item past the prefilter: its model's probability and its verdict.
+    A shadow model that fails on an item is logged; the item's live verdict stands."""
     if not assessment.hits or shadow.detector is None:
         return None
-    verdict = shadow.decide(item, assessment)
-    probability = shadow.detector.probability(detector_text(assessment), detector_signals(assessment))
+    try:
+        verdict = shadow.decide(item, assessment)
+        probability = shadow.detector.probability(detector_text(assessment), detector_signals(assessment))
+    except Exception:  # the shadow is an experiment: it never costs the live pipeline an item
+        log.exception("shadow model %s failed on an item", shadow.detector.version)
+        return None
     return {"model_version": shadow.detector.version, "probability": round(probability, 4),
             "confidence": verdict.match.confidence if verdict.match else None,
             "project": verdict.match.project if verdict.match else (assessment.named.project or "")}

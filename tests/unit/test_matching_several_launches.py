@@ -59,3 +59,9 @@ def test_one_launch_gives_one_match_and_a_repeated_name_is_not_counted_twice(eng
         ("Quillstone", "QSN")]
     assert found(engine, "Token launches this week: Quillstone TGE set for Monday; Quillstone token goes live "
                          "Tuesday") == [("Quillstone", None)]
+
+
+def test_a_headline_listing_a_hundred_pairs_gives_at_most_a_dozen_matches(engine):
+    listed = ", ".join(f"Name{chr(65 + i % 26)}{chr(65 + i // 26)} (T{chr(65 + i % 26)}{chr(65 + i // 26)})"
+                       for i in range(100))
+    assert len(found(engine, f"Kestrel Exchange to list at launch {listed}")) == 12

@@ -193,7 +193,7 @@ class MatchEngine:
     def _listed(self, a: Assessment, first: Match, doc: MatchInput) -> tuple[Match, ...]:
         """The headline's other ``Name (TICKER)`` pairs of new tokens (an exchange listing several at launch): each
         a launch on the same evidence as the first."""
-        listed = extract.pairs(a.title)
+        listed = extract.pairs(a.title)[:MAX_PARTS]
         if len(listed) < 2:
             return ()
         seen = {event_key(first.project, first.ticker), event_key("", first.ticker)}
