@@ -23,7 +23,7 @@ from api import alerts, detector_models, keyword_rules, live_stream, store
 from api.models import Source
 from tgesweeper import circuit, net, throttle
 from tgesweeper.matching import MatchEngine, MatchInput
-from tgesweeper.matching.detector import DetectorError, detector_signals, detector_text
+from tgesweeper.matching.detector import DetectorError
 from tgesweeper.sources import SourceKind, SourceSpec, kind_for
 from tgesweeper.sources.documents import NormalizedDocument
 from workers import metrics, observability, schedule
@@ -338,14 +338,10 @@ def shadow_score(shadow: MatchEngine, item: MatchInput, assessment) -> dict | No
     if not assessment.hits or shadow.detector is None:
         return None
     try:
-        verdict = shadow.decide(item, assessment)
-        probability = shadow.detector.probability(detector_text(assessment), detector_signals(assessment))
+        return shadow.shadow_score(item, assessment)
     except Exception:  # the shadow is an experiment: it never costs the live pipeline an item
         log.exception("shadow model %s failed on an item", shadow.detector.version)
         return None
-    return {"model_version": shadow.detector.version, "probability": round(probability, 4),
-            "confidence": verdict.match.confidence if verdict.match else None,
-            "project": verdict.match.project if verdict.match else (assessment.named.project or "")}
 
 
 # --- persist and notify ------------------------------------------------------------------------------

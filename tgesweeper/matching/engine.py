@@ -190,6 +190,17 @@ class MatchEngine:
             return self._roundup(doc, a) or verdict
         return verdict
 
+    def shadow_score(self, doc: MatchInput, a: Assessment) -> dict | None:
+        """This engine's word on an item another engine assessed completely (``assess``), as the shadow model's
+        record: the model's probability and the verdict's confidence and project; None before the prefilter."""
+        if not a.hits or self.detector is None:
+            return None
+        verdict = self.decide(doc, a)
+        probability = self.detector.probability(detector_text(a), detector_signals(a))
+        return {"model_version": self.detector.version, "probability": round(probability, 4),
+                "confidence": verdict.match.confidence if verdict.match else None,
+                "project": verdict.match.project if verdict.match else (a.named.project or "")}
+
     def _listed(self, a: Assessment, first: Match, doc: MatchInput) -> tuple[Match, ...]:
         """The headline's other ``Name (TICKER)`` pairs of new tokens (an exchange listing several at launch): each
         a launch on the same evidence as the first."""
