@@ -144,3 +144,16 @@ def test_a_shadow_model_that_cannot_load_leaves_the_live_stage_running(config, t
     assert out["matches"][0]["project"] == "Olvenia" and "shadow" not in out
     assert "shadow model left out" in caplog.text
     pipeline._engines = None
+
+
+@pytest.mark.django_db
+def test_evaluate_compares_the_live_and_the_shadow_model_on_a_corpus(models, config, tmp_path, fresh_cache):
+    config(TGE_VAR_DIR=str(tmp_path), DETECTOR_MODEL="")
+    with pytest.raises(CommandError, match="no shadow model"):
+        run("evaluate", str(models / "corpus.jsonl"), "--model", "shadow")
+    config(DETECTOR_SHADOW_MODEL=str(models / "promoting.json"))
+    compared = json.loads(run("evaluate", str(models / "corpus.jsonl"), "--compare", "live", "shadow", "--json"))
+    assert compared["A"]["model_version"] is None and compared["B"]["model_version"] == "promoting+test"
+    run("promote_detector", str(models / "promoting.json"))
+    live = json.loads(run("evaluate", str(models / "corpus.jsonl"), "--json"))
+    assert live["model_version"] == "promoting+test"
