@@ -60,8 +60,11 @@ class Command(BaseCommand):
         """A model file, or a name: "none" (the rules alone), "live" (the promoted model, else DETECTOR_MODEL),
         "shadow" (DETECTOR_SHADOW_MODEL)."""
         named = (model or "live").lower()
-        if named == "shadow":
-            model = detector_models.shadow_model()
-            if not model:
-                raise CommandError("no shadow model: DETECTOR_SHADOW_MODEL is empty")
-        return stage_engine(True if named == "live" else (False if named == "none" else model))
+        if named == "live":
+            return stage_engine(True)
+        if named == "none":
+            return stage_engine(False)
+        path = detector_models.shadow_model() if named == "shadow" else model or ""
+        if not path:
+            raise CommandError("no shadow model: DETECTOR_SHADOW_MODEL is empty")
+        return stage_engine(path)
