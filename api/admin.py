@@ -15,11 +15,14 @@ from api.models import (
     Channel,
     DeadLetter,
     Delivery,
+    DetectorPromotion,
     Document,
     EventChange,
     KeywordRule,
     Mention,
     PipelineFailure,
+    ReviewedExample,
+    ShadowScore,
     Source,
     Subscription,
     SweepRun,
@@ -184,6 +187,40 @@ class MentionAdmin(ReadOnlyAdmin):
     list_select_related = ("event", "document")
     search_fields = ("event__project", "event__ticker", "document__title")
     date_hierarchy = "created_at"
+
+
+@admin.register(ReviewedExample)
+class ReviewedExampleAdmin(ReadOnlyAdmin):
+    """Reviewers' decisions as labeled items (``train_detector --with-reviews``): written by confirm, reject, merge."""
+
+    list_display = ("title", "label", "decision", "project", "source", "published_at", "reviewed_by", "reviewed_at")
+    list_filter = ("label", "decision")
+    list_select_related = ("reviewed_by",)
+    search_fields = ("title", "project", "ticker", "url")
+    date_hierarchy = "reviewed_at"
+
+
+@admin.register(DetectorPromotion)
+class DetectorPromotionAdmin(ReadOnlyAdmin):
+    """Who made which detector model live, when, and what it replaced (``manage.py promote_detector``)."""
+
+    list_display = ("at", "action", "version", "replaced_version", "by", "note")
+    list_filter = ("action",)
+    exclude = ("content",)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ShadowScore)
+class ShadowScoreAdmin(ReadOnlyAdmin):
+    """The shadow model's scores (``DETECTOR_SHADOW_MODEL``): never published."""
+
+    list_display = ("document", "model_version", "probability", "confidence", "project", "created_at")
+    list_filter = ("model_version",)
+    list_select_related = ("document",)
+    search_fields = ("document__title", "project")
+    raw_id_fields = ("document",)
 
 
 @admin.register(PipelineFailure)

@@ -138,7 +138,8 @@ class TGEEvent(models.Model):
     first_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_seen_at = models.DateTimeField(default=timezone.now)
     mention_count = models.PositiveIntegerField(default=0)
-    source_count = models.PositiveIntegerField(default=0)
+    source_count = models.PositiveIntegerField(
+        default=0, help_text="Independent sources: outlets that carry copies of one story count once.")
     date_sequence = models.PositiveIntegerField(  # db_default too: the benchmarks insert rows with SQL of their own
         default=0, db_default=0, editable=False,
         help_text="Times the TGE date moved: the calendar's SEQUENCE (store.refresh_event).")
@@ -179,6 +180,11 @@ class Mention(models.Model):
     confidence = models.FloatField()
     # The detector model that gave ``confidence`` (its version string); empty when the rules alone scored it.
     model_version = models.CharField(max_length=64, blank=True, default="")
+    # Syndicated copies (``tgesweeper.matching.copies``): the item's MinHash, and the id of the document whose story
+    # this one copies (its own id when it copies none); set when the event is recomputed (``store.refresh_event``).
+    copy_signature = models.BinaryField(blank=True, default=b"", editable=False)
+    copy_group = models.BigIntegerField(null=True, blank=True,
+                                        help_text="Document id of the first report of this story; copies share it.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -486,3 +492,87 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.change} → {self.channel}: {self.state}"
+
+
+class ReviewedExample(models.Model):
+    """A reviewer's decision about one event, kept as a labeled news item (``api.reviewed_examples``): what
+    ``train_detector --with-reviews`` learns from beside the corpora. One per document; a later decision replaces it.
+
+    The item's fields are copied, so an example outlives its document; ``label`` is empty while a merge waits for the
+    target event's review (a merge says which launch the item reports, not whether it is one)."""
+
+    class Label(models.TextChoices):
+        TGE = "tge", "a launch"
+        OTHER = "other", "not a launch"
+        PENDING = "", "waits for the event's review"
+
+    document = models.OneToOneField(Document, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="reviewed_example")
+    event = models.ForeignKey(TGEEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision = models.CharField(max_length=16, choices=TGEEvent.Review.choices)
+    label = models.CharField(max_length=8, choices=Label.choices, blank=True)
+    project = models.CharField(max_length=200, blank=True)
+    ticker = models.CharField(max_length=20, blank=True)
+    tge_date = models.DateField(null=True, blank=True)
+    kind = models.CharField(max_length=32, blank=True)
+    title = models.TextField(blank=True)
+    text = models.TextField(blank=True)
+    source = models.CharField(max_length=120, blank=True, help_text="The source's name, as the match stage saw it.")
+    url = models.URLField(max_length=2000, blank=True)
+    published_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()}: {self.title[:80]}"
+
+
+class DetectorPromotion(models.Model):
+    """One change of the live detector model (``manage.py promote_detector``): the newest row is what workers run.
+
+    The model's JSON is kept here, so a worker whose ``TGE_VAR_DIR`` is not the one the command wrote to writes its
+    own copy (``api.detector_models``). An empty ``version`` means the configured ``DETECTOR_MODEL`` (or the rules
+    alone). ``rollback_to`` is what ``--rollback`` returns to from this row: the row that was live before it."""
+
+    class Action(models.TextChoices):
+        PROMOTE = "promote"
+        ROLLBACK = "rollback"
+
+    action = models.CharField(max_length=16, choices=Action.choices)
+    version = models.CharField(max_length=64, blank=True, help_text="Live from now on; empty: DETECTOR_MODEL.")
+    replaced_version = models.CharField(max_length=64, blank=True, help_text="What was live before.")
+    content = models.TextField(blank=True, editable=False, help_text="The model file (JSON).")
+    metadata = models.JSONField(default=dict, blank=True, help_text="Its sidecar: training figures, data, libraries.")
+    rollback_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by = models.CharField(max_length=150, help_text="Who ran the command.")
+    note = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.version or 'DETECTOR_MODEL'} by {self.by} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ShadowScore(models.Model):
+    """What the shadow model (``DETECTOR_SHADOW_MODEL``) said of a document past the prefilter: stored beside the live
+    verdict, never published or alerted. ``confidence`` is its engine's match confidence (null: it would not
+    match), ``probability`` the model's calibrated probability that the item reports a launch."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="shadow_scores")
+    model_version = models.CharField(max_length=64)
+    probability = models.FloatField()
+    confidence = models.FloatField(null=True, blank=True)
+    project = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["document", "model_version"], name="shadow_score_once")]
+
+    def __str__(self) -> str:
+        return f"{self.model_version} on {self.document_id}: p={self.probability:.3f}"

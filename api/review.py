@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from api import changes
+from api import changes, reviewed_examples
 from api.models import Mention, TGEEvent
 from api.store import events_changed, refresh_event
 from workers import enqueue
@@ -26,6 +26,7 @@ def set_review(event_id: int, review: str, user) -> TGEEvent:
         event.published = event.compute_published()
         event.save(update_fields=["review", "reviewed_at", "reviewed_by", "published"])
         events_changed()
+        reviewed_examples.record_review(event, event.reviewed_by)
         if before["review"] != review:
             _notify(changes.record(event, before, [review], reviewed_by=event.reviewed_by))
     return event
@@ -50,6 +51,7 @@ def merge_events(source_id: int, target_id: int, user) -> TGEEvent:
             raise ValidationError({"into": [f"Event {target.pk} was itself merged into {target.merged_into_id}."]})
         if source.review == TGEEvent.Review.MERGED:
             raise ValidationError({"id": [f"Event {source.pk} was already merged into {source.merged_into_id}."]})
+        moved = list(Mention.objects.filter(event=source).values_list("document_id", flat=True))
         taken = set(Mention.objects.filter(event=target).values_list("document_id", flat=True))
         Mention.objects.filter(event=source, document_id__in=taken).delete()
         Mention.objects.filter(event=source).update(event=target)
@@ -61,6 +63,7 @@ def merge_events(source_id: int, target_id: int, user) -> TGEEvent:
         source.save()
         before = changes.snapshot(target)
         refresh_event(target)
+        reviewed_examples.record_merge(target, moved, source.reviewed_by)
         events_changed()
         _notify(changes.record(target, before, reviewed_by=source.reviewed_by))
     return target

@@ -64,7 +64,7 @@ class MentionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Mention
         fields = ("id", "source", "url", "title", "snippet", "published_at", "kind", "confidence", "tge_date", "chain",
-                  "venues", "created_at")
+                  "venues", "copy_group", "created_at")
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -14,9 +14,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from api import changes, response_cache
-from api.models import NOT_CONFIGURED, Document, Mention, PipelineBatch, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
+from api.models import (
+    NOT_CONFIGURED,
+    Document,
+    Mention,
+    PipelineBatch,
+    PipelineFailure,
+    ShadowScore,
+    Source,
+    SweepRun,
+    SweepSource,
+    TGEEvent,
+)
 from tgesweeper import circuit
-from tgesweeper.matching import Match
+from tgesweeper.matching import Match, copies
 from tgesweeper.matching.events import MentionFacts, event_key, summarize_event
 from tgesweeper.sources.documents import NormalizedDocument
 
@@ -193,7 +204,8 @@ def persist_batch(batch: dict) -> PersistOutcome:
     """Store one matched batch: documents, mentions and their events, all or nothing, once.
 
     ``batch`` is the match stage's message: ``batch_id``, ``source_id``, ``sweep_source_id``,
-    ``documents`` (NormalizedDocument dicts) and ``matches`` (a Match dict or None per document).
+    ``documents`` (NormalizedDocument dicts) and ``matches`` (per document: None, a Match dict, or a list of them
+    when it reports several launches), and optionally ``shadow`` (the shadow model's score per document).
     """
     started = timezone.now()
     with transaction.atomic():
@@ -208,12 +220,17 @@ def persist_batch(batch: dict) -> PersistOutcome:
                                   change_ids=changes.of_batch(batch["batch_id"]))
 
         doc_ids = _store_documents(batch["source_id"], batch["documents"])
+        _store_shadow_scores(batch, doc_ids)
         found = [
             (doc_ids[d["external_id"]], Match.from_dict(m))
-            for d, m in zip(batch["documents"], batch["matches"], strict=True)
-            if m is not None and d["external_id"] in doc_ids
+            for d, entry in zip(batch["documents"], batch["matches"], strict=True)
+            if entry is not None and d["external_id"] in doc_ids
+            for m in (entry if isinstance(entry, list) else [entry])
         ]
-        mentions, changed, change_ids = _store_mentions(batch, found) if found else (0, [], [])
+        matched = {doc_id for doc_id, _ in found}
+        signatures = {doc_ids[d["external_id"]]: copies.signature(d["title"], d["text"]) for d in batch["documents"]
+                      if doc_ids.get(d["external_id"]) in matched}
+        mentions, changed, change_ids = _store_mentions(batch, found, signatures) if found else (0, [], [])
         PipelineBatch.objects.filter(pk=batch["batch_id"]).update(
             mentions=mentions, persist_seconds=(timezone.now() - started).total_seconds()
         )
@@ -242,7 +259,18 @@ def _store_documents(source_id: int, documents: list[dict]) -> dict[str, int]:
     )
 
 
-def _store_mentions(batch: dict, found: list[tuple[int, Match]]) -> tuple[int, list[int], list[int]]:
+def _store_shadow_scores(batch: dict, doc_ids: dict[str, int]) -> None:
+    """The shadow model's scores (``pipeline.shadow_score``): stored, never turned into mentions or events."""
+    scores = [(doc_ids[d["external_id"]], s) for d, s in zip(batch["documents"], batch.get("shadow") or (), strict=False)
+              if s and d["external_id"] in doc_ids]
+    ShadowScore.objects.bulk_create(
+        [ShadowScore(document_id=doc_id, model_version=str(s["model_version"])[:64], probability=s["probability"],
+                     confidence=s.get("confidence"), project=(s.get("project") or "")[:200]) for doc_id, s in scores],
+        ignore_conflicts=True)
+
+
+def _store_mentions(batch: dict, found: list[tuple[int, Match]],
+                    signatures: dict[int, bytes]) -> tuple[int, list[int], list[int]]:
     source_id = batch["source_id"]
     keys = {event_key(m.project, m.ticker): m for _, m in found}
     # Insert and lock in key order so two persist workers touching the same events cannot deadlock.
@@ -262,6 +290,7 @@ def _store_mentions(batch: dict, found: list[tuple[int, Match]]) -> tuple[int, l
                 tge_date=m.tge_date,
                 chain=(m.chain or "")[:60], venues=list(m.venues), matched_terms=list(m.matched_terms),
                 snippet=m.snippet, confidence=m.confidence, model_version=m.model_version[:64], created_at=now,
+                copy_signature=signatures[doc_id],
             )
             for doc_id, m in found
         ],
@@ -319,16 +348,22 @@ def events_changed() -> None:
 
 
 def refresh_event(event: TGEEvent) -> None:
-    """Recompute an event from all its mentions: counts never drift, whatever was redelivered."""
+    """Recompute an event from all its mentions: counts never drift, whatever was redelivered. Syndicated copies
+    among them are grouped first (``copies.group_copies``, oldest report first), so corroboration counts independent
+    reports."""
     rows = list(
-        Mention.objects.filter(event=event).values_list(
-            "source__name", "confidence", "kind", "tge_date", "created_at", "chain", "venues"
+        Mention.objects.filter(event=event).order_by("document__published_at", "document_id").values_list(
+            "source__name", "confidence", "kind", "tge_date", "created_at", "chain", "venues", "pk", "document_id",
+            "copy_signature", "copy_group",
         )
     )
+    groups = copies.group_copies([(row[8], bytes(row[9] or b"")) for row in rows])
+    moved = [Mention(pk=row[7], copy_group=groups[row[8]]) for row in rows if row[10] != groups[row[8]]]
+    Mention.objects.bulk_update(moved, ["copy_group"])
     facts = [
         MentionFacts(source=src, confidence=conf, kind=kind, tge_date=tge_date, seen_at=seen, chain=chain or None,
-                     venues=tuple(venues or ()))
-        for src, conf, kind, tge_date, seen, chain, venues in rows
+                     venues=tuple(venues or ()), copy_group=groups[doc_id])
+        for src, conf, kind, tge_date, seen, chain, venues, _, doc_id, _, _ in rows
     ]
     summary = summarize_event(facts)
     event.confidence = summary.confidence
@@ -337,7 +372,7 @@ def refresh_event(event: TGEEvent) -> None:
     event.chain = (summary.chain or "")[:60]
     event.venues = list(summary.venues)
     event.mention_count = len(rows)
-    event.source_count = len({row[0] for row in rows})
+    event.source_count = summary.independent_sources
     event.first_seen_at = min((row[4] for row in rows), default=event.first_seen_at)
     event.last_seen_at = max((row[4] for row in rows), default=event.last_seen_at)
     event.is_candidate = summary.confidence < settings.CONFIG["KEYWORD_MIN_CONFIDENCE"]

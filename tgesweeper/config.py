@@ -186,6 +186,10 @@ VARIABLES: tuple[Variable, ...] = (
              f"train_detector`), e.g. the shipped `{SHIPPED_DETECTOR_MODEL}`; it may promote items the rules do not "
              "publish and veto rule matches, at lines its training chose (the shipped model's draws none). Relative "
              "paths are from the project directory; empty = the rules alone"),
+    Variable("DETECTOR_SHADOW_MODEL", str, "", "a detector model file scored in shadow: on every item past the "
+             "prefilter, beside the live model, its probability and verdict stored (*Shadow scores*) and never "
+             "published or alerted; `manage.py shadow_report` compares it with the live verdicts, `manage.py "
+             "promote_detector` makes a model live. Relative paths are from the project directory; empty = none"),
     Variable("CACHE_TTL_SECONDS", int, 300, "API response cache lifetime, s (0 = no caching)",
              yaml=("performance.cache_ttl_seconds",), bounds=(0, 86400)),
     Variable("API_PUBLIC_READ", bool, False, "true: reads need no API key or token (writes still need staff)"),

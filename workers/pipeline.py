@@ -11,6 +11,7 @@ import hashlib
 import logging
 import time
 import zlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -18,10 +19,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone as dj_timezone
 
-from api import alerts, keyword_rules, live_stream, store
+from api import alerts, detector_models, keyword_rules, live_stream, store
 from api.models import Source
 from tgesweeper import circuit, net, throttle
 from tgesweeper.matching import MatchEngine, MatchInput
+from tgesweeper.matching.detector import DetectorError
 from tgesweeper.sources import SourceKind, SourceSpec, kind_for
 from tgesweeper.sources.documents import NormalizedDocument
 from workers import metrics, observability, schedule
@@ -247,38 +249,99 @@ def batch_id(source_id: int, documents: list[NormalizedDocument]) -> str:
 
 # --- match -------------------------------------------------------------------------------------------
 
-_engine: tuple[tuple, MatchEngine] | None = None
+@dataclass(frozen=True)
+class Engines:
+    """A worker process's engines: the live one and the shadow one (None without ``DETECTOR_SHADOW_MODEL``), and
+    what they were built from (``key``: the rules' and the promotions' version numbers; ``files``: the model files)."""
+
+    key: tuple
+    files: tuple
+    live: MatchEngine
+    shadow: MatchEngine | None
+
+
+_engines: Engines | None = None
+
+
+def engines() -> Engines:
+    """One pair of engines per worker process, rebuilt only when the keyword rules change, a model is promoted or
+    rolled back, or a model file changes (building costs ~1 s). A shadow model that cannot be loaded is logged and
+    left out: it must never stop the live pipeline."""
+    global _engines
+
+    key = (keyword_rules.version(), detector_models.promotion_version())
+    if _engines is not None and _engines.key == key and _engines.files == tuple(
+            detector_models.model_state(state[0]) for state in _engines.files):
+        return _engines
+    live_path, shadow_path = detector_models.live_model(), detector_models.shadow_model()
+    live = keyword_rules.build_engine(live_path or False)
+    shadow = None
+    if shadow_path:
+        try:
+            shadow = MatchEngine(live.config, detector_models.load_detector(shadow_path))
+        except DetectorError as exc:
+            log.error("shadow model left out: %s", exc)
+    _engines = Engines(key, (detector_models.model_state(live_path), detector_models.model_state(shadow_path)),
+                       live, shadow)
+    return _engines
 
 
 def engine() -> MatchEngine:
-    """One engine per worker process, rebuilt only when the keyword rules or the detector model file change
-    (building costs ~1 s)."""
-    global _engine
-
-    current = (keyword_rules.version(), keyword_rules.model_state())
-    if _engine is None or _engine[0] != current:
-        _engine = (current, keyword_rules.build_engine())
-    return _engine[1]
+    """The live engine the match stage runs (``engines``)."""
+    return engines().live
 
 
 def match(batch: dict, *, source_name: str | None = None) -> dict:
-    """Run the engine over a batch; an item that raises is recorded as failed, the rest go on."""
+    """Run the engine over a batch; an item that raises is recorded as failed, the rest go on. Each document gets
+    its launches in ``matches`` (``match_message``).
+
+    With a shadow model, each item past the prefilter is also scored by it (``shadow``: one entry per document, None
+    for the others); persist stores those scores and never publishes them."""
     started = time.monotonic()
-    matcher = engine()
+    running = engines()
+    matcher, shadow = running.live, running.shadow
     name = source_name or Source.objects.filter(pk=batch["source_id"]).values_list("name", flat=True).first() or ""
-    matches, failures = [], []
+    matches, failures, shadows = [], [], []
     for doc in batch["documents"]:
         try:
             published = datetime.fromisoformat(doc["published_at"]) if doc.get("published_at") else None
-            found = matcher.match(MatchInput(title=doc["title"], text=doc["text"], published_at=published,
-                                             source=name, url=doc["url"]))
-            matches.append(found.to_dict() if found else None)
+            item = MatchInput(title=doc["title"], text=doc["text"], published_at=published, source=name, url=doc["url"])
+            if shadow is None:
+                found = matcher.find(item)
+            else:
+                assessment = matcher.assess(item)
+                found = matcher.decide(item, assessment).matches
+                shadows.append(shadow_score(shadow, item, assessment))
+            matches.append(match_message(found))
         except Exception as exc:  # one bad item must not sink its batch (one poisoned item in a batch)
             log.exception("match failed for %s", doc.get("external_id"))
             matches.append(None)
             failures.append({"external_id": doc.get("external_id", ""), "error": f"{type(exc).__name__}: {exc}"})
+            if shadow is not None and len(shadows) < len(matches):
+                shadows.append(None)
     metrics.MATCHES.labels(source_id=batch["source_id"]).inc(sum(found is not None for found in matches))
-    return {**batch, "matches": matches, "failures": failures, "match_seconds": time.monotonic() - started}
+    extra = {"shadow": shadows} if shadow is not None else {}
+    return {**batch, "matches": matches, "failures": failures, "match_seconds": time.monotonic() - started, **extra}
+
+
+def match_message(found: list) -> dict | list[dict] | None:
+    """A document's entry in ``matches``: None, one Match dict, or a list of them when the item reports several
+    launches (persist reads all three, so messages from before several launches were found still work)."""
+    if not found:
+        return None
+    return found[0].to_dict() if len(found) == 1 else [m.to_dict() for m in found]
+
+
+def shadow_score(shadow: MatchEngine, item: MatchInput, assessment) -> dict | None:
+    """The shadow engine's word on an assessed item past the prefilter: its model's probability and its verdict.
+    A shadow model that fails on an item is logged; the item's live verdict stands."""
+    if not assessment.hits or shadow.detector is None:
+        return None
+    try:
+        return shadow.shadow_score(item, assessment)
+    except Exception:  # the shadow is an experiment: it never costs the live pipeline an item
+        log.exception("shadow model %s failed on an item", shadow.detector.version)
+        return None
 
 
 # --- persist and notify ------------------------------------------------------------------------------

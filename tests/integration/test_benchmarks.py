@@ -7,6 +7,7 @@ from django.core.management import call_command
 from api.models import Source
 from tests.conftest import needs_postgres
 from tgesweeper.bench.pipeline_benchmark import generate_items, run_pipeline_benchmark
+from tgesweeper.config import SHIPPED_DETECTOR_MODEL
 
 pytestmark = pytest.mark.services
 
@@ -26,6 +27,16 @@ def test_match_benchmark_prints_its_figures_as_json(capsys):
     call_command("benchmark", "match", "--docs", "300", "--json")
     figures = json.loads(capsys.readouterr().out)
     assert figures["docs"] == 300 and figures["docs_per_sec_per_core"] > 0 and figures["p99_ms"] >= figures["p50_ms"]
+
+
+@pytest.mark.django_db
+def test_match_benchmark_with_a_shadow_model_matches_the_same_documents(capsys):
+    """The shadow's scores never change the live verdicts: the same documents match."""
+    call_command("benchmark", "match", "--docs", "300", "--json")
+    alone = json.loads(capsys.readouterr().out)
+    call_command("benchmark", "match", "--docs", "300", "--json", "--shadow", SHIPPED_DETECTOR_MODEL)
+    shadowed = json.loads(capsys.readouterr().out)
+    assert shadowed["matched"] == alone["matched"] > 0
 
 
 def test_generated_news_is_mostly_noise_with_tagged_launches():

@@ -73,9 +73,11 @@ def _seed_chunk(numbers: range, sources: list[Source]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"""
             INSERT INTO {event} (key, project, ticker, chain, tge_date, venues, status, confidence, is_candidate,
-                                 review, published, first_seen_at, last_seen_at, mention_count, source_count)
+                                 review, published, first_seen_at, last_seen_at, mention_count, source_count,
+                                 date_sequence)
             SELECT %(prefix)s || i, project, upper(left(project, 3)) || (i %% 97), chain, tge_date, venues, status,
-                   confidence, confidence < %(threshold)s, 'unreviewed', confidence >= %(threshold)s, seen, seen, 1, 1
+                   confidence, confidence < %(threshold)s, 'unreviewed', confidence >= %(threshold)s, seen, seen, 1, 1,
+                   0
             FROM (
                 SELECT i,
                        initcap((%(syllables)s::text[])[1 + {h.format(salt=1)} %% 16]
@@ -99,9 +101,9 @@ def _seed_chunk(numbers: range, sources: list[Source]) -> None:
             FROM generate_series(%(first)s, %(last)s) AS i JOIN {event} e ON e.key = %(prefix)s || i""", params)
         cursor.execute(f"""
             INSERT INTO {mention} (event_id, document_id, source_id, kind, tge_date, chain, venues, matched_terms,
-                                   snippet, confidence, model_version, created_at)
+                                   snippet, confidence, model_version, copy_signature, copy_group, created_at)
             SELECT e.id, d.id, d.source_id, 'launch', e.tge_date, e.chain, e.venues, '[]'::jsonb, d.title, e.confidence,
-                   '', e.first_seen_at
+                   '', ''::bytea, d.id, e.first_seen_at
             FROM generate_series(%(first)s, %(last)s) AS i
             JOIN {event} e ON e.key = %(prefix)s || i
             JOIN {document} d ON d.source_id = (%(sources)s::bigint[])[1 + i %% {len(sources)}]

@@ -11,7 +11,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from tgesweeper.matching.engine import MatchEngine
-from tgesweeper.matching.types import MatchInput
+from tgesweeper.matching.types import MatchInput, Verdict
 
 _SYLLABLES = ("ka", "lo", "mi", "ra", "zen", "tor", "vi", "qua", "nex", "sol", "dra", "fen", "lum", "ori", "pax", "ny")
 _COINS = (("Bitcoin", "BTC"), ("Ether", "ETH"), ("Solana", "SOL"), ("XRP", "XRP"), ("Cardano", "ADA"),
@@ -62,17 +62,26 @@ def generate(count: int, rng: random.Random, launch_share: float = 0.05) -> list
     return docs
 
 
-def run_match_benchmark(engine: MatchEngine, docs: int = 5000, seed: int = 0) -> dict:
-    """Time ``judge`` per document on this process's one core (after one warm-up pass over 200 documents)."""
+def run_match_benchmark(engine: MatchEngine, docs: int = 5000, seed: int = 0, shadow: MatchEngine | None = None) -> dict:
+    """Time ``judge`` per document on this process's one core (after one warm-up pass over 200 documents); with a
+    ``shadow`` engine, what the match stage does then: one complete assessment, the live verdict and the shadow's."""
     items = generate(docs, random.Random(seed))
+
+    def judge(doc: MatchInput) -> Verdict:
+        if shadow is None:
+            return engine.judge(doc)
+        assessment = engine.assess(doc)
+        shadow.shadow_score(doc, assessment)
+        return engine.decide(doc, assessment)
+
     for doc in items[:200]:
-        engine.judge(doc)
+        judge(doc)
     timings = []
     matched = 0
     started = time.perf_counter()
     for doc in items:
         t0 = time.perf_counter()
-        verdict = engine.judge(doc)
+        verdict = judge(doc)
         timings.append((time.perf_counter() - t0) * 1000)
         matched += engine.published(verdict)
     seconds = time.perf_counter() - started

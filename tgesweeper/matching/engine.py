@@ -15,6 +15,7 @@ from typing import Any
 from tgesweeper.matching import extract, known_tokens, noise, score
 from tgesweeper.matching.dates import tge_date
 from tgesweeper.matching.detector import Detector, detector_signals, detector_text
+from tgesweeper.matching.events import event_key
 from tgesweeper.matching.prefilter import Prefilter
 from tgesweeper.matching.shapes import NEW_TOKEN_WORDING, Shape, found_shapes
 from tgesweeper.matching.tweets import is_tweet, tweet_name
@@ -96,6 +97,10 @@ class MatchEngine:
     def match(self, doc: MatchInput) -> Match | None:
         return self.judge(doc).match
 
+    def find(self, doc: MatchInput) -> list[Match]:
+        """Every launch the item reports (``Verdict.matches``): usually none or one."""
+        return self.judge(doc).matches
+
     def assess(self, doc: MatchInput, *, complete: bool = True) -> Assessment:
         """Everything the rules see in a document, before any verdict: what ``judge`` decides from and what the
         detector reads as features (one function for both, so training and the match stage see the same).
@@ -173,11 +178,68 @@ class MatchEngine:
         return self.decide(doc, self.assess(doc, complete=self.detector is not None and self.detector.can_act))
 
     def decide(self, doc: MatchInput, a: Assessment) -> Verdict:
-        """The verdict on an assessed document (split from ``judge`` so training assesses each item once)."""
+        """The verdict on an assessed document (split from ``judge`` so training assesses each item once), with the
+        further launches it reports (``Verdict.also``)."""
         verdict = self._decide_by_rules(a)
-        if self.detector is None or not a.hits or a.excluded:
-            return verdict
-        return self._combine(a, verdict)
+        if self.detector is not None and a.hits and not a.excluded:
+            verdict = self._combine(a, verdict)
+        if verdict.match is not None:
+            also = self._listed(a, verdict.match, doc)
+            return replace(verdict, also=also) if also else verdict
+        if a.rejected and a.rejected[0] in ROUNDUP_FAMILIES and not a.excluded:
+            return self._roundup(doc, a) or verdict
+        return verdict
+
+    def shadow_score(self, doc: MatchInput, a: Assessment) -> dict | None:
+        """This engine's word on an item another engine assessed completely (``assess``), as the shadow model's
+        record: the model's probability and the verdict's confidence and project; None before the prefilter."""
+        if not a.hits or self.detector is None:
+            return None
+        verdict = self.decide(doc, a)
+        probability = self.detector.probability(detector_text(a), detector_signals(a))
+        return {"model_version": self.detector.version, "probability": round(probability, 4),
+                "confidence": verdict.match.confidence if verdict.match else None,
+                "project": verdict.match.project if verdict.match else (a.named.project or "")}
+
+    def _listed(self, a: Assessment, first: Match, doc: MatchInput) -> tuple[Match, ...]:
+        """The headline's other ``Name (TICKER)`` pairs of new tokens (an exchange listing several at launch): each
+        a launch on the same evidence as the first."""
+        listed = extract.pairs(a.title)[:MAX_PARTS]
+        if len(listed) < 2:
+            return ()
+        seen = {event_key(first.project, first.ticker), event_key("", first.ticker)}
+        found = []
+        for name, ticker in listed:
+            keys = {event_key(name, ticker), event_key("", ticker)}
+            if seen & keys:
+                continue
+            seen |= keys
+            if known_tokens.is_established(known_tokens.lookup(name, ticker), doc.published_at) and not a.relaunch:
+                continue
+            found.append(replace(first, project=name, ticker=ticker, reason=f"{first.reason}; listed beside "
+                                                                            f"{first.project}"))
+        return tuple(found)
+
+    def _roundup(self, doc: MatchInput, a: Assessment) -> Verdict | None:
+        """A roundup ("this week in ...", "upcoming token launches: ...") is rejected as a whole, but each of its
+        parts that reads as a launch on its own — a headline clause, a sentence or bullet of the lead — is one.
+        Parts from the lead count as body evidence (``score.BODY_ONLY`` less)."""
+        found: list[Match] = []
+        seen: set[str] = set()
+        for part, in_title in _parts(a.title, a.lead):
+            verdict = self._decide_by_rules(self.assess(replace(doc, title=part, text=""), complete=False))
+            match = verdict.match
+            if match is None or (key := event_key(match.project, match.ticker)) in seen:
+                continue
+            seen.add(key)
+            confidence = match.confidence if in_title else round(max(match.confidence - score.BODY_ONLY, 0.01), 3)
+            found.append(replace(match, confidence=confidence,
+                                 reason=f"{a.rejected[1] if a.rejected else 'roundup'!r} part: {match.reason}"))
+        if not found:
+            return None
+        first = found[0]
+        stage = "matched" if first.confidence >= self.config.min_confidence else "candidate"
+        return Verdict(first, f"roundup of {len(found)} launch(es); {first.reason}", stage, also=tuple(found[1:]))
 
     def _decide_by_rules(self, a: Assessment) -> Verdict:
         if not a.hits:
@@ -266,6 +328,19 @@ class MatchEngine:
                 if any(n in low[lo:hi] for n in names):
                     return True
         return False
+
+
+ROUNDUP_FAMILIES = frozenset({"roundup", "generic_tge"})
+_TITLE_PARTS = re.compile(r"\s*(?:[;|•]|:\s|\s[-–—]\s)\s*")
+_LEAD_PARTS = re.compile(r"(?<=[.!?])\s+(?=[A-Z$])|\s*[;•]\s*|\s+\d{1,2}[.)]\s+")
+MAX_PARTS = 12
+
+
+def _parts(title: str, lead: str) -> list[tuple[str, bool]]:
+    """A roundup's clauses: the headline's (split at ; | • ": " " - ") and the lead's sentences and bullets."""
+    parts = [(p, True) for p in _TITLE_PARTS.split(title)]
+    parts += [(p, False) for p in _LEAD_PARTS.split(lead[:SHAPE_CHARS])]
+    return [(p.strip(), in_title) for p, in_title in parts if len(p.strip()) >= 12][:MAX_PARTS]
 
 
 def _clean(text: str, limit: int) -> str:

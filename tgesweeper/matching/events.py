@@ -45,6 +45,7 @@ class MentionFacts:
     seen_at: datetime
     chain: str | None = None
     venues: tuple[str, ...] = ()
+    copy_group: int | None = None  # mentions of one syndicated story share it (``copies.group_copies``)
 
 
 @dataclass(frozen=True)
@@ -54,25 +55,50 @@ class EventSummary:
     tge_date: date | None
     chain: str | None
     venues: tuple[str, ...]
+    independent_sources: int = 0  # sources, counting those that only republished one story once
+
+
+def independent_reports(mentions: Sequence[MentionFacts]) -> list[list[MentionFacts]]:
+    """Mentions grouped into independent reports: one source's mentions are one report, and sources that carry
+    copies of one story are joined into one (an outlet that syndicated a story is not a second witness)."""
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        while parent.setdefault(name, name) != name:
+            name = parent[name]
+        return name
+
+    first_source: dict[int, str] = {}
+    for m in mentions:
+        root(m.source)
+        if m.copy_group is None:
+            continue
+        other = first_source.setdefault(m.copy_group, m.source)
+        a, b = root(other), root(m.source)
+        if a != b:
+            parent[b] = a
+    reports: dict[str, list[MentionFacts]] = {}
+    for m in mentions:
+        reports.setdefault(root(m.source), []).append(m)
+    return list(reports.values())
 
 
 _PROGRESS = ("announced", "scheduled", "live")
 
 
 def summarize_event(mentions: Sequence[MentionFacts]) -> EventSummary:
-    """Noisy-OR over the best confidence of each independent source; the latest stated date wins.
+    """Noisy-OR over the best confidence of each independent report (``independent_reports``: copies of one story
+    count once); the latest stated date wins.
 
     Status: a postponement holds until a later mention says the launch moved on; otherwise the most advanced status
     seen, so a late rewrite of the original announcement does not turn a live token back into "announced".
     """
     if not mentions:
         return EventSummary(0.0, "announced", None, None, ())
-    best: dict[str, float] = {}
-    for m in mentions:
-        best[m.source] = max(best.get(m.source, 0.0), m.confidence)
+    reports = independent_reports(mentions)
     doubt = 1.0
-    for confidence in best.values():
-        doubt *= 1.0 - min(max(confidence, 0.0), 1.0)
+    for report in reports:
+        doubt *= 1.0 - min(max(max(m.confidence for m in report), 0.0), 1.0)
     ordered = sorted(mentions, key=lambda m: m.seen_at)
     dated = [m for m in ordered if m.tge_date]
     chains = [m.chain for m in ordered if m.chain]
@@ -83,6 +109,7 @@ def summarize_event(mentions: Sequence[MentionFacts]) -> EventSummary:
         tge_date=dated[-1].tge_date if dated else None,
         chain=chains[-1] if chains else None,
         venues=venues,
+        independent_sources=len(reports),
     )
 
 

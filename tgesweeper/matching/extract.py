@@ -190,6 +190,11 @@ def _has_name(words: list[str]) -> bool:
     return any(w.lower() not in NAME_SUFFIXES and w.lower() not in CONNECTORS for w in words)
 
 
+def pairs(text: str) -> list[tuple[str, str]]:
+    """Every ``Name (TICKER)`` pair in a text, in order (an exchange notice may list several new tokens)."""
+    return _pairs(text)
+
+
 def _pairs(text: str) -> list[tuple[str, str]]:
     """``Name (TICKER)`` pairs, the name stripped of leading words that are not part of it."""
     found = []

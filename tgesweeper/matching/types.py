@@ -52,8 +52,16 @@ class Match:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The engine's answer for one document: a match or None, and why (for evaluate --show-errors)."""
+    """The engine's answer for one document: a match or None, and why (for evaluate --show-errors).
+
+    An item reporting several launches (an exchange notice listing new tokens, a roundup) has its first in ``match``
+    and the others in ``also``, each about another project."""
 
     match: Match | None
     reason: str
     stage: str = field(default="")  # e.g. "prefilter", "rejected", "matched"
+    also: tuple[Match, ...] = ()
+
+    @property
+    def matches(self) -> list[Match]:
+        return [self.match, *self.also] if self.match is not None else []

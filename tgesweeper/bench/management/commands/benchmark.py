@@ -8,6 +8,9 @@ from tgesweeper.bench.api_benchmark import run_api_benchmark
 from tgesweeper.bench.match_benchmark import run_match_benchmark
 from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
 from tgesweeper.bench.stage_engine import stage_engine
+from tgesweeper.config import PROJECT_DIR
+from tgesweeper.matching import MatchEngine
+from tgesweeper.matching.detector import Detector, DetectorError
 
 
 class Command(BaseCommand):
@@ -26,6 +29,8 @@ class Command(BaseCommand):
         pipeline.add_argument("--json", action="store_true")
         match = sub.add_parser("match", help="documents per second per core and latency of the match stage")
         match.add_argument("--docs", type=int, default=5000)
+        match.add_argument("--shadow", metavar="PATH", help="score every item past the prefilter with this model in "
+                                                            "shadow too, as the match stage does with DETECTOR_SHADOW_MODEL")
         match.add_argument("--json", action="store_true")
         api = sub.add_parser("api", help="seed N events, serve the API with gunicorn, drive the locust mix headless")
         api.add_argument("--events", type=int, default=100_000)
@@ -54,7 +59,12 @@ class Command(BaseCommand):
         elif which == "api":
             self._benchmark_api(options)
         else:
-            self._print(run_match_benchmark(docs=options["docs"], engine=stage_engine()), options["json"])
+            engine = stage_engine()
+            try:
+                shadow = MatchEngine(engine.config, Detector.load(PROJECT_DIR / options["shadow"])) if options["shadow"] else None
+            except DetectorError as exc:
+                raise CommandError(str(exc)) from None
+            self._print(run_match_benchmark(docs=options["docs"], engine=engine, shadow=shadow), options["json"])
 
     def _benchmark_api(self, options: dict) -> None:
         if options["events"] < 1 or options["users"] < 1 or options["duration"] < 1:

@@ -3,6 +3,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from api import detector_models
 from tgesweeper.bench.evaluation import (
     compare,
     evaluate_items,
@@ -27,10 +28,10 @@ class Command(BaseCommand):
         parser.add_argument("--show-errors", action="store_true", help="list false positives and negatives with reasons")
         parser.add_argument("--half", choices=("A", "B"), help="only one half of the corpus, split by project")
         which = parser.add_mutually_exclusive_group()
-        which.add_argument("--model", help="score with this detector model file instead of DETECTOR_MODEL "
-                                           "(\"none\": the rules alone)")
+        which.add_argument("--model", help="score with this detector model file instead of the live one (\"none\": "
+                                           "the rules alone; \"live\", \"shadow\": the live or the shadow model)")
         which.add_argument("--compare", nargs=2, metavar=("A", "B"),
-                           help="two model files (or \"none\" for the rules alone): figures side by side and the "
+                           help="two model files (or \"none\", \"live\", \"shadow\"): figures side by side and the "
                                 "items they disagree on")
 
     def handle(self, *args, path: str, **options):
@@ -56,4 +57,14 @@ class Command(BaseCommand):
 
     @staticmethod
     def _engine(model: str | None):
-        return stage_engine(True if model is None else (False if model.lower() == "none" else model))
+        """A model file, or a name: "none" (the rules alone), "live" (the promoted model, else DETECTOR_MODEL),
+        "shadow" (DETECTOR_SHADOW_MODEL)."""
+        named = (model or "live").lower()
+        if named == "live":
+            return stage_engine(True)
+        if named == "none":
+            return stage_engine(False)
+        path = detector_models.shadow_model() if named == "shadow" else model or ""
+        if not path:
+            raise CommandError("no shadow model: DETECTOR_SHADOW_MODEL is empty")
+        return stage_engine(path)

@@ -1,11 +1,14 @@
-"""``manage.py train_detector --corpus PATH [--corpus PATH ...] --out PATH [--seed N]``: fit the learned detector,
-print time-ordered cross-validated figures, write the model (plain JSON) and a sidecar of its metadata."""
+"""``manage.py train_detector --corpus PATH [--corpus PATH ...] [--with-reviews] --out PATH [--seed N]``: fit the
+learned detector, print time-ordered cross-validated figures, write the model (plain JSON) and a sidecar of its
+metadata."""
+import hashlib
 import json
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from api import reviewed_examples
 from tgesweeper.bench import training
 from tgesweeper.bench.evaluation import format_report, read_corpus
 from tgesweeper.bench.stage_engine import stage_engine
@@ -20,20 +23,29 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--corpus", action="append", required=True, help="labeled JSONL file (repeatable)")
+        parser.add_argument("--corpus", action="append", default=[], help="labeled JSONL file (repeatable)")
+        parser.add_argument("--with-reviews", action="store_true",
+                            help="add the items reviewers labeled (confirm, reject, merge; see export_reviews)")
         parser.add_argument("--out", required=True, help="model file to write (.json); its metadata goes beside it "
                                                          "as NAME.meta.json")
         parser.add_argument("--seed", type=int, default=0, help="seed of the calibration folds and the solver")
         parser.add_argument("--folds", type=int, default=5, help="time-ordered blocks for cross-validation (>= 2)")
 
-    def handle(self, *args, corpus: list[str], out: str, seed: int, folds: int, **options):
+    def handle(self, *args, corpus: list[str], out: str, seed: int, folds: int, with_reviews: bool, **options):
         if folds < 2:
             raise CommandError("--folds: at least 2")
+        if not corpus and not with_reviews:
+            raise CommandError("give at least one --corpus, or --with-reviews")
         paths = [Path(p) for p in corpus]
         try:
             items = [item for path in paths for item in read_corpus(path)]
         except (OSError, ValueError) as exc:
             raise CommandError(f"cannot read the corpus: {exc}") from None
+        reviews = reviewed_examples.corpus_items() if with_reviews else []
+        if with_reviews:
+            self.stdout.write(f"reviewed items: {len(reviews)} "
+                              f"({sum(item['label'] == 'tge' for item in reviews)} launches)")
+            items += reviews
         bad = [i for i, item in enumerate(items) if not isinstance(item, dict) or item.get("label") not in ("tge", "other")
                or not item.get("id")]
         if bad:
@@ -47,7 +59,8 @@ class Command(BaseCommand):
             body = training.fit(rows, params, seed)
             body["combine"], support = training.choose_combination(cv["scored"], engine, params)
         except ValueError as exc:
-            raise CommandError(f"cannot fit a detector on {', '.join(map(str, paths))}: {exc}") from None
+            trained_on = [*map(str, paths), *(["the reviewed items"] if with_reviews else [])]
+            raise CommandError(f"cannot fit a detector on {', '.join(trained_on)}: {exc}") from None
         self.stdout.write(f"time-ordered cross-validation ({folds} blocks by publication time; each block scored "
                           "by a model fitted on the blocks before it):")
         for fold in cv["folds"]:
@@ -63,6 +76,8 @@ class Command(BaseCommand):
                           f"resting on {json.dumps(support)}")
         metadata = {
             "trained_on": training.fingerprint(paths), "items": len(items),
+            **({"reviews": {"items": len(reviews), "sha256": hashlib.sha256(
+                reviewed_examples.dumps(reviews).encode()).hexdigest()}} if with_reviews else {}),
             "launches": sum(item["label"] == "tge" for item in items), "seed": seed,
             "params": training.params_dict(params), "libraries": training.library_versions(),
             "threshold": engine.config.min_confidence,
