@@ -7,11 +7,12 @@ from datetime import date, datetime, timezone
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone as dj_timezone
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
 from api.keys import create_key
-from api.models import Channel, Delivery, EventChange, Source, Subscription
+from api.models import ApiKey, Channel, Delivery, EventChange, Source, Subscription
 from tgesweeper.bench.webhook_receiver import WebhookReceiver
 from tgesweeper.celery import app
 from tgesweeper.matching import Match
@@ -289,3 +290,46 @@ def test_channel_targets_are_checked_like_source_urls(kind, url, refused):
     with pytest.raises(ValidationError) as error:
         channel.clean()
     assert refused in str(error.value.message_dict["url"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("filters, alerted", [
+    ({}, True),
+    ({"min_confidence": 0.96}, False),
+    ({"tickers": ["qsn"], "chains": []}, True),
+    ({"tickers": ["FWD"]}, False),
+    ({"projects": ["quillstone"], "sources": ["wire"]}, True),
+    ({"sources": ["Desk"]}, False),
+    ({"statuses": ["live"]}, False),
+    ({"change_kinds": ["date_changed"]}, False),
+    ({"enabled": False}, False),
+])
+def test_a_change_alerts_the_subscriptions_whose_filters_it_passes(source, filters, alerted):
+    from api import alerts, store
+
+    key, _ = create_key("filters")
+    subscription = Subscription.objects.create(name="f", owner_key=key, secret="whsec_AAAA", **filters)
+    Channel.objects.create(subscription=subscription, kind="webhook", url="https://hooks.example.com/tge")
+    outcome = store.persist_batch(launch(source, "b1", "1"))
+    assert bool(alerts.plan_deliveries(outcome.change_ids)) is alerted
+    assert alerts.plan_deliveries(outcome.change_ids) == (
+        list(Delivery.objects.values_list("pk", flat=True)) if alerted else [])  # planned once, pending: sent again
+
+
+@pytest.mark.django_db
+def test_candidates_and_revoked_keys_get_no_alerts_unless_asked(source):
+    from api import alerts, store
+
+    key, _ = create_key("k")
+    wanted = Subscription.objects.create(name="candidates too", owner_key=key, secret="whsec_AAAA",
+                                         include_candidates=True)
+    Channel.objects.create(subscription=wanted, kind="webhook", url="https://hooks.example.com/a")
+    plain = Subscription.objects.create(name="published only", owner_key=key, secret="whsec_AAAA")
+    Channel.objects.create(subscription=plain, kind="webhook", url="https://hooks.example.com/b")
+    candidate = store.persist_batch(launch(source, "c1", "1", confidence=0.5))
+    planned = alerts.plan_deliveries(candidate.change_ids)
+    assert list(Delivery.objects.filter(pk__in=planned).values_list("subscription__name", flat=True)) == [
+        "candidates too"]
+    ApiKey.objects.filter(pk=key.pk).update(revoked_at=dj_timezone.now())
+    later = store.persist_batch(launch(source, "c2", "2", project="Ferrowind", ticker="FWD"))
+    assert alerts.plan_deliveries(later.change_ids) == []
