@@ -33,6 +33,8 @@ from tgesweeper.celery import app
 from tgesweeper.matching import known_tokens
 from workers.schedule import FETCH_TASK
 
+CONSONANTS = "BCDFGHJKLMNPQRSTVWXZ"
+
 
 class LocalBeat(LocalProcess):
     """``celery -A tgesweeper beat`` (the database scheduler: every enabled source's schedule)."""
@@ -47,13 +49,14 @@ class LocalBeat(LocalProcess):
         return "beat: Starting" in self.log_text()
 
 
-def launch_item(tag: str, index: int, rng: random.Random, published: datetime) -> dict:
-    """A launch of a project of its own; never a name or ticker of a token that already trades (PAXG, ...), which the
-    engine rightly reads as old news."""
+def launch_item(tag: str, index: int, rng: random.Random, published: datetime, taken: set[str]) -> dict:
+    """A launch of a project of its own: its ticker (what the event key is made of) is in ``taken`` of no other item,
+    and never that of a token that already trades (PAXG...), which the engine rightly reads as old news."""
     while True:
         name = "".join(rng.choice(SYLLABLES) for _ in range(3)).capitalize() + f" {index} Network"
-        tick = (name[:3] + chr(65 + rng.randrange(26))).upper()
-        if known_tokens.lookup(name, tick) is None and tick not in known_tokens.BY_TICKER:
+        tick = "".join(rng.choice(CONSONANTS) for _ in range(4))  # no word ("SCAM") that the engine reads as one
+        if tick not in taken and known_tokens.lookup(name, tick) is None and tick not in known_tokens.BY_TICKER:
+            taken.add(tick)
             break
     date = (published + timedelta(days=rng.randint(5, 40))).strftime("%B %-d, %Y")
     title, text = (part.format(name=name, tick=tick, date=date) for part in rng.choice(LAUNCHES))
@@ -90,6 +93,7 @@ def run_latency_benchmark(items: int, *, interval: int = 10, concurrency: int = 
         beat = LocalBeat(env={**os.environ, **env}, log_path=Path(tmp) / "beat.log",
                          pidfile=Path(tmp) / "beat.pid")
         source = None
+        taken: set[str] = set()
         try:
             worker.start()
             source = Source.objects.create(name=f"latency {tag}", url=feed.url(path), interval_seconds=interval)
@@ -99,7 +103,7 @@ def run_latency_benchmark(items: int, *, interval: int = 10, concurrency: int = 
             for index in range(items):
                 time.sleep(rng.uniform(0, interval))  # ~2 items per polling interval, at random moments
                 now = datetime.now(timezone.utc)
-                item = launch_item(tag, index, rng, now)
+                item = launch_item(tag, index, rng, now, taken)
                 shown.append(item)
                 feed.add(path, render_rss("Latency feed", list(reversed(shown))))
                 published[item["link"]] = now.timestamp()
