@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from rest_framework import serializers
 
@@ -29,6 +30,11 @@ class ChannelSerializer(serializers.ModelSerializer):
         read_only_fields = ("id", "paused", "paused_reason", "consecutive_failures")
 
     def validate(self, attrs):
+        if attrs["kind"] == Channel.Kind.WEBHOOK:
+            try:
+                URLValidator(schemes=channels.WEBHOOK_SCHEMES)(attrs["url"])
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"url": exc.messages}) from None
         try:
             Channel(**attrs).clean()
         except DjangoValidationError as exc:
@@ -36,10 +42,21 @@ class ChannelSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class ChannelListField(serializers.ListField):
+    """One to MAX_CHANNELS channels (a ListField, so the schema states the bounds); reads a subscription's channels."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=ChannelSerializer(), min_length=1, max_length=MAX_CHANNELS, **kwargs)
+
+    def to_representation(self, data):
+        return super().to_representation(data.all() if hasattr(data, "all") else data)
+
+
 class SubscriptionSerializer(serializers.ModelSerializer):
     """Empty filter lists filter nothing. ``channels`` given in an update replace the channels (a channel kept with
     the same kind and URL keeps its state)."""
 
+    name = StrictCharField(max_length=120)
     enabled = StrictBooleanField(required=False)
     include_candidates = StrictBooleanField(required=False)
     min_confidence = StrictFloatField(required=False, min_value=0, max_value=1)
@@ -50,7 +67,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     tickers = _names(20)
     chains = _names(60)
     sources = _names(120)
-    channels = ChannelSerializer(many=True, min_length=1, max_length=MAX_CHANNELS)
+    channels = ChannelListField()
     owner = serializers.SerializerMethodField()
 
     class Meta:
@@ -58,7 +75,6 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         fields = ("id", "name", "enabled", "change_kinds", "min_confidence", "include_candidates", "statuses",
                   "projects", "tickers", "chains", "sources", "channels", "owner", "created_at", "updated_at")
         read_only_fields = ("id", "owner", "created_at", "updated_at")
-        extra_kwargs = {"name": {"max_length": 120}}
 
     def get_owner(self, subscription: Subscription) -> str:
         if subscription.owner_user_id:

@@ -37,6 +37,7 @@ ERRORS = {
     "429": "Too many requests for this identity; retry after the `Retry-After` seconds.",
 }
 OPEN_PATHS = ("/openapi.json", "/metrics", "/health/")
+APPRISE_URL = "apprise-url"
 NO_NUL = "^[^\\x00]*$"  # PostgreSQL cannot store NUL; the server refuses it in every string
 CSV_ITEM = "^[^\\x00,]+(,[^\\x00,]+)*$"  # items are joined with commas; an empty piece ("A,,B") is refused
 # http(s) and a host with a top-level domain of letters (Django's URLValidator), at most 253 characters
@@ -75,6 +76,8 @@ def add_error_responses(result, generator, request, public):
     if "SourceRequest" in schemas:
         schemas["SourceRequest"] = source_request(schemas["SourceRequest"], partial=False)
         schemas["PatchedSourceRequest"] = source_request(schemas["PatchedSourceRequest"], partial=True)
+    if "ChannelRequest" in schemas:
+        schemas["ChannelRequest"] = channel_request(schemas["ChannelRequest"])
     return result
 
 
@@ -134,3 +137,16 @@ def source_request(generated: dict, *, partial: bool) -> dict:
     return {"description": f"{generated.get('description', '')} Kind, url and options go together: a request that "
                            "gives the kind gives the url its kind needs and the options (left out: empty), and a "
                            "PATCH gives the kind with url or options.", "oneOf": branches}
+
+
+def channel_request(generated: dict) -> dict:
+    """One branch per channel kind: a webhook's URL is a public http(s) URL; an Apprise URL is what Apprise accepts,
+    which no pattern states (``format: apprise-url``; the fuzzer's hooks generate some)."""
+    url = generated["properties"]["url"]
+    common = {"type": "string", "maxLength": url["maxLength"], "description": url.get("description", "")}
+    return {"oneOf": [
+        {"type": "object", "required": ["kind", "url"], "properties": {
+            "kind": {"type": "string", "enum": [kind]},
+            "url": {**common, **({"format": "uri", "pattern": PUBLIC_URL} if kind == "webhook" else
+                                 {"format": APPRISE_URL})}}}
+        for kind in ("webhook", "apprise")]}
