@@ -119,6 +119,7 @@ def test_a_launch_reaches_a_signed_webhook_once_even_when_its_batch_is_persisted
     shown = owner.get("/api/v1/deliveries").json()["results"]
     assert [(d["state"], d["change_kind"], d["channel_kind"]) for d in shown] == [("delivered", "new", "webhook")]
     times = [datetime.fromisoformat(shown[0][k]) for k in ("published_at", "persisted_at", "delivered_at")]
+    assert shown[0]["fetched_at"] == batch["fetched_at"].replace("+00:00", "Z")
     assert times == sorted(times)
 
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
@@ -238,11 +239,13 @@ def test_a_private_address_channel_is_refused_at_save_and_at_send(alert_worker, 
     # Saved while allowed (or before its DNS changed): the send refuses it all the same.
     config(SCRAPING_ALLOW_PRIVATE_NETWORKS=True)
     subscribe(owner, receiver.url("/private"))
+    subscribe(owner, receiver.url("/private-apprise").replace("http://", "json://"), kind="apprise")
     worker = alert_worker(SCRAPING_ALLOW_PRIVATE_NETWORKS="false")
     tasks.persist_results.delay(launch(source, "s1", "1"))
-    delivery = wait_until(lambda: Delivery.objects.filter(state="failed").first(), what="refused", worker=worker)
-    assert "not a public internet address" in delivery.last_error and delivery.attempts == 1
-    assert receiver.at("/private") == []
+    failed = wait_until(lambda: len(found := list(Delivery.objects.filter(state="failed"))) == 2 and found,
+                        what="both refused", worker=worker)
+    assert all("not a public internet address" in d.last_error and d.attempts == 1 for d in failed)
+    assert receiver.at("/private") == receiver.at("/private-apprise") == []
 
 
 @pytest.mark.django_db
