@@ -316,7 +316,7 @@ class ChannelInline(admin.TabularInline):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
-    """Who hears about which changes, where. Adding one shows its webhook secret once; owner defaults to you."""
+    """Who hears about which changes, where. Adding one shows its webhook secret once; the owner starts as you."""
 
     list_display = ("name", "owner_user", "owner_key", "enabled", "min_confidence", "channel_states", "created_at")
     list_filter = ("enabled",)
@@ -330,11 +330,12 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def channel_states(self, subscription: Subscription) -> str:
         return ", ".join(f"{c.kind}{' (paused)' if c.paused else ''}" for c in subscription.channels.all()) or "none"
 
+    def get_changeform_initial_data(self, request) -> dict:
+        return {"owner_user": request.user.pk, **super().get_changeform_initial_data(request)}
+
     def save_model(self, request, obj, form, change) -> None:
         if not change:
             obj.secret = alert_channels.new_secret()
-            if obj.owner_user_id is None and obj.owner_key_id is None:
-                obj.owner_user = request.user
         super().save_model(request, obj, form, change)
         if not change:
             self.message_user(request, f"Webhook signing secret: {obj.secret} — copy it now, it will not be shown "

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api import channels
@@ -19,15 +19,9 @@ def _names(max_length: int) -> serializers.ListField:
                                  help_text="Any of these (case ignored); empty = any.")
 
 
-@extend_schema_field({"type": "string", "format": "channel-url", "maxLength": 2000})
-class ChannelURLField(StrictCharField):
-    """Its schema names the format ``channel-url``: which URLs are valid is Apprise's knowledge (or http(s) for a
-    webhook), beyond what a pattern can say."""
-
-
 class ChannelSerializer(StrictModelSerializer):
     kind = serializers.ChoiceField(Channel.Kind.choices)
-    url = ChannelURLField(max_length=2000, help_text="webhook: an http(s) URL; apprise: an Apprise URL (tgram://, "
+    url = StrictCharField(max_length=2000, help_text="webhook: an http(s) URL; apprise: an Apprise URL (tgram://, "
                                                      "discord://, mailto://, ntfy://, json://...). Public hosts only.")
 
     class Meta:
@@ -36,6 +30,11 @@ class ChannelSerializer(StrictModelSerializer):
         read_only_fields = ("id", "paused", "paused_reason", "consecutive_failures")
 
     def validate(self, attrs):
+        if attrs["kind"] == Channel.Kind.WEBHOOK:
+            try:
+                URLValidator(schemes=channels.WEBHOOK_SCHEMES)(attrs["url"])
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"url": exc.messages}) from None
         try:
             Channel(**attrs).clean()
         except DjangoValidationError as exc:
@@ -43,10 +42,21 @@ class ChannelSerializer(StrictModelSerializer):
         return attrs
 
 
+class ChannelListField(serializers.ListField):
+    """One to MAX_CHANNELS channels (a ListField, so the schema states the bounds); reads a subscription's channels."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=ChannelSerializer(), min_length=1, max_length=MAX_CHANNELS, **kwargs)
+
+    def to_representation(self, data):
+        return super().to_representation(data.all() if hasattr(data, "all") else data)
+
+
 class SubscriptionSerializer(StrictModelSerializer):
     """Empty filter lists filter nothing. ``channels`` given in an update replace the channels (a channel kept with
     the same kind and URL keeps its state)."""
 
+    name = StrictCharField(max_length=120)
     enabled = StrictBooleanField(required=False)
     include_candidates = StrictBooleanField(required=False)
     min_confidence = StrictFloatField(required=False, min_value=0, max_value=1)
@@ -57,7 +67,7 @@ class SubscriptionSerializer(StrictModelSerializer):
     tickers = _names(20)
     chains = _names(60)
     sources = _names(120)
-    channels = ChannelSerializer(many=True, min_length=1, max_length=MAX_CHANNELS)
+    channels = ChannelListField()
     owner = serializers.SerializerMethodField()
 
     class Meta:
@@ -65,7 +75,6 @@ class SubscriptionSerializer(StrictModelSerializer):
         fields = ("id", "name", "enabled", "change_kinds", "min_confidence", "include_candidates", "statuses",
                   "projects", "tickers", "chains", "sources", "channels", "owner", "created_at", "updated_at")
         read_only_fields = ("id", "owner", "created_at", "updated_at")
-        extra_kwargs = {"name": {"max_length": 120}}
 
     def get_owner(self, subscription: Subscription) -> str:
         if subscription.owner_user_id:
@@ -106,12 +115,14 @@ class DeliverySerializer(serializers.ModelSerializer):
     change_kind = serializers.CharField(source="change.kind", read_only=True)
     merged_changes = serializers.SerializerMethodField()
     published_at = serializers.DateTimeField(source="change.published_at", read_only=True)
+    fetched_at = serializers.DateTimeField(source="change.fetched_at", read_only=True)
     persisted_at = serializers.DateTimeField(source="change.created_at", read_only=True)
 
     class Meta:
         model = Delivery
         fields = ("id", "subscription", "channel", "channel_kind", "event", "change", "change_kind", "merged_into",
-                  "merged_changes", "state", "attempts", "last_error", "status_code", "published_at", "persisted_at",
+                  "merged_changes", "state", "attempts", "last_error", "status_code", "published_at", "fetched_at",
+                  "persisted_at",
                   "created_at", "send_after", "attempted_at", "delivered_at")
         read_only_fields = fields
 

@@ -182,6 +182,9 @@ class SourceFilter(StrictFilterSet):
 
 
 class DeliveryFilter(StrictFilterSet):
+    """An id, not a choice among subscriptions: whether someone else's subscription exists is none of the caller's
+    business."""
+
     state = filters.ChoiceFilter(choices=Delivery.State.choices)
     subscription = IdFilter(field_name="subscription_id", help_text="subscription id")
 

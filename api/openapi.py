@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import copy
 
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-
 from api import views
 from api.models import Source
 from api.serializers import KIND_UNIT_DEFAULTS
@@ -39,6 +37,7 @@ ERRORS = {
     "429": "Too many requests for this identity; retry after the `Retry-After` seconds.",
 }
 OPEN_PATHS = ("/openapi.json", "/metrics", "/health/")
+APPRISE_URL = "apprise-url"
 NO_NUL = "^[^\\x00]*$"  # PostgreSQL cannot store NUL; the server refuses it in every string
 CSV_ITEM = "^[^\\x00,]+(,[^\\x00,]+)*$"  # items are joined with commas; an empty piece ("A,,B") is refused
 # http(s) and a host with a top-level domain of letters (Django's URLValidator), at most 253 characters
@@ -77,6 +76,8 @@ def add_error_responses(result, generator, request, public):
     if "SourceRequest" in schemas:
         schemas["SourceRequest"] = source_request(schemas["SourceRequest"], partial=False)
         schemas["PatchedSourceRequest"] = source_request(schemas["PatchedSourceRequest"], partial=True)
+    if "ChannelRequest" in schemas:
+        schemas["ChannelRequest"] = channel_request(schemas["ChannelRequest"])
     return result
 
 
@@ -138,16 +139,14 @@ def source_request(generated: dict, *, partial: bool) -> dict:
                            "PATCH gives the kind with url or options.", "oneOf": branches}
 
 
-class BoundedListSerializerExtension(OpenApiSerializerFieldExtension):
-    """A nested ``many=True`` serializer states its ``min_length``/``max_length`` (drf-spectacular leaves them out)."""
-
-    target_class = "rest_framework.serializers.ListSerializer"
-    match_subclasses = True
-
-    def map_serializer_field(self, auto_schema, direction):
-        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        if self.target.min_length is not None:
-            schema["minItems"] = self.target.min_length
-        if self.target.max_length is not None:
-            schema["maxItems"] = self.target.max_length
-        return schema
+def channel_request(generated: dict) -> dict:
+    """One branch per channel kind: a webhook's URL is a public http(s) URL; an Apprise URL is what Apprise accepts,
+    which no pattern states (``format: apprise-url``; the fuzzer's hooks generate some)."""
+    url = generated["properties"]["url"]
+    common = {"type": "string", "maxLength": url["maxLength"], "description": url.get("description", "")}
+    return {"oneOf": [
+        {"type": "object", "required": ["kind", "url"], "properties": {
+            "kind": {"type": "string", "enum": [kind]},
+            "url": {**common, **({"format": "uri", "pattern": PUBLIC_URL} if kind == "webhook" else
+                                 {"format": APPRISE_URL})}}}
+        for kind in ("webhook", "apprise")]}

@@ -1,6 +1,6 @@
-"""Values for the string formats the API schema names beyond JSON Schema's own (a Source's options), so the fuzzer
-can generate options the server accepts. Loaded by the suite's fuzz test and by the schemathesis CLI
-(``SCHEMATHESIS_HOOKS=tests.schemathesis_hooks``)."""
+"""Values for the string formats the API schema names beyond JSON Schema's own (a Source's options, an alert
+channel's Apprise URL), so the fuzzer can generate values the server accepts. Loaded by the suite's fuzz test and by
+the schemathesis CLI (``SCHEMATHESIS_HOOKS=tests.schemathesis_hooks``)."""
 from __future__ import annotations
 
 import schemathesis
@@ -16,12 +16,11 @@ _segment = st.builds(lambda key, index: key + index, _key, st.sampled_from(["", 
 JSON_PATH = st.lists(_segment, min_size=1, max_size=4).map(".".join)
 JSON_URL_TEMPLATE = st.one_of(JSON_PATH, JSON_PATH.map("https://exchange.example/notice/{{{}}}".format))
 
-# A Discord webhook's own URL: a webhook channel takes it (https), and so does an Apprise channel (Apprise reads it).
-CHANNEL_URL = st.builds("https://discord.com/api/webhooks/{}/{}".format, st.integers(10**17, 10**18 - 1),
-                        st.from_regex(r"[A-Za-z0-9_-]{20,60}", fullmatch=True))
-
 schemathesis.openapi.format("css-selector", CSS_SELECTOR)
-schemathesis.openapi.format("channel-url", CHANNEL_URL)
 schemathesis.openapi.format("css-field", CSS_FIELD)
 schemathesis.openapi.format("json-path", JSON_PATH)
 schemathesis.openapi.format("json-url-template", JSON_URL_TEMPLATE)
+APPRISE_URL = st.builds("{}://{}".format, st.sampled_from(["json", "jsons", "form", "ntfys"]),
+                        st.sampled_from(["hooks.example.com/tge", "alerts.example.org:8443/x", "example.net/a?b=c"])) | \
+    st.sampled_from(["tgram://123456789:abcdefghij/12345", "discord://1234567890/abcdefghijklmnop"])
+schemathesis.openapi.format("apprise-url", APPRISE_URL)

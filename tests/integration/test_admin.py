@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 
 from api import keys
-from api.models import ApiKey, DeadLetter, KeywordRule, Source, TGEEvent
+from api.models import ApiKey, Channel, DeadLetter, Delivery, EventChange, KeywordRule, Source, Subscription, TGEEvent
 from workers import pipeline
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def admin_client(client):
 
 
 @pytest.mark.parametrize("model", ["source", "tgeevent", "document", "mention", "pipelinefailure", "sweeprun", "apikey",
-                                   "keywordrule", "deadletter"])
+                                   "keywordrule", "deadletter", "subscription", "delivery", "eventchange"])
 def test_every_changelist_opens(admin_client, model):
     Source.objects.create(name="Wire", url="https://news.example.com/rss")
     assert admin_client.get(f"/admin/api/{model}/").status_code == 200
@@ -65,3 +65,39 @@ def test_a_keyword_rule_reaches_the_engine_without_a_restart(admin_client):
     assert KeywordRule.objects.filter(phrase="testnet only").exists()
     after = pipeline.engine()
     assert after is not before and "testnet only" in after.config.exclusions
+
+
+def _inline(url: str) -> dict:
+    return {"name": "launches", "enabled": "on", "owner_user": str(User.objects.get().pk), "change_kinds": '["new"]',
+            "min_confidence": "0",
+            "statuses": "[]", "projects": "[]", "tickers": "[]", "chains": "[]", "sources": "[]",
+            "channels-TOTAL_FORMS": "1", "channels-INITIAL_FORMS": "0", "channels-MIN_NUM_FORMS": "0",
+            "channels-MAX_NUM_FORMS": "1000", "channels-0-kind": "webhook", "channels-0-url": url}
+
+
+def test_a_new_subscription_shows_its_secret_once_and_refuses_a_private_channel(admin_client):
+    refused = admin_client.post("/admin/api/subscription/add/", _inline("http://10.0.0.5/hook"))
+    assert refused.status_code == 200 and "not a public internet address" in refused.content.decode()
+    response = admin_client.post("/admin/api/subscription/add/", _inline("https://hooks.example.com/tge"), follow=True)
+    shown = [str(m) for m in get_messages(response.wsgi_request) if "whsec_" in str(m)]
+    subscription = Subscription.objects.get()
+    assert shown and subscription.secret in shown[0]
+    assert subscription.owner_user.username == "root" and subscription.channels.get().kind == "webhook"
+    assert subscription.secret not in admin_client.get(f"/admin/api/subscription/{subscription.pk}/change/").content.decode()
+
+
+def test_failed_deliveries_are_resent_and_paused_channels_resumed_from_the_admin(admin_client, monkeypatch):
+    queued = []
+    monkeypatch.setattr("workers.enqueue.send_deliveries", queued.extend)
+    event = TGEEvent.objects.create(key="quillstone", project="Quillstone")
+    subscription = Subscription.objects.create(name="s", owner_user=User.objects.get(), secret="whsec_AAAA")
+    channel = Channel.objects.create(subscription=subscription, kind="webhook", url="https://hooks.example.com/tge",
+                                     paused=True, paused_reason="paused after 5 failed alerts in a row")
+    failed = Delivery.objects.create(channel=channel, subscription=subscription, event=event, state="failed",
+                                     change=EventChange.objects.create(event=event, kind="new"), attempts=5)
+    admin_client.post("/admin/api/delivery/", {"action": "resend", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    assert (queued, failed.state, failed.attempts) == ([failed.pk], "pending", 0)
+    admin_client.post("/admin/api/subscription/", {"action": "resume_channels", "_selected_action": [subscription.pk]})
+    channel.refresh_from_db()
+    assert (channel.paused, channel.paused_reason, channel.consecutive_failures) == (False, "", 0)

@@ -86,3 +86,18 @@ def test_api_benchmark_refuses_a_database_other_than_postgresql(monkeypatch):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     with pytest.raises(CommandError, match="PostgreSQL"):
         call_command("benchmark", "api", "--events", "10", "--json")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_latency_benchmark_gets_one_verified_alert_per_item_through_real_beat_and_workers(allow_local, worker_env):
+    from api.models import ApiKey, Subscription, TGEEvent
+    from tgesweeper.bench.latency_benchmark import run_latency_benchmark
+
+    result = run_latency_benchmark(3, interval=5, concurrency=1, worker_env=worker_env)
+    assert (result["items"], result["alerts"], result["lost"], result["duplicated"], result["unverified"]) == (
+        3, 3, 0, 0, 0)
+    assert result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"]
+    assert result["pipeline_p95_ms"] is not None and set(result["stages_p95_ms"]) == {"poll_wait", "processing",
+                                                                                      "delivery"}
+    assert not (Source.objects.exists() or TGEEvent.objects.exists() or Subscription.objects.exists()
+                or ApiKey.objects.exists())

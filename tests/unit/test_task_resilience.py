@@ -21,9 +21,12 @@ def test_a_retry_is_not_counted_as_a_delivery_that_killed_its_worker():
 
 STAGES = [(tasks.fetch_source, "fetch", (1,)), (tasks.parse_payload, "parse", ({},)),
           (tasks.match_documents, "match", ({},)), (tasks.persist_results, "persist", ({},)),
-          (tasks.notify, "notify", ())]
+          (tasks.notify, "notify", ()), (tasks.deliver_alert, "deliver", (1,))]
 NEXT = {"fetch": tasks.parse_payload, "parse": tasks.match_documents, "match": tasks.persist_results,
-        "persist": tasks.notify}
+        "persist": tasks.notify, "notify": tasks.deliver_alert}
+# What each stage function gives back once the outage is over, and what its task then sends on.
+RETURNS = {"parse": [{"stage": "parse"}], "notify": [7], "deliver": None}
+SENT = {"notify": [7], "deliver": []}
 
 
 @pytest.mark.parametrize("task, stage, args", STAGES, ids=[stage for _, stage, _ in STAGES])
@@ -36,17 +39,15 @@ def test_every_stage_runs_again_after_the_database_broker_or_cache_was_away(monk
         calls.append(1)
         if len(calls) == 1:
             raise outage
-        if stage == "notify":
-            return []  # no alert deliveries to send
-        return [{"stage": stage}] if stage == "parse" else {"stage": stage}
+        return RETURNS.get(stage, {"stage": stage})
 
     sent = []
     monkeypatch.setattr(pipeline, stage, away_once)
     if stage in NEXT:
-        monkeypatch.setattr(NEXT[stage], "delay", lambda *args, **kwargs: sent.append([*args, *kwargs.values()][0]))
+        monkeypatch.setattr(NEXT[stage], "delay", lambda *args, **kwargs: sent.extend([*args, *kwargs.values()]))
     result = task.apply(args=args)  # eagerly: a retry runs at once, in this process
     assert result.successful() and len(calls) == 2
-    assert sent == ([] if stage == "notify" else [{"stage": stage}])
+    assert sent == SENT.get(stage, [{"stage": stage}])
 
 
 def test_publishing_waits_out_a_broker_restart():

@@ -1,10 +1,11 @@
-"""Benchmarks that print figures: ``benchmark pipeline`` (end to end), ``benchmark match`` (the match stage) and
-``benchmark api`` (the REST API under the locust mix)."""
+"""Benchmarks that print figures: ``benchmark pipeline`` (end to end), ``benchmark match`` (the match stage),
+``benchmark api`` (the REST API under the locust mix) and ``benchmark latency`` (publication → alert)."""
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from tgesweeper.bench.api_benchmark import run_api_benchmark
+from tgesweeper.bench.latency_benchmark import run_latency_benchmark
 from tgesweeper.bench.match_benchmark import run_match_benchmark
 from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
 from tgesweeper.bench.stage_engine import stage_engine
@@ -15,7 +16,7 @@ from tgesweeper.matching.detector import Detector, DetectorError
 
 class Command(BaseCommand):
     help = ("Measure the sweeper: `benchmark pipeline --docs N` end to end, `benchmark match` the match stage alone, "
-            "`benchmark api --events N` the REST API.")
+            "`benchmark api --events N` the REST API, `benchmark latency --items N` publication → alert.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="which", required=True)
@@ -42,6 +43,12 @@ class Command(BaseCommand):
         api.add_argument("--no-cache", action="store_true", help="serve without the response cache (CACHE_TTL_SECONDS=0)")
         api.add_argument("--keep", action="store_true", help="keep the seeded events for the next run")
         api.add_argument("--json", action="store_true")
+        latency = sub.add_parser("latency", help="launch items published at random moments on a local feed, polled by "
+                                                 "the real beat and workers, alerted to a local signed-webhook receiver")
+        latency.add_argument("--items", type=int, default=20)
+        latency.add_argument("--interval", type=int, default=10, help="the source's polling interval, s (default 10)")
+        latency.add_argument("--concurrency", type=int, default=2, help="worker processes to start (default 2)")
+        latency.add_argument("--json", action="store_true")
 
     def handle(self, *args, which: str, **options):
         if which == "pipeline":
@@ -58,6 +65,8 @@ class Command(BaseCommand):
                 raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
         elif which == "api":
             self._benchmark_api(options)
+        elif which == "latency":
+            self._benchmark_latency(options)
         else:
             engine = stage_engine()
             try:
@@ -65,6 +74,18 @@ class Command(BaseCommand):
             except DetectorError as exc:
                 raise CommandError(str(exc)) from None
             self._print(run_match_benchmark(docs=options["docs"], engine=engine, shadow=shadow), options["json"])
+
+    def _benchmark_latency(self, options: dict) -> None:
+        if options["items"] < 1 or options["interval"] < 1:
+            raise CommandError("--items and --interval must be at least 1")
+        try:
+            result = run_latency_benchmark(options["items"], interval=options["interval"],
+                                           concurrency=options["concurrency"])
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
+        self._print(result, options["json"])
+        if result["lost"] or result["duplicated"] or result["unverified"]:
+            raise CommandError("alerts were lost, duplicated or not verified (see above)")
 
     def _benchmark_api(self, options: dict) -> None:
         if options["events"] < 1 or options["users"] < 1 or options["duration"] < 1:
