@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, 
 from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from api import health, prometheus, views
+from api import event_stream, health, prometheus, views
 
 router = DefaultRouter()
 router.trailing_slash = "/?"  # the seed's paths have no trailing slash; accept both
@@ -12,6 +12,7 @@ router.register("sources", views.SourceViewSet, basename="source")
 router.register("documents", views.DocumentViewSet, basename="document")
 
 urlpatterns = [
+    path("api/v1/events/stream", event_stream.EventStreamView.as_view(), name="event-stream"),
     path("api/v1/", include(router.urls)),
     path("api/v1/system/metrics", views.SystemMetricsView.as_view(), name="system-metrics"),
     path("api/v1/auth/token", TokenObtainPairView.as_view(), name="token-obtain"),

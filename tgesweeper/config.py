@@ -197,7 +197,7 @@ VARIABLES: tuple[Variable, ...] = (
              "`events/stream`", bounds=(1, 60)),
     Variable("EVENT_STREAM_MAX_SECONDS", int, 300, "lifetime of one `events/stream` response, s: then it ends and "
              "the client reconnects with `Last-Event-ID` (EventSource does so by itself), so no web worker thread is "
-             "held for ever", bounds=(5, 86400)),
+             "held for ever", bounds=(1, 86400)),
     Variable("X_BEARER_TOKEN", str, "", "X API v2 app bearer token; empty = `x` sources show as *not configured* "
              "(not failing)", aliases=("TWITTER_BEARER_TOKEN",)),
     Variable("X_API_BASE_URL", str, "https://api.twitter.com", "where the X API is (tests point it at a local fake)"),
