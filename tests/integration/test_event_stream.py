@@ -13,7 +13,7 @@ from httpx_sse import connect_sse
 from api import event_log
 from api.keys import create_key
 from api.models import TGEEvent
-from tests.conftest import redis_url
+from tests.conftest import needs_redis, redis_url
 from tgesweeper.bench.api_benchmark import ApiServer
 from workers import tasks
 
@@ -25,12 +25,12 @@ PATH = "/api/v1/events/stream"
 @pytest.fixture
 def stream_env(config, worker_env):
     """A log of the test's own, shared by this process, the served app and the worker."""
-    stream, channel = f"test:event-stream:{uuid.uuid4().hex}", f"test:events:{uuid.uuid4().hex}"
+    stream, channel, url = f"test:event-stream:{uuid.uuid4().hex}", f"test:events:{uuid.uuid4().hex}", redis_url()
     config(EVENT_LOG_STREAM=stream, NOTIFY_CHANNEL=channel)
     yield {**worker_env, "EVENT_LOG_STREAM": stream, "NOTIFY_CHANNEL": channel,
            "EVENT_STREAM_HEARTBEAT_SECONDS": "1", "EVENT_STREAM_MAX_SECONDS": "8", "API_THROTTLE_RATE": ""}
-    if redis_url():
-        redis.Redis.from_url(redis_url()).delete(stream)
+    if url:
+        redis.Redis.from_url(url).delete(stream)
 
 
 @pytest.fixture
@@ -155,3 +155,23 @@ def test_hostile_resume_ids_are_a_400_that_names_them(server, key):
 def test_the_stream_needs_the_api_credentials(server):
     assert httpx.get(f"{server.url}{PATH}", headers={"Accept": "text/event-stream"}, timeout=30).status_code == 401
     assert httpx.get(f"{server.url}{PATH}", headers={"X-API-Key": "tge_" + "x" * 32}, timeout=30).status_code == 401
+
+
+def test_an_unreachable_log_is_a_503_not_a_500(reader, config):
+    from tgesweeper.bench.local_process import free_port
+
+    config(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    response = reader.get(PATH, HTTP_ACCEPT="text/event-stream")
+    assert response.status_code == 503
+    assert response.json()["error"].startswith("The event log cannot be read")
+
+
+@needs_redis
+def test_a_log_that_fails_mid_stream_ends_the_response_for_the_client_to_reconnect(reader, config, stream_env):
+    from tgesweeper.bench.local_process import free_port
+
+    response = reader.get(PATH, HTTP_ACCEPT="text/event-stream")
+    chunks = iter(response.streaming_content)
+    assert next(chunks) == b"retry: 2000\n\n"
+    config(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    assert list(chunks) == [b": the event log failed; reconnect\n\n"]
