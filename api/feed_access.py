@@ -28,11 +28,13 @@ PREFIX = "tgef_"
 
 @dataclass(frozen=True)
 class FeedAccess:
-    """The identity a secret URL stands for, and the filters it fixes (none for a FeedToken)."""
+    """The identity a secret URL stands for, the filters it fixes and its calendar reminder (none for a FeedToken:
+    the URL's own parameters decide)."""
 
     user: object
     token: FeedToken
     filters: dict[str, str] = field(default_factory=dict)
+    alarm_minutes: int | None = None
 
     @property
     def feed_token_id(self) -> int:

@@ -96,6 +96,20 @@ def calendar_status(event: TGEEvent) -> str:
     return "CONFIRMED" if event.review == TGEEvent.Review.CONFIRMED else "TENTATIVE"
 
 
+def changed_at(event: TGEEvent):
+    """When the event last changed for a reader: seen again, or reviewed."""
+    return max(event.last_seen_at, event.reviewed_at or event.last_seen_at)
+
+
+class EventsFeedView(NegotiationFreeView):
+    """A feed of events: the API's credentials or a feed token; the list's filters (``filtered_events``)."""
+
+    authentication_classes = FEED_AUTHENTICATION
+    queryset = TGEEvent.objects.all()
+    filter_backends = [DjangoFilterBackend]  # for the schema: the filters are applied by filtered_events
+    filterset_class = EventFilter
+
+
 def render_calendar(request, events, *, alarm_minutes: int | None) -> bytes:
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//TGE News Sweeper//TGE dates//EN")
@@ -114,7 +128,7 @@ def render_calendar(request, events, *, alarm_minutes: int | None) -> bytes:
         entry.add("summary", f"TGE: {title(event)}")
         entry.add("description", describe(event))
         entry.add("url", event_url(request, event))
-        entry.add("last-modified", max(event.last_seen_at, event.reviewed_at or event.last_seen_at))
+        entry.add("last-modified", changed_at(event))
         entry.add("transp", "TRANSPARENT")
         if alarm_minutes is not None and calendar_status(event) != "CANCELLED":
             alarm = icalendar.Alarm()
@@ -126,11 +140,7 @@ def render_calendar(request, events, *, alarm_minutes: int | None) -> bytes:
     return calendar.to_ical()
 
 
-class CalendarView(NegotiationFreeView):
-    authentication_classes = FEED_AUTHENTICATION
-    queryset = TGEEvent.objects.all()
-    filter_backends = [DjangoFilterBackend]  # for the schema: the filters are applied by filtered_events
-    filterset_class = EventFilter
+class CalendarView(EventsFeedView):
 
     @extend_schema(
         summary="TGE dates as an iCalendar feed (subscribe from a calendar app)",
@@ -147,7 +157,8 @@ class CalendarView(NegotiationFreeView):
                    404: NO_FEED_TOKEN},
     )
     def get(self, request):
-        alarm = _integer_param(request.query_params, "alarm_minutes", low=0, high=MAX_ALARM_MINUTES, default=None)
+        preset = request.auth.alarm_minutes if isinstance(request.auth, FeedAccess) else None
+        alarm = _integer_param(request.query_params, "alarm_minutes", low=0, high=MAX_ALARM_MINUTES, default=preset)
         events, params = filtered_events(request, ("alarm_minutes",), cancelled_too=True)
         events = events.filter(tge_date__isnull=False)
         if "tge_date_from" not in params:
@@ -194,17 +205,13 @@ class EventAtomFeed(Feed):
         return event.first_seen_at
 
     def item_updateddate(self, event):
-        return max(event.last_seen_at, event.reviewed_at or event.last_seen_at)
+        return changed_at(event)
 
     def item_categories(self, event):
         return [value for value in (event.status, event.chain) if value]
 
 
-class EventFeedView(NegotiationFreeView):
-    authentication_classes = FEED_AUTHENTICATION
-    queryset = TGEEvent.objects.all()
-    filter_backends = [DjangoFilterBackend]  # for the schema: the filters are applied by filtered_events
-    filterset_class = EventFilter
+class EventFeedView(EventsFeedView):
 
     @extend_schema(
         summary="New and changed events as an Atom feed (subscribe from a feed reader)",
