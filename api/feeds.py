@@ -180,7 +180,12 @@ class EventAtomFeed(Feed):
     feed_guid = f"tag:{UID_DOMAIN},2026:tge-events"
 
     def get_object(self, request, events):
+        self.requested = request.get_full_path()
         return events
+
+    def feed_url(self):
+        """rel=self: the address as asked for, with its filters (and its token: only its holder sees it)."""
+        return self.requested
 
     def link(self):
         return reverse("tge-event-list")
