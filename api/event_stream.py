@@ -111,6 +111,7 @@ def stream(start: str, *, lost: bool) -> Iterator[str]:
 
 class EventStreamView(NegotiationFreeView):
     @extend_schema(
+        operation_id="events_stream",
         summary="New and changed events as Server-Sent Events, resumable from the last id seen",
         description="Each event: `id:` its log id, `event: tge-event`, `data:` the event as JSON (the message "
                     "published on `tge:events`). A `reset` event says the log no longer holds everything after the "

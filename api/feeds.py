@@ -143,6 +143,7 @@ def render_calendar(request, events, *, alarm_minutes: int | None) -> bytes:
 class CalendarView(EventsFeedView):
 
     @extend_schema(
+        operation_id="calendar_ics",
         summary="TGE dates as an iCalendar feed (subscribe from a calendar app)",
         description=f"One all-day VEVENT per event with a TGE date from {CALENDAR_PAST_DAYS} days ago on (or from "
                     "`tge_date_from`), ordered by date, at most 1000: UID stable per event, SEQUENCE counting the "
@@ -219,6 +220,7 @@ class EventAtomFeed(Feed):
 class EventFeedView(EventsFeedView):
 
     @extend_schema(
+        operation_id="tge_events_feed_atom",
         summary="New and changed events as an Atom feed (subscribe from a feed reader)",
         description="The events `GET tge-events` lists for the same filters and ordering (newest first), at most "
                     "`limit` of them; each entry's id is stable, `updated` moves when the event changes.",
