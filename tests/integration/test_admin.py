@@ -20,7 +20,7 @@ def admin_client(client):
 
 
 @pytest.mark.parametrize("model", ["source", "tgeevent", "document", "mention", "pipelinefailure", "sweeprun", "apikey",
-                                   "keywordrule", "deadletter"])
+                                   "keywordrule", "deadletter", "feedtoken"])
 def test_every_changelist_opens(admin_client, model):
     Source.objects.create(name="Wire", url="https://news.example.com/rss")
     assert admin_client.get(f"/admin/api/{model}/").status_code == 200
@@ -65,3 +65,14 @@ def test_a_keyword_rule_reaches_the_engine_without_a_restart(admin_client):
     assert KeywordRule.objects.filter(phrase="testnet only").exists()
     after = pipeline.engine()
     assert after is not before and "testnet only" in after.config.exclusions
+
+
+def test_a_feed_token_revoked_in_the_admin_opens_no_calendar(admin_client, client):
+    from api.feed_access import create_feed_token
+
+    owner = User.objects.create_user("reader")
+    token, raw = create_feed_token("phone", user=owner)
+    assert client.get(f"/api/v1/calendar.ics?token={raw}").status_code == 200
+    assert admin_client.get(f"/admin/api/feedtoken/{token.pk}/change/").status_code == 200
+    admin_client.post("/admin/api/feedtoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    assert client.get(f"/api/v1/calendar.ics?token={raw}").status_code == 404
