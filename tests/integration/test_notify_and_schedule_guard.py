@@ -1,6 +1,7 @@
 """notify publishes events on the Redis channel; two beats cannot fetch one source twice per interval."""
 import json
 import time
+import uuid
 
 import pytest
 import redis
@@ -14,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 @needs_redis
-def test_notify_publishes_each_event_as_json_on_the_channel(settings):
+def test_notify_publishes_each_event_as_json_on_the_channel(settings, config):
+    unique = uuid.uuid4().hex  # channels and streams are shared by every Redis db, so by tests running elsewhere
+    config(NOTIFY_CHANNEL=f"test:events:{unique}", EVENT_LOG_STREAM=f"test:events:log:{unique}")
     event = TGEEvent.objects.create(key="quillstone|qsn", project="Quillstone", ticker="QSN", confidence=0.93,
                                     is_candidate=False, mention_count=2, source_count=2)
     client = redis.Redis.from_url(redis_url())
@@ -27,6 +30,7 @@ def test_notify_publishes_each_event_as_json_on_the_channel(settings):
     while message is None and time.monotonic() < deadline:
         message = subscriber.get_message(timeout=0.5)
     subscriber.close()
+    client.delete(settings.CONFIG["EVENT_LOG_STREAM"])
     body = json.loads(message["data"])
     assert (body["id"], body["project"], body["ticker"], body["confidence"]) == (event.pk, "Quillstone", "QSN", 0.93)
 
