@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import redis
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.db import DatabaseError
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -109,6 +111,15 @@ def stream(start: str, *, lost: bool) -> Iterator[str]:
             yield ": keep-alive\n\n"
 
 
+async def in_threads(frames: Iterator[str]) -> AsyncIterator[str]:
+    """The stream under ASGI: each step of the blocking generator (a wait on the log) runs in a worker thread of its
+    own, never on the event loop nor in the one thread Django's sync views share."""
+    step = sync_to_async(next, thread_sensitive=False)
+    end = object()
+    while (frame := await step(frames, end)) is not end:
+        yield frame
+
+
 class EventStreamView(NegotiationFreeView):
     @extend_schema(
         operation_id="events_stream",
@@ -135,7 +146,10 @@ class EventStreamView(NegotiationFreeView):
         except LOG_ERRORS:
             log.exception("event stream: the log cannot be read")
             raise LogUnavailable() from None
-        response = StreamingHttpResponse(stream(start, lost=lost), content_type="text/event-stream; charset=utf-8")
+        frames = stream(start, lost=lost)
+        if isinstance(request._request, ASGIRequest):  # uvicorn: Django would read a sync iterator to its end first
+            frames = in_threads(frames)
+        response = StreamingHttpResponse(frames, content_type="text/event-stream; charset=utf-8")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
         return response

@@ -6,20 +6,23 @@ a dashboard polling every second costs one computation per interval, whoever ask
 from __future__ import annotations
 
 import logging
+import statistics
 import threading
 import time
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from api import response_cache
-from api.models import Document, PipelineBatch, PipelineFailure, Source, TGEEvent
+from api.models import DeadLetter, Document, Mention, PipelineBatch, PipelineFailure, Source, TGEEvent
 from tgesweeper import throttle
 from tgesweeper.celery import app
 
@@ -30,7 +33,7 @@ CACHE_KEY, REFRESH_LOCK = "api:system-metrics", "api:system-metrics:refreshing"
 
 
 def queue_names() -> tuple[str, ...]:
-    """Every queue the Celery app declares (celeryconfig.task_queues: the pipeline's five and ``browser``)."""
+    """Every queue the Celery app declares (celeryconfig.task_queues: the pipeline's five, ``alerts`` and ``browser``)."""
     return tuple(queue.name for queue in app.conf.task_queues)
 
 
@@ -58,9 +61,50 @@ def _compute() -> dict:
         "cache": response_cache.hit_rate(),
         "rate_limits": _rate_limits(),
         "workers": workers_online(),
+        "dead_letters": DeadLetter.objects.filter(requeued_at__isnull=True).count(),
+        "series": _series(now),
     }
     cache.set(CACHE_KEY, {"data": data, "fresh_until": time.time() + METRICS_TTL}, timeout=STALE_TTL)
     return data
+
+
+MAX_DELAY_SAMPLES = 5000
+
+
+def _series(now) -> dict:
+    """What the dashboard's Metrics page charts: events per day by status (14 days), documents fetched per hour,
+    failures per source and the publication → persisted delay per hour (24 h)."""
+    day_ago = now - timedelta(hours=24)
+    per_day = (TGEEvent.objects.filter(published=True, first_seen_at__gte=now - timedelta(days=14))
+               .annotate(day=TruncDate("first_seen_at")).values("day", "status").annotate(count=Count("id"))
+               .order_by("day", "status"))
+    per_hour = (Document.objects.filter(fetched_at__gte=day_ago).annotate(hour=TruncHour("fetched_at"))
+                .values("hour").annotate(count=Count("id")).order_by("hour"))
+    item_failures = dict(PipelineFailure.objects.filter(created_at__gte=day_ago, source__isnull=False)
+                         .values_list("source__name").annotate(n=Count("id")).values_list("source__name", "n"))
+    fetch_failures = dict(Source.objects.filter(failure_count__gt=0).values_list("name", "failure_count"))
+    failing = sorted(set(item_failures) | set(fetch_failures),
+                     key=lambda name: -(item_failures.get(name, 0) + fetch_failures.get(name, 0)))[:15]
+    return {
+        "events_per_day": [{"day": row["day"].isoformat(), "status": row["status"], "count": row["count"]}
+                           for row in per_day],
+        "documents_per_hour": [{"hour": row["hour"].isoformat(), "count": row["count"]} for row in per_hour],
+        "errors_per_source": [{"source": name, "item_failures": item_failures.get(name, 0),
+                               "fetch_failures": fetch_failures.get(name, 0)} for name in failing],
+        "delay_per_hour": _delay_per_hour(day_ago),
+    }
+
+
+def _delay_per_hour(since) -> list[dict]:
+    """Median seconds from a document's publication to its mention being stored, per hour the mention was stored
+    (documents without a date of their own are left out: their 'publication' is the fetch)."""
+    rows = (Mention.objects.filter(created_at__gte=since, document__date_missing=False)
+            .order_by("-created_at").values_list("created_at", "document__published_at")[:MAX_DELAY_SAMPLES])
+    hours: dict = defaultdict(list)
+    for stored, published in rows:
+        hours[stored.replace(minute=0, second=0, microsecond=0)].append(max(0.0, (stored - published).total_seconds()))
+    return [{"hour": hour.isoformat(), "median_seconds": round(statistics.median(delays), 1), "count": len(delays)}
+            for hour, delays in sorted(hours.items())]
 
 
 def _refresh_in_background() -> None:
@@ -143,6 +187,9 @@ def workers_online() -> dict:
     return {"count": len(replies), "names": sorted(replies)}
 
 
+CIRCUIT_VALUE = {Source.Circuit.OPEN: 1.0, Source.Circuit.HALF_OPEN: 0.5, Source.Circuit.CLOSED: 0.0}
+
+
 class SweeperCollector(Collector):
     """Prometheus view of the same figures (scraped at ``/metrics``)."""
 
@@ -166,9 +213,17 @@ class SweeperCollector(Collector):
                 queues.add_metric([name], depth)
         yield queues
         health = GaugeMetricFamily("tge_source_failures", "Consecutive failed fetches per source", labels=["source"])
+        info = GaugeMetricFamily("tge_source_info", "1 per enabled source: its id (the workers' source_id label), "
+                                 "name and kind", labels=["source_id", "source", "kind"])
+        circuits = GaugeMetricFamily("tge_source_circuit_open", "1 while an enabled source's circuit is open, 0.5 "
+                                     "half-open, 0 closed", labels=["source_id", "source"])
         for source in data["sources"]:
             health.add_metric([source["name"]], source["failure_count"])
-        yield health
+            if source["enabled"]:
+                info.add_metric([str(source["id"]), source["name"], source["kind"]], 1)
+                circuits.add_metric([str(source["id"]), source["name"]], CIRCUIT_VALUE.get(source["circuit_state"], 0))
+        yield from (health, info, circuits)
+        yield GaugeMetricFamily("tge_dead_letters", "Parked messages not requeued yet", value=data["dead_letters"])
         hits = CounterMetricFamily("tge_api_cache", "API response cache lookups", labels=["result"])
         hits.add_metric(["hit"], data["cache"]["hits"])
         hits.add_metric(["miss"], data["cache"]["misses"])

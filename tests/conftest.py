@@ -93,14 +93,22 @@ def start_worker(worker_env, tmp_path):
         worker.stop()
 
 
-@pytest.fixture
-def celery_worker_process(start_worker):
-    """A real ``celery worker`` on the configured broker (Redis in CI), consuming every pipeline queue."""
+def purge_queues(*names: str) -> None:
+    """Empty the named queues (all the app declares when none is named) on the configured broker."""
     from tgesweeper.celery import app
 
     with app.connection_for_write() as conn:
         for queue in app.amqp.queues.values():
-            queue.bind(conn.default_channel).purge()
+            if queue.name in names or not names:
+                bound = queue.bind(conn.default_channel)
+                bound.declare()  # RabbitMQ refuses to purge a queue nobody has declared yet
+                bound.purge()
+
+
+@pytest.fixture
+def celery_worker_process(start_worker):
+    """A real ``celery worker`` on the configured broker (Redis in CI), consuming every pipeline queue."""
+    purge_queues()
     return start_worker()
 
 
@@ -230,3 +238,32 @@ def good(feed_server, allow_local):
                                                       "description": "Plain news.",
                                                       "pub_date": datetime(2026, 11, 20, tzinfo=timezone.utc)}]))
     return Source.objects.create(name="good", url=feed_server.url("/good.xml"))
+
+
+# --- the served site: uvicorn with Django, the dashboard and its live channel ------------------------------------
+
+@pytest.fixture
+def live_channels() -> dict[str, str]:
+    """Pub/sub channels of this test alone (Redis channels are shared by every database number)."""
+    import secrets
+
+    suffix = secrets.token_hex(4)
+    return {"NOTIFY_CHANNEL": f"test:events:{suffix}", "LIVE_SOCKET_CHANNEL": f"test:live:{suffix}"}
+
+
+@pytest.fixture
+def start_web(worker_env, live_channels, tmp_path):
+    """``start_web(**env)``: the whole site under uvicorn (``make run``'s web process) on the test database, with
+    this test's channels; stopped at teardown."""
+    from tgesweeper.bench.local_web import LocalWeb
+
+    started = []
+
+    def start(**env: str) -> LocalWeb:
+        web = LocalWeb(env={**worker_env, **live_channels, **env}, log_path=tmp_path / f"web-{len(started)}.log")
+        started.append(web)
+        return web.start()
+
+    yield start
+    for web in started:
+        web.stop()

@@ -105,6 +105,17 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DEBUG", bool, False, "Django debug pages; never in production"),
     Variable("LOG_LEVEL", str, "info", "log level of every process", yaml=("monitoring.logging.level",),
              choices=("debug", "info", "warning", "error")),
+    Variable("LOG_FORMAT", str, "auto", "`json` (one JSON object a line, for a log collector), `text` (readable lines) "
+             "or `auto`: json when APP_ENV=production, text elsewhere", yaml=("monitoring.logging.format",),
+             choices=("auto", "json", "text")),
+    Variable("SENTRY_DSN", str, "", "send errors (web requests and tasks) to Sentry at this DSN; empty = no Sentry"),
+    Variable("SENTRY_ENVIRONMENT", str, "", "the environment Sentry files errors under; empty = APP_ENV"),
+    Variable("SENTRY_TRACES_SAMPLE_RATE", float, 0.0, "share of requests and tasks traced for Sentry's performance "
+             "view (0 = errors only)", bounds=(0, 1)),
+    Variable("WORKER_METRICS_PORT", int, 0, "a Celery worker serves its pipeline metrics (every pool process's, "
+             "through `PROMETHEUS_MULTIPROC_DIR`) on this port at `/metrics`; 0 = not served", bounds=(0, 65535)),
+    Variable("DOCUMENT_RETENTION_DAYS", int, 90, "`manage.py prune` (daily, by beat) deletes documents fetched longer "
+             "ago than this, except those behind a mention of an event; 0 = keep everything", bounds=(0, 36500)),
     Variable("DJANGO_SECRET_KEY", str, "", "Django signing key; required when APP_ENV=production (empty elsewhere = a "
              "fixed development-only key)"),
     Variable("ALLOWED_HOSTS", tuple, ("127.0.0.1", "localhost"), "comma-separated host names served"),
@@ -198,6 +209,20 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("EVENT_STREAM_MAX_SECONDS", int, 300, "lifetime of one `events/stream` response, s: then it ends and "
              "the client reconnects with `Last-Event-ID` (EventSource does so by itself), so no web worker thread is "
              "held for ever", bounds=(1, 86400)),
+    Variable("ALERT_MAX_ATTEMPTS", int, 5, "attempts to send one alert (timeouts, 5xx and 429 are retried with "
+             "backoff and jitter) before it is *failed*", bounds=(1, 50)),
+    Variable("ALERT_RETRY_BASE_DELAY", float, 2.0, "first alert retry delay, s (exponential with full jitter; a "
+             "server's `Retry-After` wins, capped under `CELERY_VISIBILITY_TIMEOUT`)", bounds=(0, 3600)),
+    Variable("ALERT_RETRY_MAX_DELAY", float, 300.0, "alert retry delay cap, s", bounds=(0, 43200)),
+    Variable("ALERT_TIMEOUT", float, 10.0, "total deadline of one webhook call, s", bounds=(0.5, 120)),
+    Variable("ALERT_COALESCE_SECONDS", float, 30.0, "changes of one event within this many seconds of its last alert "
+             "to a channel ride on one alert (the first change is sent at once)", bounds=(0, 86400)),
+    Variable("ALERT_PAUSE_AFTER_FAILURES", int, 5, "failed alerts in a row (each after its retries) that pause a "
+             "channel; a test alert that gets through, or a resume, un-pauses it", bounds=(1, 1000)),
+    Variable("ALERT_LINK_BASE_URL", str, "http://127.0.0.1:8000", "where alerts link to: "
+             "`<this>/api/v1/tge-events/<id>`"),
+    Variable("LIVE_SOCKET_CHANNEL", str, "tge:live", "Redis prefix of the dashboard's live channel (socket.io): "
+             "its fan-out channel between web processes and its follower lease", yaml=("live.channel",)),
     Variable("X_BEARER_TOKEN", str, "", "X API v2 app bearer token; empty = `x` sources show as *not configured* "
              "(not failing)", aliases=("TWITTER_BEARER_TOKEN",)),
     Variable("X_API_BASE_URL", str, "https://api.twitter.com", "where the X API is (tests point it at a local fake)"),
@@ -229,7 +254,6 @@ LEGACY_KEYS_WITHOUT_COUNTERPART: dict[str, str] = {
     "performance.max_concurrent_requests": "concurrency is the Celery workers' --concurrency",
     "performance.connection_pool_size": "each fetch opens its own guarded connection",
     "monitoring.prometheus": "the web server serves Prometheus' /metrics itself; nothing to switch or move",
-    "monitoring.logging.format": "logs are plain text lines on the console",
     "monitoring.logging.outputs": "logs go to the console (stderr)",
     "monitoring.tracing": "there is no tracing",
     "resilience.retry.backoff_strategy": "retries are always exponential with full jitter",
@@ -448,7 +472,8 @@ def _allowed(variable: Variable) -> str:
     if variable.bounds:
         low, high = (int(n) if float(n).is_integer() else n for n in variable.bounds)
         return f"{variable.type.__name__}, {low} … {high}"
-    return {bool: "true / false", tuple: "comma-separated list", str: "text"}[variable.type]
+    names: dict[type, str] = {bool: "true / false", tuple: "comma-separated list", str: "text"}
+    return names[variable.type]
 
 
 def markdown() -> str:

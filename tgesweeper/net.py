@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -271,7 +272,13 @@ _local = threading.local()
 _STRICT = FetchPolicy()
 
 
-class _GuardedConnectionMixin:
+if TYPE_CHECKING:
+    _ConnectionBase = HTTPConnection  # what the mixin is mixed into, for the type checker
+else:
+    _ConnectionBase = object
+
+
+class _GuardedConnectionMixin(_ConnectionBase):
     """Checks the socket's real peer before any request bytes are written on it."""
 
     def _guard(self, sock: socket.socket) -> None:
@@ -371,6 +378,19 @@ def request(session: requests.Session, method: str, url: str, *, policy: FetchPo
             body = _read_body(response, policy, context, url)
         response._content = body
         return response
+
+
+def post(url: str, body: bytes, *, headers: Mapping[str, str], policy: FetchPolicy = _STRICT) -> FetchResult:
+    """POST ``body`` within ``policy`` (alerts' webhooks). Redirects are not followed (a 3xx is an error: the target
+    must name its final address); any other answer but 2xx raises ``HTTPStatusError`` (``RateLimited`` for 429) with
+    the server's Retry-After."""
+    started = time.monotonic()
+    response = request(_session, "POST", url, policy=policy, data=body,
+                       headers={"User-Agent": policy.user_agent, **headers})
+    if not 200 <= response.status_code < 300:
+        raise _status_error(response, url)
+    return FetchResult(url=url, status=response.status_code, body=response.content, etag=None, last_modified=None,
+                       content_type=response.headers.get("Content-Type"), elapsed=time.monotonic() - started)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""The calendar (``calendar.ics``) and the Atom feed (``tge-events/feed.atom``) served by gunicorn: they parse with
+"""The calendar (``calendar.ics``) and the Atom feed (``tge-events/feed.atom``) served by uvicorn: they parse with
 ``icalendar`` and ``feedparser``, follow the events through the pipeline and review, take the list's filters, and
 open to a feed token in the URL until it is revoked."""
 from __future__ import annotations
@@ -13,7 +13,6 @@ import pytest
 from api.keys import create_key
 from api.models import TGEEvent
 from tests.conftest import sweep_in_process
-from tgesweeper.bench.api_benchmark import ApiServer
 from tgesweeper.bench.feedserver import render_rss
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
@@ -24,10 +23,8 @@ FIRST, MOVED = TODAY + timedelta(days=20), TODAY + timedelta(days=41)
 
 
 @pytest.fixture
-def server(worker_env, tmp_path):
-    with ApiServer(workers=1, threads=4, env={**worker_env, "API_THROTTLE_RATE": ""},
-                   log_path=tmp_path / "gunicorn.log") as served:
-        yield served
+def server(start_web):
+    return start_web(API_THROTTLE_RATE="")  # the site as deployed: uvicorn
 
 
 @pytest.fixture

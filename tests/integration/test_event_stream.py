@@ -1,5 +1,6 @@
-"""``GET /api/v1/events/stream`` served by gunicorn, fed by a real Celery worker: a client that was away gets exactly
-what it missed, in order, then what comes next; the response ends on time; bad resume ids are 400s."""
+"""``GET /api/v1/events/stream`` served by uvicorn and by gunicorn, fed by a real Celery worker: a client that was
+away gets exactly what it missed, in order, then what comes next; the response ends on time; bad resume ids are
+400s."""
 from __future__ import annotations
 
 import time
@@ -12,9 +13,10 @@ from httpx_sse import connect_sse
 
 from api import event_log
 from api.keys import create_key
-from api.models import TGEEvent
+from api.models import EventChange, TGEEvent
 from tests.conftest import needs_redis, redis_url
 from tgesweeper.bench.api_benchmark import ApiServer
+from tgesweeper.bench.local_web import LocalWeb
 from workers import tasks
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
@@ -28,14 +30,20 @@ def stream_env(config, worker_env):
     stream, channel, url = f"test:event-stream:{uuid.uuid4().hex}", f"test:events:{uuid.uuid4().hex}", redis_url()
     config(EVENT_LOG_STREAM=stream, NOTIFY_CHANNEL=channel)
     yield {**worker_env, "EVENT_LOG_STREAM": stream, "NOTIFY_CHANNEL": channel,
+           "LIVE_SOCKET_CHANNEL": f"test:live:{uuid.uuid4().hex}",
            "EVENT_STREAM_HEARTBEAT_SECONDS": "1", "EVENT_STREAM_MAX_SECONDS": "8", "API_THROTTLE_RATE": ""}
     if url:
         redis.Redis.from_url(url).delete(stream)
 
 
-@pytest.fixture
-def server(stream_env, tmp_path):
-    with ApiServer(workers=1, threads=4, env=stream_env, log_path=tmp_path / "gunicorn.log") as served:
+@pytest.fixture(params=["uvicorn", "gunicorn"])
+def server(request, stream_env, tmp_path):
+    """The site as deployed (uvicorn, ASGI) and under a WSGI server (gunicorn): the stream takes another path in each."""
+    if request.param == "uvicorn":
+        served = LocalWeb(env=stream_env, log_path=tmp_path / "uvicorn.log")
+    else:
+        served = ApiServer(workers=1, threads=4, env=stream_env, log_path=tmp_path / "gunicorn.log")
+    with served:
         yield served
 
 
@@ -50,9 +58,10 @@ def make_events(*names: str) -> list[int]:
 
 
 def publish_through_worker(event_ids: list[int], worker) -> list[str]:
-    """One notify message for these events; returns the log ids the worker appended (it logs them in id order)."""
+    """One notify message for a change of each event; returns the log ids the worker appended (in event id order)."""
     before = event_log.last_id()
-    tasks.notify.delay(event_ids)
+    changes = [EventChange.objects.create(event_id=event_id, kind="new").pk for event_id in event_ids]
+    tasks.notify.delay(change_ids=changes)
     deadline = time.monotonic() + 30
     while len(found := event_log.read_since(before, 100)) < len(event_ids) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -16,7 +16,7 @@ from tgesweeper.matching import extract, known_tokens, noise, score
 from tgesweeper.matching.dates import tge_date
 from tgesweeper.matching.detector import Detector, detector_signals, detector_text
 from tgesweeper.matching.prefilter import Prefilter
-from tgesweeper.matching.shapes import Shape, found_shapes
+from tgesweeper.matching.shapes import NEW_TOKEN_WORDING, Shape, found_shapes
 from tgesweeper.matching.tweets import is_tweet, tweet_name
 from tgesweeper.matching.types import Match, MatchInput, Verdict
 
@@ -74,6 +74,8 @@ class Assessment:
     known: known_tokens.KnownToken | None = None
     established: bool = False
     penalties: dict[str, str] = field(default_factory=dict)
+    softened: dict[str, str] = field(default_factory=dict)  # soft rejections outweighed by a headline launch shape
+    relaunch: bool = False  # an established name or ticker, but the headline speaks of a new token
     tge_date: date | None = None
     evidence: score.Evidence | None = None
 
@@ -110,16 +112,22 @@ class MatchEngine:
         if complete:  # every family, as features; the first one found is the rules' reason
             title_rejects = noise.all_hits(noise.REJECT, low_title)
             lead_rejects = noise.all_hits(noise.LEAD_REJECT, low_lead[:600])
-            a.rejected = next(iter(title_rejects.items()), None) or next(iter(lead_rejects.items()), None)
             a.reject_families = {*title_rejects, *(f"lead_{name}" for name in lead_rejects)}
+            found = [*title_rejects.items(), *lead_rejects.items()]
         else:
-            a.rejected = noise.first_hit(noise.REJECT, low_title) or noise.first_hit(noise.LEAD_REJECT, low_lead[:600])
+            first = noise.first_hit(noise.REJECT, low_title) or noise.first_hit(noise.LEAD_REJECT, low_lead[:600])
+            found = [first] if first else []
+            if first and first[0] in noise.SOFT_REJECT:
+                found = [*noise.all_hits(noise.REJECT, low_title).items(),
+                         *noise.all_hits(noise.LEAD_REJECT, low_lead[:600]).items()]
+        a.rejected = self._rejection(a, found, low_title)
         if self._exclusions:
             excluded = self._exclusions.search(low_title) or self._exclusions.search(low_lead[:600])
             a.excluded = excluded.group(0) if excluded else None
         if not complete and (a.rejected or a.excluded):
             return a
-        a.title_shapes = found_shapes(low_title)
+        if not a.title_shapes:
+            a.title_shapes = found_shapes(low_title)
         a.body_shapes = found_shapes(low_lead[:SHAPE_CHARS])
         if not complete and not (a.title_shapes or a.body_shapes):
             return a
@@ -130,20 +138,36 @@ class MatchEngine:
         if named.project:
             a.known = known_tokens.lookup(named.project, named.ticker)
             a.established = known_tokens.is_established(a.known, doc.published_at)
+            if a.established and NEW_TOKEN_WORDING.search(low_title):  # a new token under an old name or ticker
+                a.established, a.relaunch = False, True
         if not complete and (not named.project or a.established):
             return a
         a.penalties = noise.all_hits(noise.PENALTY, low_title)
         a.penalties.update(noise.all_hits(noise.LEAD_PENALTY, low_lead[:600]))
+        a.penalties.update(a.softened)
         if a.title_shapes or a.body_shapes:
             a.tge_date = tge_date(title, lead, doc.published_at)
             a.evidence = score.Evidence(
                 title_shapes=a.title_shapes, body_shapes=a.body_shapes, penalties=a.penalties,
                 has_ticker=bool(named.ticker), tge_date=a.tge_date, name_in_title=named.from_title,
                 near_project=bool(named.project) and self._near(named, a.title_shapes, a.body_shapes, lead),
-                watched=bool(named.project) and bool(
-                    self._watch & {named.project.casefold(), (named.ticker or "").casefold()}),
+                watched=bool(named.project and self._watch & {named.project.casefold(), (named.ticker or "").casefold()}),
             )
         return a
+
+    @staticmethod
+    def _rejection(a: Assessment, found: list[tuple[str, str]], low_title: str) -> tuple[str, str] | None:
+        """The reason the rules reject a document, if any. A soft family (``noise.SOFT_REJECT``) alone rejects
+        only when the headline has no launch shape; with one it is kept as a penalty (``Assessment.softened``)."""
+        hard = [hit for hit in found if hit[0] not in noise.SOFT_REJECT]
+        soft = [hit for hit in found if hit[0] in noise.SOFT_REJECT]
+        if hard or not soft:
+            return hard[0] if hard else None
+        a.title_shapes = found_shapes(low_title)
+        if any(shape.name != "listing" for shape in a.title_shapes):
+            a.softened = dict(soft)
+            return None
+        return soft[0]
 
     def judge(self, doc: MatchInput) -> Verdict:
         return self.decide(doc, self.assess(doc, complete=self.detector is not None and self.detector.can_act))
@@ -166,9 +190,11 @@ class MatchEngine:
             return Verdict(None, f"launch words {a.hits[:3]} but no launch shape", "no_shape")
         if not a.named.project:
             return Verdict(None, "launch shape but no project named", "rejected")
-        if a.established:
+        if a.established and a.known is not None:  # established is only ever set from a known token
             return Verdict(None, f"established token {a.known.ticker} (trading since {a.known.first_trading:%Y-%m})",
                            "rejected")
+        if a.evidence is None:  # never: the evidence is weighed whenever there is a shape (assess)
+            return Verdict(None, "launch shape but no evidence weighed", "no_shape")
         confidence = score.confidence(a.evidence)
         result = self._result(a, confidence)
         return Verdict(result, result.reason, "matched" if confidence >= self.config.min_confidence else "candidate")
@@ -181,19 +207,24 @@ class MatchEngine:
         """The rules' verdict, and the model's word on it (``Combination``): a rule match the model scores at or
         below ``veto_at`` is dropped; an item the rules do not publish, with a named project, is published when the
         model scores it at or above ``promote_at``. Otherwise the rules' verdict and confidence stand."""
-        plan, version = self.detector.combination, self.detector.version
-        published = self.published(rules)
-        if published and plan.veto_at is None or not published and (plan.promote_at is None or not a.named.project):
+        detector = self.detector
+        if detector is None:  # decide() combines only with a detector
             return rules
-        p = self.detector.probability(detector_text(a), detector_signals(a))
-        if published:
+        plan, version = detector.combination, detector.version
+        if rules.match is not None and self.published(rules):
+            if plan.veto_at is None:
+                return rules
+            p = detector.probability(detector_text(a), detector_signals(a))
             if p <= plan.veto_at:
                 return Verdict(None, f"vetoed by model {version} p={p:.3f} <= {plan.veto_at}; rules: {rules.reason}",
                                "rejected")
             return Verdict(replace(rules.match, model_version=version), rules.reason, rules.stage)
+        if plan.promote_at is None or not a.named.project:
+            return rules
+        p = detector.probability(detector_text(a), detector_signals(a))
         if p < plan.promote_at:
             return rules
-        result = self._result(a, round(max(p, plan.promoted_confidence), 3), model_version=version)
+        result = self._result(a, round(max(p, plan.promoted_confidence or 0.0), 3), model_version=version)
         result = replace(result, reason=f"{result.reason} (rules: {rules.reason})")
         return Verdict(result, result.reason, "matched" if self.published(Verdict(result, "", "")) else "candidate")
 
@@ -217,7 +248,7 @@ class MatchEngine:
             terms = terms or tuple(a.hits[:3])
         kind = score.kind(a.evidence, low_title) if a.evidence else "announce"
         return Match(
-            project=named.project, ticker=named.ticker, tge_date=a.tge_date, kind=kind,
+            project=named.project or "", ticker=named.ticker, tge_date=a.tge_date, kind=kind,
             confidence=confidence, chain=extract.chain(f"{title} {lead[:SHAPE_CHARS]}"),
             venues=extract.venues(f"{title} {lead[:600]}"), matched_terms=terms,
             snippet=full[max(0, start - window):end + window].strip(), reason=reason, model_version=model_version,

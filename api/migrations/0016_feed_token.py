@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('api', '0012_event_log_and_date_sequence'),
+        ('api', '0015_event_date_sequence_db_default'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,55 @@
+/** How values read on every page: one place, so a test can pin them. */
+import { format, formatDistanceToNowStrict, parseISO } from "date-fns";
+import type { Change } from "./types";
+
+export function percent(value: number): string {
+  return `${Math.round(value * 100)}%`;
+}
+
+export function day(iso: string | null | undefined): string {
+  if (!iso) return "date not announced";
+  return format(parseISO(iso), "d MMM yyyy");
+}
+
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return "never";
+  return format(parseISO(iso), "d MMM yyyy HH:mm");
+}
+
+export function ago(iso: string | null | undefined, now: Date = new Date()): string {
+  if (!iso) return "never";
+  const when = parseISO(iso);
+  if (Math.abs(now.getTime() - when.getTime()) < 5000) return "just now";
+  return formatDistanceToNowStrict(when, { addSuffix: true });
+}
+
+export function seconds(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  if (value < 120) return `${Math.round(value)} s`;
+  if (value < 7200) return `${Math.round(value / 60)} min`;
+  return `${(value / 3600).toFixed(1)} h`;
+}
+
+export function ticker(value: string | null | undefined): string {
+  return value ? `$${value}` : "";
+}
+
+const CHANGE_LABELS: Record<Change, string> = {
+  new: "new",
+  date_set: "date set",
+  date_changed: "date moved",
+  postponed: "postponed",
+  live: "live",
+  confirmed: "confirmed",
+};
+
+export function changeLabel(change: Change): string {
+  return CHANGE_LABELS[change] ?? change;
+}
+
+/** Tailwind classes of a confidence badge: the colour says how sure, the text says the number. */
+export function confidenceClass(value: number): string {
+  if (value >= 0.8) return "bg-emerald-100 text-emerald-900";
+  if (value >= 0.5) return "bg-amber-100 text-amber-900";
+  return "bg-slate-200 text-slate-800";
+}
