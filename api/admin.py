@@ -18,6 +18,7 @@ from api.models import (
     DetectorPromotion,
     Document,
     EventChange,
+    FeedToken,
     KeywordRule,
     Mention,
     PipelineFailure,
@@ -250,6 +251,12 @@ class SweepRunAdmin(ReadOnlyAdmin):
     inlines = (SweepSourceInline,)
 
 
+def revoke_secrets(model_admin, request, queryset, noun: str) -> None:
+    """Revoke API keys or feed tokens at once; those revoked already keep their date."""
+    count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    model_admin.message_user(request, f"Revoked {count} {noun}.", messages.SUCCESS)
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     """Adding a key shows it once in the confirmation message; afterwards only its prefix is known."""
@@ -275,8 +282,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
+        revoke_secrets(self, request, queryset, "key(s)")
 
 
 @admin.register(KeywordRule)
@@ -303,6 +309,27 @@ class DeadLetterAdmin(ReadOnlyAdmin):
     @admin.action(description="Requeue (as a new message)")
     def requeue(self, request, queryset) -> None:
         self.message_user(request, f"Requeued {enqueue.requeue(queryset)} message(s).", messages.SUCCESS)
+
+
+@admin.register(FeedToken)
+class FeedTokenAdmin(admin.ModelAdmin):
+    """Tokens are made through the API (``POST /api/v1/feed-tokens``), which shows the secret once; here they are
+    seen and revoked."""
+
+    list_display = ("__str__", "user", "api_key", "created_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("user", "api_key")
+    search_fields = ("name", "prefix", "user__username", "api_key__name")
+    fields = ("name", "prefix", "user", "api_key", "created_at", "revoked_at")
+    readonly_fields = ("prefix", "user", "api_key", "created_at")
+    actions = ("revoke",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke selected feed tokens")
+    def revoke(self, request, queryset) -> None:
+        revoke_secrets(self, request, queryset, "feed token(s)")
 
 
 # --- alerts ------------------------------------------------------------------------------------------

@@ -29,8 +29,8 @@ from django.db import connection, transaction
 
 from api.models import EventLogEntry
 
-MAX_PART = 2**64 - 1  # Redis Stream ids are two unsigned 64-bit integers
-_ID = re.compile(r"\A([0-9]{1,20})(?:-([0-9]{1,20}))?\Z")
+ID_PATTERN = "^[0-9]{1,19}(-[0-9]{1,19})?$"  # Redis Stream ids are two unsigned 64-bit integers: 19 digits always fit
+_ID = re.compile(r"\A([0-9]{1,19})(?:-([0-9]{1,19}))?\Z")  # ID_PATTERN, with groups
 TRIM_EVERY = 100
 POLL_SECONDS = 0.25
 MAX_WAIT_SECONDS = 60.0
@@ -45,11 +45,9 @@ def id_key(log_id: str) -> tuple[int, int]:
     """``"1718000000000-3"`` → ``(1718000000000, 3)``; ``"42"`` → ``(42, 0)``. Anything else raises ``BadLogId``."""
     found = _ID.match(log_id) if isinstance(log_id, str) else None
     if not found:
-        raise BadLogId("A log id is <integer> or <integer>-<integer>, as sent in the stream's id: lines.")
-    ms, seq = int(found.group(1)), int(found.group(2) or 0)
-    if ms > MAX_PART or seq > MAX_PART:
-        raise BadLogId(f"A log id's parts are at most {MAX_PART}.")
-    return ms, seq
+        raise BadLogId("A log id is <integer> or <integer>-<integer> (at most 19 digits each), as sent in the "
+                       "stream's id: lines.")
+    return int(found.group(1)), int(found.group(2) or 0)
 
 
 def _format(key: tuple[int, int]) -> str:
@@ -99,8 +97,6 @@ class _RedisLog:
 
     def read_since(self, after, limit):
         start = "-" if after is None else "(" + _format(after)
-        if after is not None and after == (MAX_PART, MAX_PART):
-            return []  # nothing can come after the largest id ("(" of it is an error in Redis)
         return self._decode(self.client.xrange(self.stream, min=start, max="+", count=limit))
 
     def wait_since(self, after, timeout_s, limit):

@@ -22,15 +22,24 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def new_secret(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(_KEY_LENGTH))
+
+
+def looks_like_secret(raw: str, prefix: str) -> bool:
+    return len(raw) == len(prefix) + _KEY_LENGTH and raw.startswith(prefix) and all(
+        c in _ALPHABET for c in raw[len(prefix):])
+
+
 def create_key(name: str, user=None) -> tuple[ApiKey, str]:
     """Store a new key and return it with the raw value — the only time the raw value exists."""
-    raw = PREFIX + "".join(secrets.choice(_ALPHABET) for _ in range(_KEY_LENGTH))
+    raw = new_secret(PREFIX)
     key = ApiKey.objects.create(name=name, user=user, prefix=raw[:8], key_hash=hash_key(raw))
     return key, raw
 
 
 def looks_like_key(raw: str) -> bool:
-    return len(raw) == len(PREFIX) + _KEY_LENGTH and raw.startswith(PREFIX) and all(c in _ALPHABET for c in raw[4:])
+    return looks_like_secret(raw, PREFIX)
 
 
 def find_active(raw: str) -> ApiKey | None:

@@ -291,6 +291,32 @@ class ApiKey(models.Model):
         return f"{self.name} ({self.prefix}…{', revoked' if self.revoked_at else ''})"
 
 
+class FeedToken(models.Model):
+    """A secret that stands for its owner in the address of the calendar and the Atom feed (calendar apps and feed
+    readers cannot send headers): ``tgef_`` + 32 random characters, shown once, stored as its SHA-256, revocable.
+
+    Its owner is a user (deactivating the user ends its tokens), or an API key that acts for no user (revoking the
+    key ends them)."""
+
+    name = models.CharField(max_length=120, blank=True)
+    prefix = models.CharField(max_length=12, db_index=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.CASCADE, related_name="feed_tokens")
+    user = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.CASCADE, related_name="feed_tokens")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(api_key__isnull=False, user__isnull=True) | models.Q(api_key__isnull=True,
+                                                                                   user__isnull=False),
+            name="feed_token_one_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'feed token'} ({self.prefix}…{', revoked' if self.revoked_at else ''})"
+
+
 class KeywordRule(models.Model):
     """Operators' additions to the engine's vocabulary; workers rebuild their engine when these change."""
 

@@ -89,7 +89,7 @@ def _closed_bodies() -> set[str]:
 
 def _strict_query_value(schema: dict) -> None:
     """The filters refuse an empty value (``until=``), an empty item (``ticker=A,,B``) and NUL."""
-    if schema.get("type") == "string" and "format" not in schema and "enum" not in schema:
+    if schema.get("type") == "string" and not {"format", "enum", "pattern"} & set(schema):
         schema.update(minLength=max(schema.get("minLength", 0), 1), pattern=NO_NUL)
     elif schema.get("type") == "array":
         schema["minItems"] = 1

@@ -366,6 +366,8 @@ def refresh_event(event: TGEEvent) -> None:
         for src, conf, kind, tge_date, seen, chain, venues, _, doc_id, _, _ in rows
     ]
     summary = summarize_event(facts)
+    if event.tge_date is not None and summary.tge_date != event.tge_date:
+        event.date_sequence += 1  # the date moved: calendars replace the entry they hold (SEQUENCE)
     event.confidence = summary.confidence
     event.status = summary.status
     event.tge_date = summary.tge_date

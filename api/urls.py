@@ -3,17 +3,21 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, 
 from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from api import alert_views, health, prometheus, views
+from api import alert_views, event_stream, feed_access, feeds, health, prometheus, views
 
 router = DefaultRouter()
 router.trailing_slash = "/?"  # the seed's paths have no trailing slash; accept both
 router.register("tge-events", views.EventViewSet, basename="tge-event")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("documents", views.DocumentViewSet, basename="document")
+router.register("feed-tokens", feed_access.FeedTokenViewSet, basename="feed-token")
 router.register("subscriptions", alert_views.SubscriptionViewSet, basename="subscription")
 router.register("deliveries", alert_views.DeliveryViewSet, basename="delivery")
 
 urlpatterns = [
+    path("api/v1/events/stream", event_stream.EventStreamView.as_view(), name="event-stream"),
+    path("api/v1/calendar.ics", feeds.CalendarView.as_view(), name="calendar"),
+    path("api/v1/tge-events/feed.atom", feeds.EventFeedView.as_view(), name="event-feed"),
     path("api/v1/", include(router.urls)),
     path("api/v1/system/metrics", views.SystemMetricsView.as_view(), name="system-metrics"),
     path("api/v1/auth/token", TokenObtainPairView.as_view(), name="token-obtain"),

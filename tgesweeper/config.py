@@ -219,7 +219,7 @@ VARIABLES: tuple[Variable, ...] = (
              "`events/stream`", bounds=(1, 60)),
     Variable("EVENT_STREAM_MAX_SECONDS", int, 300, "lifetime of one `events/stream` response, s: then it ends and "
              "the client reconnects with `Last-Event-ID` (EventSource does so by itself), so no web worker thread is "
-             "held for ever", bounds=(5, 86400)),
+             "held for ever", bounds=(1, 86400)),
     Variable("ALERT_MAX_ATTEMPTS", int, 5, "attempts to send one alert (timeouts, 5xx and 429 are retried with "
              "backoff and jitter) before it is *failed*", bounds=(1, 50)),
     Variable("ALERT_RETRY_BASE_DELAY", float, 2.0, "first alert retry delay, s (exponential with full jitter; a "

@@ -20,7 +20,7 @@ def admin_client(client):
 
 
 @pytest.mark.parametrize("model", ["source", "tgeevent", "document", "mention", "pipelinefailure", "sweeprun", "apikey",
-                                   "keywordrule", "deadletter", "subscription", "delivery", "eventchange"])
+                                   "keywordrule", "deadletter", "subscription", "delivery", "eventchange", "feedtoken"])
 def test_every_changelist_opens(admin_client, model):
     Source.objects.create(name="Wire", url="https://news.example.com/rss")
     assert admin_client.get(f"/admin/api/{model}/").status_code == 200
@@ -101,3 +101,14 @@ def test_failed_deliveries_are_resent_and_paused_channels_resumed_from_the_admin
     admin_client.post("/admin/api/subscription/", {"action": "resume_channels", "_selected_action": [subscription.pk]})
     channel.refresh_from_db()
     assert (channel.paused, channel.paused_reason, channel.consecutive_failures) == (False, "", 0)
+
+
+def test_a_feed_token_revoked_in_the_admin_opens_no_calendar(admin_client, client):
+    from api.feed_access import create_feed_token
+
+    owner = User.objects.create_user("reader")
+    token, raw = create_feed_token("phone", user=owner)
+    assert client.get(f"/api/v1/calendar.ics?token={raw}").status_code == 200
+    assert admin_client.get(f"/admin/api/feedtoken/{token.pk}/change/").status_code == 200
+    admin_client.post("/admin/api/feedtoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    assert client.get(f"/api/v1/calendar.ics?token={raw}").status_code == 404

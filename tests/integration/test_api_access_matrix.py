@@ -14,6 +14,7 @@ from django.test import Client
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from api.channels import new_secret
+from api.feed_access import create_feed_token
 from api.models import ApiKey, Channel, Delivery, EventChange, Subscription
 from tests.conftest import STAFF_PASSWORD
 
@@ -31,6 +32,8 @@ PUBLIC = {
 OWN = "anyone with an identity manages their own alert subscriptions (others' are 404)"
 NOT_STAFF_ONLY = {
     ("POST", "/api/v1/tge-events/search/"): "a read with a JSON body (EventViewSet.read_only_actions)",
+    ("POST", "/api/v1/feed-tokens/"): "every identity makes its own feed tokens",
+    ("DELETE", "/api/v1/feed-tokens/{id}/"): "every identity revokes its own feed tokens",
     ("POST", "/api/v1/subscriptions/"): OWN,
     ("PUT", "/api/v1/subscriptions/{id}/"): OWN,
     ("PATCH", "/api/v1/subscriptions/{id}/"): OWN,
@@ -40,9 +43,13 @@ NOT_STAFF_ONLY = {
     ("POST", "/api/v1/deliveries/{id}/resend/"): OWN,
     **PUBLIC,
 }
+NON_STAFF_ANSWER = {  # where a non-staff caller's answer is not the staff's nor a 403
+    ("DELETE", "/api/v1/feed-tokens/{id}/"): 404,  # the world's token is staff's: another identity's is not found
+}
 FREE_TEXT = {
     "project": "a name matches events or nothing", "company": "alias of project", "ticker": "likewise",
     "chain": "likewise", "source": "a source name on events (documents take an id)", "q": "free text",
+    "token": "a feed token: a wrong one is a 404, not a 400 (test_calendar_and_feed)",
 }
 
 
@@ -77,6 +84,12 @@ VALID = {
     ("DELETE", "/api/v1/sources/{id}/"): Valid(204, "source"),
     ("POST", "/api/v1/sources/{id}/sweep/"): Valid(202, "source"),
     ("GET", "/api/v1/system/metrics"): Valid(200),
+    ("GET", "/api/v1/events/stream"): Valid(200),  # a stream: its answer starts, the test client reads none of it
+    ("GET", "/api/v1/calendar.ics"): Valid(200),
+    ("GET", "/api/v1/tge-events/feed.atom"): Valid(200),
+    ("GET", "/api/v1/feed-tokens/"): Valid(200),
+    ("POST", "/api/v1/feed-tokens/"): Valid(201, body={"name": "my calendar"}),
+    ("DELETE", "/api/v1/feed-tokens/{id}/"): Valid(204, "feed_token"),
     ("GET", "/api/v1/tge-events/"): Valid(200),
     ("POST", "/api/v1/tge-events/search/"): Valid(200, body={"filters": {"tickers": ["QSN"]}}),
     ("GET", "/api/v1/tge-events/{id}/"): Valid(200, "event"),
@@ -111,6 +124,7 @@ BAD_BODIES = [
     (("POST", "/api/v1/tge-events/{id}/merge/"), {"into": "x"}, "into"),
     (("POST", "/api/v1/tge-events/{id}/merge/"), {"into": 999999999}, "into"),
     (("POST", "/api/v1/tge-events/{id}/merge/"), {"into": 10**30}, "into"),
+    (("POST", "/api/v1/feed-tokens/"), {"name": "x" * 121}, "name"),
     (("POST", "/api/v1/subscriptions/"), {"name": "Inside", "channels": [
         {"kind": "webhook", "url": "http://169.254.169.254/latest"}]}, "url"),
     (("POST", "/api/v1/subscriptions/"), {"name": "Nowhere", "channels": []}, "channels"),
@@ -133,6 +147,8 @@ def bad_query_values(parameter: dict) -> list[str]:
         return ["yesterday"]
     if item["type"] == "boolean":
         return ["perhaps"]
+    if item.get("pattern", "").startswith("^[0-9]"):  # an id of the event log
+        return ["abc", "1-2-3"]
     if item["type"] in ("integer", "number"):
         below = [str(schema["minimum"] - 1)] if "minimum" in schema else []
         return ["abc", "9" * 30, *below]
@@ -161,6 +177,7 @@ def quick_password_hashing(settings):
 def world(api_objects, staff_user, reader, queued_sweeps, fresh_cache, monkeypatch):
     """The subscription (and its failed delivery) belong to the ``reader`` key, so reader and staff both reach them."""
     api_objects.refresh = str(RefreshToken.for_user(staff_user))
+    api_objects.feed_token, _ = create_feed_token("staff calendar", user=staff_user)
     monkeypatch.setattr("workers.enqueue.send_deliveries", lambda ids: None)
     subscription = Subscription.objects.create(name="Launches", owner_key=ApiKey.objects.get(name="reader"),
                                                secret=new_secret())
@@ -225,7 +242,9 @@ def test_anonymous_callers_are_refused_except_where_public(op, anon, world):
 @pytest.mark.parametrize("op", by_name(OPERATIONS))
 def test_non_staff_may_read_but_not_write(op, reader, world):
     response = send(reader, op, world)
-    if op[0] in WRITES and op not in NOT_STAFF_ONLY:
+    if op in NON_STAFF_ANSWER:
+        assert_error(response, NON_STAFF_ANSWER[op])
+    elif op[0] in WRITES and op not in NOT_STAFF_ONLY:
         assert_error(response, 403)
     else:
         assert response.status_code == VALID[op].status, response.content

@@ -28,7 +28,8 @@ def keep_test_connection():
 
 
 @pytest.fixture
-def staff_key(staff_user, api_objects, queued_sweeps, fresh_cache, keep_test_connection):
+def staff_key(staff_user, api_objects, queued_sweeps, fresh_cache, keep_test_connection, config):
+    config(EVENT_STREAM_MAX_SECONDS=1)  # the event stream's body ends after its lifetime, and the fuzzer reads it all
     return create_key("fuzz", staff_user)[1]
 
 

@@ -79,8 +79,15 @@ def test_the_log_is_capped_and_says_when_a_client_missed_trimmed_messages(log_ba
     assert not event_log.lost_since(kept[0][0])
 
 
+def test_an_id_reads_as_two_integers():
+    assert event_log.id_key("1718000000000-3") == (1718000000000, 3)
+    assert event_log.id_key("42") == (42, 0)
+    assert event_log.id_key("9-10") > event_log.id_key("9-9") > event_log.id_key("8-99")
+
+
 @pytest.mark.parametrize("hostile", ["", "abc", "-1", "1-", "1-2-3", "1.5", " 1", "\x00", "9" * 21,
-                                     f"{2**64}-0", f"0-{2**64}", "1-1\n", "１２"])
+                                     f"{2**64}-0", f"0-{2**64}", "1-1\n", "１２",
+                                     "1" * 20, "1-" + "1" * 20])
 def test_a_malformed_id_is_refused_by_name(hostile):
     with pytest.raises(event_log.BadLogId):
         event_log.id_key(hostile)
@@ -88,7 +95,7 @@ def test_a_malformed_id_is_refused_by_name(hostile):
 
 def test_the_largest_id_reads_nothing_after_it(log_backend):
     event_log.append({"n": 1})
-    largest = f"{2**64 - 1}-{2**64 - 1}"
+    largest = f"{'9' * 19}-{'9' * 19}"
     assert event_log.read_since(largest, 10) == []
     assert event_log.wait_since(largest, 0.3, 10) == []
 

@@ -1,0 +1,170 @@
+"""Who may read the calendar and the Atom feed: the API's credentials, or a revocable secret in the URL.
+
+Calendar apps and feed readers cannot send headers, so ``?token=tgef_...`` stands for its owner there.
+``feed_access`` is the one place that reads that secret: today it finds a ``FeedToken`` (owned by an API key or a
+user); a per-subscription secret can take its place by returning that subscription's owner and filters.
+A wrong or revoked token is a 404: the secret address does not exist (any more).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, mixins, permissions, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from api import keys
+from api.auth import ApiKeyUser
+from api.models import ApiKey, FeedToken
+from api.serializers import StrictCharField
+
+TOKEN_PARAM = "token"
+PREFIX = "tgef_"
+
+
+@dataclass(frozen=True)
+class FeedAccess:
+    """The identity a secret URL stands for, the filters it fixes and its calendar reminder (none for a FeedToken:
+    the URL's own parameters decide)."""
+
+    user: object
+    token: FeedToken
+    filters: dict[str, str] = field(default_factory=dict)
+    alarm_minutes: int | None = None
+
+    @property
+    def feed_token_id(self) -> int:
+        return self.token.pk
+
+
+def feed_access(request) -> FeedAccess | None:
+    """``None`` when the URL carries no secret (the API's credentials decide); raises NotFound for a wrong one."""
+    values = request.query_params.getlist(TOKEN_PARAM)
+    if not values:
+        return None
+    raw = values[0]
+    token = None
+    if len(values) == 1 and keys.looks_like_secret(raw, PREFIX):
+        token = (FeedToken.objects.select_related("api_key__user", "user")
+                 .filter(token_hash=keys.hash_key(raw), revoked_at__isnull=True)
+                 .filter(Q(api_key__isnull=True) | Q(api_key__revoked_at__isnull=True))
+                 .first())
+    if token is None or (token.user is not None and not token.user.is_active):
+        raise exceptions.NotFound("No feed at this address: the token is wrong or was revoked.")
+    if token.user is not None:
+        return FeedAccess(token.user, token)
+    owner = token.api_key.user
+    return FeedAccess(owner if owner is not None and owner.is_active else ApiKeyUser(token.api_key), token)
+
+
+class FeedTokenAuthentication(authentication.BaseAuthentication):
+    """``?token=`` on the calendar and the feed; without one, the next authentication classes decide."""
+
+    def authenticate(self, request):
+        if request.method not in ("GET", "HEAD"):
+            return None  # the feeds are read; any other method is answered as the view answers it (405)
+        access = feed_access(request)
+        return None if access is None else (access.user, access)
+
+    def authenticate_header(self, request) -> str:
+        return "Api-Key"  # without a token, the API's credentials are wanted: a 401 that says so
+
+
+FEED_AUTHENTICATION = [FeedTokenAuthentication, *api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+
+
+class FeedTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "api.feed_access.FeedTokenAuthentication"
+    name = "FeedToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "query", "name": TOKEN_PARAM,
+                "description": "A feed token (`tgef_` + 32 characters) from `POST /api/v1/feed-tokens`: for calendar "
+                               "apps and feed readers, which cannot send headers. Wrong or revoked: 404."}
+
+
+def create_feed_token(name: str, *, user=None, api_key: ApiKey | None = None) -> tuple[FeedToken, str]:
+    """A token of ``user``, or of ``api_key`` when there is no user; returns it with its secret, shown once."""
+    raw = keys.new_secret(PREFIX)
+    token = FeedToken.objects.create(name=name, user=user, api_key=None if user is not None else api_key,
+                                     prefix=raw[:9], token_hash=keys.hash_key(raw))
+    return token, raw
+
+
+def owner_of(request) -> dict:
+    """Who owns what the caller creates: its user, or its API key when the key acts for no user."""
+    if getattr(request.user, "pk", None):
+        return {"user": request.user}
+    return {"api_key": request.auth}
+
+
+def visible_to(request):
+    """The caller's own tokens; staff see and revoke everyone's."""
+    if request.user.is_staff:
+        return FeedToken.objects.all()
+    return FeedToken.objects.filter(**owner_of(request))
+
+
+class FeedTokenSerializer(serializers.ModelSerializer):
+    name = StrictCharField(max_length=120, required=False, allow_blank=True, help_text="what the token is for")
+    token = serializers.SerializerMethodField(help_text="The secret: shown in the answer to the POST only.")
+    calendar_url = serializers.SerializerMethodField()
+    feed_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FeedToken
+        fields = ["id", "name", "prefix", "created_at", "revoked_at", "token", "calendar_url", "feed_url"]
+        read_only_fields = ["id", "prefix", "created_at", "revoked_at"]
+
+    def get_token(self, obj) -> str | None:
+        return self.context.get("raw")
+
+    def _url(self, obj, name: str) -> str | None:
+        raw = self.context.get("raw")
+        if raw is None:
+            return None
+        return self.context["request"].build_absolute_uri(reverse(name) + f"?{TOKEN_PARAM}={raw}")
+
+    def get_calendar_url(self, obj) -> str | None:
+        return self._url(obj, "calendar")
+
+    def get_feed_url(self, obj) -> str | None:
+        return self._url(obj, "event-feed")
+
+
+class HasIdentity(permissions.BasePermission):
+    """A token needs an owner: an API key or a user, whatever API_PUBLIC_READ says."""
+
+    message = "Feed tokens belong to an API key or a user: authenticate with one."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+
+class FeedTokenViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
+                       viewsets.GenericViewSet):
+    """Your feed tokens: create one (its secret is shown once), list them, revoke one (DELETE). Others' are 404
+    (staff manage everyone's)."""
+
+    serializer_class = FeedTokenSerializer
+    permission_classes = [HasIdentity]
+    lookup_value_regex = "[0-9]+"
+    filterset_class = None
+
+    def get_queryset(self):
+        return visible_to(self.request)
+
+    def create(self, request, *args, **kwargs):
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        token, raw = create_feed_token(body.validated_data.get("name", ""), **owner_of(request))
+        answer = FeedTokenSerializer(token, context={**self.get_serializer_context(), "raw": raw})
+        return Response(answer.data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        if instance.revoked_at is None:
+            FeedToken.objects.filter(pk=instance.pk).update(revoked_at=timezone.now())
