@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(abspath $(VENV))/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test demo install migrate web worker worker-browser beat flower lint check clean dashboard dashboard-check
+.PHONY: run test test-rabbitmq demo install migrate web worker worker-browser beat flower lint check clean dashboard dashboard-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ test: install dashboard
 	cd dashboard && $(NODE_PATH_ENV) npm run --silent test
 	$(PY) tests/services.py $(PY) -m pytest $(PYTEST_ARGS)
 
+## Again the tests that start real processes, with RabbitMQ as the broker (default: 127.0.0.1:5672, guest/guest).
+## The fault tests are left out: `make test` runs each of them on a private Redis and on a private RabbitMQ node.
+test-rabbitmq: install
+	TEST_BROKER_URL=$${TEST_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672//} \
+		$(PY) tests/services.py $(PY) -m pytest -m services --ignore tests/integration/test_faults.py $(PYTEST_ARGS)
+
 ## One sweep over the sample feeds shipped in tgesweeper/bench/demo_feeds/ (served on 127.0.0.1) into the database `make run`
 ## uses; prints the events found, which `make run` then shows in the admin and the API.
 demo: migrate
@@ -66,7 +72,7 @@ web: migrate dashboard
 	$(BIN)/uvicorn tgesweeper.asgi:application --host 127.0.0.1 --port 8000
 
 worker: install
-	$(BIN)/celery -A tgesweeper worker -Q fetch,parse,match,persist,notify --loglevel INFO
+	$(BIN)/celery -A tgesweeper worker -Q fetch,parse,match,persist,notify,alerts --loglevel INFO
 
 ## Fetches of browser sources: one Chromium at a time (needs /usr/bin/chromium: apt-get install chromium).
 worker-browser: install

@@ -7,15 +7,21 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from rest_framework.exceptions import ValidationError
 
+from api import alerts
+from api import channels as alert_channels
 from api.keys import create_key
 from api.models import (
     ApiKey,
+    Channel,
     DeadLetter,
+    Delivery,
     Document,
+    EventChange,
     KeywordRule,
     Mention,
     PipelineFailure,
     Source,
+    Subscription,
     SweepRun,
     SweepSource,
     TGEEvent,
@@ -260,3 +266,86 @@ class DeadLetterAdmin(ReadOnlyAdmin):
     @admin.action(description="Requeue (as a new message)")
     def requeue(self, request, queryset) -> None:
         self.message_user(request, f"Requeued {enqueue.requeue(queryset)} message(s).", messages.SUCCESS)
+
+
+# --- alerts ------------------------------------------------------------------------------------------
+
+class ChannelInline(admin.TabularInline):
+    model = Channel
+    extra = 1
+    fields = ("kind", "url", "paused", "paused_reason", "consecutive_failures")
+    readonly_fields = ("paused_reason", "consecutive_failures")
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """Who hears about which changes, where. Adding one shows its webhook secret once; owner defaults to you."""
+
+    list_display = ("name", "owner_user", "owner_key", "enabled", "min_confidence", "channel_states", "created_at")
+    list_filter = ("enabled",)
+    search_fields = ("name", "owner_user__username", "owner_key__name")
+    list_select_related = ("owner_user", "owner_key")
+    raw_id_fields = ("owner_user", "owner_key")
+    inlines = (ChannelInline,)
+    actions = ("send_test_alert", "resume_channels")
+
+    @admin.display(description="channels")
+    def channel_states(self, subscription: Subscription) -> str:
+        return ", ".join(f"{c.kind}{' (paused)' if c.paused else ''}" for c in subscription.channels.all()) or "none"
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.secret = alert_channels.new_secret()
+            if obj.owner_user_id is None and obj.owner_key_id is None:
+                obj.owner_user = request.user
+        super().save_model(request, obj, form, change)
+        if not change:
+            self.message_user(request, f"Webhook signing secret: {obj.secret} — copy it now, it will not be shown "
+                                       "again.", messages.WARNING)
+
+    @admin.action(description="Send a test alert to each channel (un-pauses those it reaches)")
+    def send_test_alert(self, request, queryset) -> None:
+        for subscription in queryset:
+            for result in alerts.send_test(subscription):
+                level = messages.SUCCESS if result["ok"] else messages.ERROR
+                self.message_user(request, f"{subscription} channel {result['channel']}: "
+                                           f"{'delivered' if result['ok'] else result['error']}", level)
+
+    @admin.action(description="Resume paused channels")
+    def resume_channels(self, request, queryset) -> None:
+        count = alerts.resume(Channel.objects.filter(subscription__in=queryset).values_list("pk", flat=True))
+        self.message_user(request, f"Resumed {count} channel(s).", messages.SUCCESS)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    """One alert of one change to one channel, with its attempts and error; failed ones can be sent again."""
+
+    list_display = ("created_at", "subscription", "channel", "event", "change", "state", "attempts", "short_error",
+                    "delivered_at")
+    list_filter = ("state", "channel__kind")
+    list_select_related = ("subscription", "channel", "event", "change__event")
+    search_fields = ("event__project", "event__ticker", "last_error")
+    date_hierarchy = "created_at"
+    actions = ("resend",)
+
+    @admin.display(description="error")
+    def short_error(self, delivery: Delivery) -> str:
+        return Truncator(delivery.last_error).chars(80)
+
+    @admin.action(description="Resend failed deliveries")
+    def resend(self, request, queryset) -> None:
+        ids = alerts.resend(queryset)
+        enqueue.send_deliveries(ids)
+        self.message_user(request, f"Queued {len(ids)} delivery(ies) again.", messages.SUCCESS)
+
+
+@admin.register(EventChange)
+class EventChangeAdmin(ReadOnlyAdmin):
+    """What each persist and review changed about an event (the outbox notify and alerts read)."""
+
+    list_display = ("created_at", "event", "kind", "batch_id", "source_kind", "published_at")
+    list_filter = ("kind", "source_kind")
+    list_select_related = ("event",)
+    search_fields = ("event__project", "event__ticker", "batch_id")
+    date_hierarchy = "created_at"

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-from api.validation import validate_source
+from api.validation import validate_channel, validate_source
 
 NOT_CONFIGURED = "not configured: "  # how last_error starts when a source waits for a configuration variable
 MAX_ID = 2**63 - 1  # the largest id a row can have (bigint); a larger one in a request is refused, not sent to the database
@@ -139,6 +139,8 @@ class TGEEvent(models.Model):
     last_seen_at = models.DateTimeField(default=timezone.now)
     mention_count = models.PositiveIntegerField(default=0)
     source_count = models.PositiveIntegerField(default=0)
+    date_sequence = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Times the TGE date moved: the calendar's SEQUENCE (store.refresh_event).")
 
     class Meta:
         ordering = ["-first_seen_at", "-id"]
@@ -323,3 +325,163 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name}[{self.task_id}]"
+
+
+class EventLogEntry(models.Model):
+    """The live stream's log where there is no Redis (``api.event_log``): one published message per row, in order."""
+
+    id = models.BigAutoField(primary_key=True)
+    message = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "event log entry"
+        verbose_name_plural = "event log"
+
+    def __str__(self) -> str:
+        return f"{self.pk}-0"
+
+
+class EventChange(models.Model):
+    """What changed about an event, written in the transaction that changed it: the outbox notify and alerts read.
+
+    The persist transaction records what a batch did to each event (``api.store``), review actions what a reviewer
+    did (``api.review``); a redelivered batch finds its changes recorded and notifies them again, never twice recorded.
+    """
+
+    class Kind(models.TextChoices):
+        NEW = "new", "new event"
+        DATE_SET = "date_set", "date set"
+        DATE_CHANGED = "date_changed", "date changed"
+        POSTPONED = "postponed"
+        LIVE = "live"
+        UPDATED = "updated", "facts updated (confidence, mentions)"
+        CONFIRMED = "confirmed", "confirmed by a reviewer"
+        REJECTED = "rejected", "rejected by a reviewer"
+
+    event = models.ForeignKey(TGEEvent, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
+    old = models.JSONField(default=dict, blank=True, help_text="The event's date, status, confidence before.")
+    new = models.JSONField(default=dict, blank=True, help_text="... and after.")
+    batch_id = models.CharField(max_length=100, blank=True, db_index=True,
+                                help_text="The persisted batch that made the change; empty for a review.")
+    reviewed_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source_kind = models.CharField(max_length=16, blank=True, help_text="Kind of the source whose batch made it.")
+    published_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="Newest publication time of the batch's documents about the event.")
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, help_text="Persisted at.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event}: {self.get_kind_display()}"
+
+    def as_message(self) -> dict:
+        return {"id": self.pk, "kind": self.kind, "old": self.old, "new": self.new}
+
+
+def default_change_kinds() -> list[str]:
+    """What a subscription hears unless it says otherwise: every change but ``updated`` (confidence, mention counts)."""
+    return [kind for kind in EventChange.Kind.values if kind != EventChange.Kind.UPDATED]
+
+
+class Subscription(models.Model):
+    """Who hears about which event changes, and where (its channels). Owned by a user or by an API key without one.
+
+    Empty lists filter nothing. ``secret`` signs its webhooks (Standard Webhooks); the API shows it once, at creation.
+    """
+
+    name = models.CharField(max_length=120)
+    owner_user = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.CASCADE,
+                                   related_name="tge_subscriptions")
+    owner_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions",
+                                  help_text="For a key without a user.")
+    enabled = models.BooleanField(default=True)
+    change_kinds = models.JSONField(default=default_change_kinds, blank=True,
+                                    help_text="Changes that alert: " + ", ".join(EventChange.Kind.values) + ".")
+    min_confidence = models.FloatField(default=0.0)
+    include_candidates = models.BooleanField(default=False, help_text="Alert on events below the confidence threshold.")
+    statuses = models.JSONField(default=list, blank=True)
+    projects = models.JSONField(default=list, blank=True)
+    tickers = models.JSONField(default=list, blank=True)
+    chains = models.JSONField(default=list, blank=True)
+    sources = models.JSONField(default=list, blank=True, help_text="Source names; any of the event's sources counts.")
+    secret = models.CharField(max_length=100, editable=False, help_text="Signs webhooks (whsec_...).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(owner_user__isnull=False) | models.Q(owner_key__isnull=False),
+                                              name="subscription_has_owner")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Channel(models.Model):
+    """Where a subscription's alerts go: a signed webhook (http/https URL) or an Apprise URL (tgram://, discord://...).
+
+    Paused after ALERT_PAUSE_AFTER_FAILURES failed deliveries in a row; a test alert that gets through, or a resume,
+    un-pauses it."""
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook", "signed webhook (Standard Webhooks)"
+        APPRISE = "apprise", "Apprise URL"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="channels")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    url = models.CharField(max_length=2000, help_text="Public hosts only.")
+    paused = models.BooleanField(default=False)
+    paused_reason = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.subscription}"
+
+    def clean(self) -> None:
+        validate_channel(self)
+
+
+class Delivery(models.Model):
+    """One alert of one change to one channel: unique, so a redelivered persist or notify never sends twice.
+
+    Changes of one event arriving within ALERT_COALESCE_SECONDS of its last alert ride on one delivery (``merged_into``).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+        MERGED = "merged", "merged into another delivery"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(TGEEvent, on_delete=models.CASCADE, related_name="+")
+    change = models.ForeignKey(EventChange, on_delete=models.CASCADE, related_name="deliveries")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="merged")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    status_code = models.PositiveIntegerField(null=True, blank=True, help_text="The channel's last HTTP answer.")
+    send_after = models.DateTimeField(default=timezone.now, help_text="Not sent before (a coalescing window).")
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False,
+                                       help_text="A worker is sending it until then.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [models.UniqueConstraint(fields=["channel", "change"], name="delivery_once_per_channel_change")]
+        indexes = [models.Index(fields=["channel", "event", "-created_at"], name="delivery_channel_event")]
+
+    def __str__(self) -> str:
+        return f"{self.change} → {self.channel}: {self.state}"

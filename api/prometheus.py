@@ -8,10 +8,12 @@ from drf_spectacular.utils import extend_schema
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from rest_framework.views import APIView
 
+from api.latency_metrics import LatencyCollector
 from api.system_metrics import SweeperCollector
 
 _registry = CollectorRegistry(auto_describe=False)
 _registry.register(SweeperCollector())
+_registry.register(LatencyCollector())
 
 
 class PrometheusMetricsView(APIView):

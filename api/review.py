@@ -1,12 +1,18 @@
-"""What reviewers do to events: confirm, reject, merge. The pipeline keeps recomputing facts; review stays."""
+"""What reviewers do to events: confirm, reject, merge. The pipeline keeps recomputing facts; review stays.
+
+Each action records what it changed (``api.changes``) in its transaction and, once committed, asks the pipeline to
+notify it (the live stream and alerts).
+"""
 from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from api import changes
 from api.models import Mention, TGEEvent
 from api.store import events_changed, refresh_event
+from workers import enqueue
 
 
 def set_review(event_id: int, review: str, user) -> TGEEvent:
@@ -14,12 +20,21 @@ def set_review(event_id: int, review: str, user) -> TGEEvent:
         event = TGEEvent.objects.select_for_update().get(pk=event_id)
         if event.review == TGEEvent.Review.MERGED:
             raise ValidationError({"review": [f"Event {event.pk} was merged into {event.merged_into_id}; review that one."]})
+        before = changes.snapshot(event)
         event.review, event.reviewed_at = review, timezone.now()
         event.reviewed_by = user if getattr(user, "pk", None) else None
         event.published = event.compute_published()
         event.save(update_fields=["review", "reviewed_at", "reviewed_by", "published"])
         events_changed()
+        if before["review"] != review:
+            _notify(changes.record(event, before, [review], reviewed_by=event.reviewed_by))
     return event
+
+
+def _notify(recorded) -> None:
+    if recorded:
+        ids = [change.pk for change in recorded]
+        transaction.on_commit(lambda: enqueue.notify_changes(ids))
 
 
 def merge_events(source_id: int, target_id: int, user) -> TGEEvent:
@@ -44,6 +59,8 @@ def merge_events(source_id: int, target_id: int, user) -> TGEEvent:
         source.reviewed_by = user if getattr(user, "pk", None) else None
         source.mention_count = source.source_count = 0
         source.save()
+        before = changes.snapshot(target)
         refresh_event(target)
         events_changed()
+        _notify(changes.record(target, before, reviewed_by=source.reviewed_by))
     return target

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from api import response_cache
+from api import changes, response_cache
 from api.models import NOT_CONFIGURED, Document, Mention, PipelineBatch, PipelineFailure, Source, SweepRun, SweepSource, TGEEvent
 from tgesweeper import circuit
 from tgesweeper.matching import Match
@@ -186,6 +186,7 @@ class PersistOutcome:
     documents: int
     mentions: int
     changed_event_ids: list[int]
+    change_ids: list[int]  # the EventChange rows of the batch (a duplicate's: those its first delivery recorded)
 
 
 def persist_batch(batch: dict) -> PersistOutcome:
@@ -203,7 +204,8 @@ def persist_batch(batch: dict) -> PersistOutcome:
         )
         if not claimed:  # stored already (a redelivery, or another pipeline read the same items): counts all the same
             _count_batch_done(batch.get("sweep_source_id"))
-            return PersistOutcome(duplicate=True, documents=0, mentions=0, changed_event_ids=[])
+            return PersistOutcome(duplicate=True, documents=0, mentions=0, changed_event_ids=[],
+                                  change_ids=changes.of_batch(batch["batch_id"]))
 
         doc_ids = _store_documents(batch["source_id"], batch["documents"])
         found = [
@@ -211,12 +213,13 @@ def persist_batch(batch: dict) -> PersistOutcome:
             for d, m in zip(batch["documents"], batch["matches"], strict=True)
             if m is not None and d["external_id"] in doc_ids
         ]
-        mentions, changed = _store_mentions(batch["source_id"], found) if found else (0, [])
+        mentions, changed, change_ids = _store_mentions(batch, found) if found else (0, [], [])
         PipelineBatch.objects.filter(pk=batch["batch_id"]).update(
             mentions=mentions, persist_seconds=(timezone.now() - started).total_seconds()
         )
         _count_batch_done(batch.get("sweep_source_id"))
-    return PersistOutcome(duplicate=False, documents=len(doc_ids), mentions=mentions, changed_event_ids=changed)
+    return PersistOutcome(duplicate=False, documents=len(doc_ids), mentions=mentions, changed_event_ids=changed,
+                          change_ids=change_ids)
 
 
 def _store_documents(source_id: int, documents: list[dict]) -> dict[str, int]:
@@ -239,7 +242,8 @@ def _store_documents(source_id: int, documents: list[dict]) -> dict[str, int]:
     )
 
 
-def _store_mentions(source_id: int, found: list[tuple[int, Match]]) -> tuple[int, list[int]]:
+def _store_mentions(batch: dict, found: list[tuple[int, Match]]) -> tuple[int, list[int], list[int]]:
+    source_id = batch["source_id"]
     keys = {event_key(m.project, m.ticker): m for _, m in found}
     # Insert and lock in key order so two persist workers touching the same events cannot deadlock.
     TGEEvent.objects.bulk_create(
@@ -248,7 +252,7 @@ def _store_mentions(source_id: int, found: list[tuple[int, Match]]) -> tuple[int
     )
     events = {e.key: e for e in TGEEvent.objects.select_for_update().filter(key__in=list(keys)).order_by("key")}
     events = _follow_merges(events)
-    before = {e.pk: _event_state(e) for e in events.values()}
+    before = {e.pk: changes.snapshot(e) for e in events.values()}
 
     now = timezone.now()
     created = Mention.objects.bulk_create(
@@ -268,10 +272,34 @@ def _store_mentions(source_id: int, found: list[tuple[int, Match]]) -> tuple[int
     unique = {e.pk: e for e in events.values()}
     for event in unique.values():
         refresh_event(event)
-    changed = [pk for pk, e in unique.items() if _event_state(e) != before[pk]]
+    timing = _publication_times(batch, found, events)
+    source_kind = Source.objects.filter(pk=source_id).values_list("kind", flat=True).first() or ""
+    recorded = [
+        change for pk, event in unique.items()
+        for change in changes.record(event, before[pk], batch_id=batch["batch_id"], source_kind=source_kind,
+                                     published_at=timing.get(pk), fetched_at=_when(batch.get("fetched_at")))
+    ]
+    changed = sorted({c.event_id for c in recorded})
     if changed:
         events_changed()
-    return len(created), changed
+    return len(created), changed, [c.pk for c in recorded]
+
+
+def _publication_times(batch: dict, found: list[tuple[int, Match]], events: dict[str, TGEEvent]) -> dict[int, datetime]:
+    """Per event, the newest publication time among the batch's documents that mention it (publication → alert)."""
+    published = {d["external_id"]: d["published_at"] for d in batch["documents"]}
+    by_doc = dict(Document.objects.filter(pk__in=[doc_id for doc_id, _ in found]).values_list("pk", "external_id"))
+    times: dict[int, datetime] = {}
+    for doc_id, match in found:
+        when = _when(published.get(by_doc.get(doc_id)))
+        event = events[event_key(match.project, match.ticker)]
+        if when is not None and (event.pk not in times or when > times[event.pk]):
+            times[event.pk] = when
+    return times
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _follow_merges(events: dict[str, TGEEvent]) -> dict[str, TGEEvent]:
@@ -288,11 +316,6 @@ def _follow_merges(events: dict[str, TGEEvent]) -> dict[str, TGEEvent]:
 def events_changed() -> None:
     """Cached API answers about events are stale from now on (after this transaction commits)."""
     transaction.on_commit(response_cache.invalidate_events)
-
-
-def _event_state(event: TGEEvent) -> tuple:
-    return (event.status, event.tge_date, round(event.confidence, 4), event.mention_count, event.is_candidate,
-            event.published)
 
 
 def refresh_event(event: TGEEvent) -> None:

@@ -33,7 +33,7 @@ CACHE_KEY, REFRESH_LOCK = "api:system-metrics", "api:system-metrics:refreshing"
 
 
 def queue_names() -> tuple[str, ...]:
-    """Every queue the Celery app declares (celeryconfig.task_queues: the pipeline's five and ``browser``)."""
+    """Every queue the Celery app declares (celeryconfig.task_queues: the pipeline's five, ``alerts`` and ``browser``)."""
     return tuple(queue.name for queue in app.conf.task_queues)
 
 

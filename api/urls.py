@@ -3,13 +3,15 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, 
 from rest_framework.routers import DefaultRouter
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from api import health, prometheus, views
+from api import alert_views, health, prometheus, views
 
 router = DefaultRouter()
 router.trailing_slash = "/?"  # the seed's paths have no trailing slash; accept both
 router.register("tge-events", views.EventViewSet, basename="tge-event")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("documents", views.DocumentViewSet, basename="document")
+router.register("subscriptions", alert_views.SubscriptionViewSet, basename="subscription")
+router.register("deliveries", alert_views.DeliveryViewSet, basename="delivery")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),

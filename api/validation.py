@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from api import channels
 from tgesweeper import net
 from tgesweeper.sources import InvalidOptions, SourceKind, kind_for
 
@@ -47,3 +48,12 @@ def validate_source_options(source, kind: SourceKind) -> None:
         kind.check_options(source.options if source.options is not None else {}, source.query or "")
     except InvalidOptions as exc:
         raise ValidationError(exc.problems) from None
+
+
+def validate_channel(channel) -> None:
+    """A channel's URL must suit its kind and reach a public host (the rule and setting of Source URLs); the same
+    check runs again at every send (``api.channels``)."""
+    try:
+        channels.check_target(channel.kind, channel.url or "")
+    except channels.InvalidChannel as exc:
+        raise ValidationError({"url": str(exc)}) from None

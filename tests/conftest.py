@@ -93,14 +93,22 @@ def start_worker(worker_env, tmp_path):
         worker.stop()
 
 
-@pytest.fixture
-def celery_worker_process(start_worker):
-    """A real ``celery worker`` on the configured broker (Redis in CI), consuming every pipeline queue."""
+def purge_queues(*names: str) -> None:
+    """Empty the named queues (all the app declares when none is named) on the configured broker."""
     from tgesweeper.celery import app
 
     with app.connection_for_write() as conn:
         for queue in app.amqp.queues.values():
-            queue.bind(conn.default_channel).purge()
+            if queue.name in names or not names:
+                bound = queue.bind(conn.default_channel)
+                bound.declare()  # RabbitMQ refuses to purge a queue nobody has declared yet
+                bound.purge()
+
+
+@pytest.fixture
+def celery_worker_process(start_worker):
+    """A real ``celery worker`` on the configured broker (Redis in CI), consuming every pipeline queue."""
+    purge_queues()
     return start_worker()
 
 
@@ -235,12 +243,16 @@ def good(feed_server, allow_local):
 # --- the served site: uvicorn with Django, the dashboard and its live channel ------------------------------------
 
 @pytest.fixture
-def live_channels() -> dict[str, str]:
-    """Pub/sub channels of this test alone (Redis channels are shared by every database number)."""
+def live_channels(config) -> dict[str, str]:
+    """Pub/sub channels and event-log stream of this test alone (Redis channels are shared by every database
+    number), for this process and the ones the test starts."""
     import secrets
 
     suffix = secrets.token_hex(4)
-    return {"NOTIFY_CHANNEL": f"test:events:{suffix}", "LIVE_SOCKET_CHANNEL": f"test:live:{suffix}"}
+    names = {"NOTIFY_CHANNEL": f"test:events:{suffix}", "LIVE_SOCKET_CHANNEL": f"test:live:{suffix}",
+             "EVENT_LOG_STREAM": f"test:events:log:{suffix}"}
+    config(**names)
+    return names
 
 
 @pytest.fixture

@@ -1,12 +1,15 @@
 """Servers and faults for the fault tests: each piece starts its own process or socket on
-127.0.0.1 and stops only what it started. Never the shared Redis or PostgreSQL: a private ``redis-server``,
-a TCP proxy in front of PostgreSQL, a row lock held from a connection of the test's own.
+127.0.0.1 and stops only what it started. Never the shared Redis, RabbitMQ or PostgreSQL: a private ``redis-server``,
+a private RabbitMQ node, a TCP proxy in front of PostgreSQL, a row lock held from a connection of the test's own.
 """
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -73,6 +76,82 @@ class RedisServer:
 
     def __exit__(self, *exc) -> None:
         self.kill()
+
+
+class RabbitMQServer:
+    """A private RabbitMQ node of the machine's ``rabbitmq-server`` on a free port, its data in a temporary folder of
+    its own, so the test may stop and restart it. Started by root, the package's script runs the node as the
+    ``rabbitmq`` user: the folder sits directly in the temporary directory (pytest's are private to root) and is
+    handed to that user."""
+
+    def __init__(self):
+        self.directory = Path(tempfile.mkdtemp(prefix="tgesweeper-rabbitmq-"))
+        self.port, self.dist_port = free_port(), free_port()
+        self.node = f"tgetest{self.port}@localhost"
+        self.process: subprocess.Popen | None = None
+
+    @staticmethod
+    def installed() -> bool:
+        return shutil.which("rabbitmq-server") is not None
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def start(self, timeout: float = 60.0) -> RabbitMQServer:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{self.port}\n")
+        (self.directory / "enabled_plugins").write_text("[].\n")
+        if os.geteuid() == 0:
+            for path in (self.directory, *self.directory.rglob("*")):
+                shutil.chown(path, "rabbitmq", "rabbitmq")
+        env = {**os.environ, "RABBITMQ_NODENAME": self.node, "RABBITMQ_NODE_PORT": str(self.port),
+               "RABBITMQ_DIST_PORT": str(self.dist_port), "RABBITMQ_CONFIG_FILE": str(self.directory / "rabbitmq.conf"),
+               "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.directory / "enabled_plugins"),
+               "RABBITMQ_MNESIA_BASE": str(self.directory / "mnesia"), "RABBITMQ_LOG_BASE": str(self.directory / "log"),
+               "RABBITMQ_PID_FILE": str(self.directory / "node.pid")}
+        with (self.directory / "rabbitmq.out").open("ab") as log:
+            self.process = subprocess.Popen(["rabbitmq-server"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        wait_until(self._answers, timeout, poll=0.25, message=f"RabbitMQ on port {self.port} did not answer")
+        return self
+
+    def _answers(self) -> bool:
+        from kombu import Connection
+
+        if self.process.poll() is not None:
+            raise RuntimeError(f"rabbitmq-server exited with {self.process.returncode}: "
+                               f"{(self.directory / 'rabbitmq.out').read_text()[-2000:]}")
+        try:
+            with Connection(self.url, connect_timeout=1) as conn:
+                conn.ensure_connection(max_retries=1)
+            return True
+        except Exception:  # kombu raises the transport's own errors while the node boots
+            return False
+
+    def queue_depths(self) -> dict[str, int]:
+        """Messages each queue holds, ready or delivered and not yet acked."""
+        out = subprocess.run(["rabbitmqctl", "-q", "-n", self.node, "list_queues", "--no-table-headers", "name",
+                              "messages"], capture_output=True, text=True, check=True, timeout=30).stdout
+        return {name: int(count) for name, count in (line.split("\t") for line in out.splitlines() if "\t" in line)}
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """SIGTERM: a restart's orderly shutdown; SIGKILL: a crash."""
+        pid_file = self.directory / "node.pid"
+        if self.process is None or self.process.poll() is not None:
+            return
+        if pid_file.exists() and (pid := int(pid_file.read_text().split()[0])) and psutil.pid_exists(pid):
+            os.kill(pid, sig)
+        self.process.wait(60)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def __enter__(self) -> RabbitMQServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class TcpProxy:

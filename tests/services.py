@@ -11,6 +11,8 @@ import sys
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Empty: Redis (or the embedded broker) is the broker too. An amqp:// URL runs the suite with RabbitMQ as the broker.
+BROKER_URL = os.environ.get("TEST_BROKER_URL", "")
 
 
 def postgres_problem(url: str) -> str | None:
@@ -33,6 +35,17 @@ def redis_problem(url: str) -> str | None:
     return None
 
 
+def broker_problem(url: str) -> str | None:
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:  # kombu raises the transport's own errors
+        return str(exc)
+    return None
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print("usage: tests/services.py COMMAND [ARGS...]", file=sys.stderr)
@@ -48,11 +61,15 @@ def main(argv: list[str]) -> int:
         return 1
     env["DATABASE_URL"] = "" if pg else PG_URL
     env["REDIS_URL"] = "" if rd else REDIS_URL
-    env["CELERY_BROKER_URL"] = ""
+    if BROKER_URL and (problem := broker_problem(BROKER_URL)):
+        print(f"TEST_BROKER_URL={BROKER_URL} is not reachable: {problem}", file=sys.stderr)
+        return 1
+    env["CELERY_BROKER_URL"] = BROKER_URL
     # Every local test server is 127.0.0.1, one "host" for the shared politeness budget; tests of the budget set their own.
     env.setdefault("NEWS_SCRAPER_RATE_LIMIT", "100000")
     print(f"tests use: database={'SQLite (embedded)' if pg else PG_URL}, "
-          f"broker/cache={'embedded (SQL broker, file cache)' if rd else REDIS_URL}", flush=True)
+          f"broker/cache={'embedded (SQL broker, file cache)' if rd else REDIS_URL}"
+          + (f", broker={BROKER_URL}" if BROKER_URL else ""), flush=True)
     os.execvpe(argv[0], argv, env)
 
 

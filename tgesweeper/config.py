@@ -114,7 +114,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DATABASE_URL", str, "", "e.g. `postgresql://user@127.0.0.1:5432/tge`; empty = SQLite in `TGE_VAR_DIR`"),
     Variable("DATABASE_CONN_MAX_AGE", int, 60, "seconds a database connection is reused", bounds=(0, 3600)),
     Variable("REDIS_URL", str, "", "broker, cache and pub/sub, e.g. `redis://127.0.0.1:6379/0`; empty = the embedded "
-             "default (SQLite broker, file cache, no live stream)"),
+             "default (SQLite broker, file cache, the event log in the database, no pub/sub)"),
     Variable("CELERY_BROKER_URL", str, "", "overrides the broker; empty = `REDIS_URL`, else the "
              "embedded SQLite broker (`broker.sqlite3` in `TGE_VAR_DIR`)"),
     Variable("CELERY_VISIBILITY_TIMEOUT", int, 3600, "seconds after which Redis gives a message whose worker died "
@@ -191,6 +191,27 @@ VARIABLES: tuple[Variable, ...] = (
              yaml=("notify.channel",)),
     Variable("LIVE_SOCKET_CHANNEL", str, "tge:live", "Redis prefix of the dashboard's live channel (socket.io): "
              "its fan-out channel between web processes and its follower lease", yaml=("live.channel",)),
+    Variable("EVENT_LOG_STREAM", str, "tge:events:log", "Redis Stream that keeps every message published on "
+             "`NOTIFY_CHANNEL`, for replay (`GET /api/v1/events/stream`); without Redis the log is a database table"),
+    Variable("EVENT_LOG_MAXLEN", int, 10000, "messages the event log keeps (approximately: Redis trims whole nodes, "
+             "the table every 100 appends); a client away for longer is told it missed some", bounds=(10, 10_000_000)),
+    Variable("EVENT_STREAM_HEARTBEAT_SECONDS", float, 15, "seconds between keep-alive comments on an idle "
+             "`events/stream`", bounds=(1, 60)),
+    Variable("EVENT_STREAM_MAX_SECONDS", int, 300, "lifetime of one `events/stream` response, s: then it ends and "
+             "the client reconnects with `Last-Event-ID` (EventSource does so by itself), so no web worker thread is "
+             "held for ever", bounds=(5, 86400)),
+    Variable("ALERT_MAX_ATTEMPTS", int, 5, "attempts to send one alert (timeouts, 5xx and 429 are retried with "
+             "backoff and jitter) before it is *failed*", bounds=(1, 50)),
+    Variable("ALERT_RETRY_BASE_DELAY", float, 2.0, "first alert retry delay, s (exponential with full jitter; a "
+             "server's `Retry-After` wins, capped under `CELERY_VISIBILITY_TIMEOUT`)", bounds=(0, 3600)),
+    Variable("ALERT_RETRY_MAX_DELAY", float, 300.0, "alert retry delay cap, s", bounds=(0, 43200)),
+    Variable("ALERT_TIMEOUT", float, 10.0, "total deadline of one webhook call, s", bounds=(0.5, 120)),
+    Variable("ALERT_COALESCE_SECONDS", float, 30.0, "changes of one event within this many seconds of its last alert "
+             "to a channel ride on one alert (the first change is sent at once)", bounds=(0, 86400)),
+    Variable("ALERT_PAUSE_AFTER_FAILURES", int, 5, "failed alerts in a row (each after its retries) that pause a "
+             "channel; a test alert that gets through, or a resume, un-pauses it", bounds=(1, 1000)),
+    Variable("ALERT_LINK_BASE_URL", str, "http://127.0.0.1:8000", "where alerts link to: "
+             "`<this>/api/v1/tge-events/<id>`"),
     Variable("X_BEARER_TOKEN", str, "", "X API v2 app bearer token; empty = `x` sources show as *not configured* "
              "(not failing)", aliases=("TWITTER_BEARER_TOKEN",)),
     Variable("X_API_BASE_URL", str, "https://api.twitter.com", "where the X API is (tests point it at a local fake)"),

@@ -373,6 +373,19 @@ def request(session: requests.Session, method: str, url: str, *, policy: FetchPo
         return response
 
 
+def post(url: str, body: bytes, *, headers: Mapping[str, str], policy: FetchPolicy = _STRICT) -> FetchResult:
+    """POST ``body`` within ``policy`` (alerts' webhooks). Redirects are not followed (a 3xx is an error: the target
+    must name its final address); any other answer but 2xx raises ``HTTPStatusError`` (``RateLimited`` for 429) with
+    the server's Retry-After."""
+    started = time.monotonic()
+    response = request(_session, "POST", url, policy=policy, data=body,
+                       headers={"User-Agent": policy.user_agent, **headers})
+    if not 200 <= response.status_code < 300:
+        raise _status_error(response, url)
+    return FetchResult(url=url, status=response.status_code, body=response.content, etag=None, last_modified=None,
+                       content_type=response.headers.get("Content-Type"), elapsed=time.monotonic() - started)
+
+
 @contextmanager
 def _guarded(url: str, policy: FetchPolicy) -> Iterator[_FetchContext]:
     """The fetch context (peer check, deadline watchdog) with library errors turned into FetchErrors."""

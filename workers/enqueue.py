@@ -1,4 +1,5 @@
-"""What the web app may ask of the pipeline: fetch sources now ("Sweep now") and send parked messages again.
+"""What the web app may ask of the pipeline: fetch sources now ("Sweep now"), send parked messages again, notify a
+reviewer's changes and send alerts again.
 
 The one module of ``workers`` that ``api`` imports; everything else flows from the pipeline to the store.
 """
@@ -27,3 +28,14 @@ def requeue(letters: QuerySet[DeadLetter]) -> int:
         letter.save(update_fields=["requeued_at"])
         count += 1
     return count
+
+
+def notify_changes(change_ids: list[int]) -> None:
+    """Publish and alert these recorded changes (a review's)."""
+    tasks.notify.delay(change_ids=change_ids)
+
+
+def send_deliveries(delivery_ids: list[int]) -> None:
+    """Send these alert deliveries (a resend, or new ones a review planned)."""
+    for delivery_id in delivery_ids:
+        tasks.deliver_alert.delay(delivery_id)

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone as dj_timezone
 
-from api import keyword_rules, live_stream, store
+from api import alerts, keyword_rules, live_stream, store
 from api.models import Source
 from tgesweeper import circuit, net, throttle
 from tgesweeper.matching import MatchEngine, MatchInput
@@ -210,6 +210,7 @@ def parse(payload: dict) -> list[dict]:
             "batch_id": batch_id(source_id, chunk),
             "source_id": source_id,
             "sweep_source_id": sweep_source_id,
+            "fetched_at": payload["fetched_at"],
             "documents": [d.to_dict() for d in chunk],
         }
         for chunk in chunks
@@ -263,13 +264,24 @@ def match(batch: dict, *, source_name: str | None = None) -> dict:
 # --- persist and notify ------------------------------------------------------------------------------
 
 def persist(batch: dict) -> list[int]:
-    """Store a matched batch once; returns the ids of events it created or changed."""
+    """Store a matched batch once; returns the ids of the changes it recorded (EventChange).
+
+    A batch stored before (a redelivery, perhaps after a crash between the commit and sending notify) returns the
+    changes its first delivery recorded: notify is at-least-once, and what it sets off happens once.
+    """
     outcome = store.persist_batch(batch)
     if batch.get("failures") and not outcome.duplicate:
         store.record_failures(batch["source_id"], "match", batch["failures"])
-    return outcome.changed_event_ids
+    return outcome.change_ids
 
 
-def notify(event_ids: list[int]) -> int:
-    """Publish new and changed events on the Redis channel; returns how many were published."""
-    return live_stream.publish_events(event_ids)
+def notify(change_ids: list[int]) -> list[int]:
+    """Publish the changed events on the Redis channel, each with what changed, and record the alerts the changes
+    call for; returns the ids of the deliveries to send now."""
+    live_stream.publish_changes(change_ids)
+    return alerts.plan_deliveries(change_ids)
+
+
+def deliver(delivery_id: int) -> float | None:
+    """Send one alert delivery; returns seconds to wait before the next attempt, or None when it is done."""
+    return alerts.deliver(delivery_id)

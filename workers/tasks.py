@@ -11,6 +11,7 @@ import math
 
 from django.conf import settings
 
+from api import live_stream
 from api.models import Source
 from tgesweeper import net
 from tgesweeper.celery import app
@@ -104,11 +105,23 @@ def match_documents(batch: dict) -> None:
 
 @app.task(base=PipelineTask, name="workers.tasks.persist_results")
 def persist_results(batch: dict) -> None:
-    changed = pipeline.persist(batch)
-    if changed:
-        notify.delay(changed)
+    change_ids = pipeline.persist(batch)
+    if change_ids:
+        notify.delay(change_ids=change_ids)
 
 
 @app.task(base=PipelineTask, name="workers.tasks.notify")
-def notify(event_ids: list[int]) -> None:
-    pipeline.notify(event_ids)
+def notify(event_ids: list[int] | None = None, change_ids: list[int] | None = None) -> None:
+    """``change_ids``: EventChange rows. ``event_ids``: a message from before the outbox, published as it was."""
+    if event_ids:
+        live_stream.publish_events(event_ids)
+    for delivery_id in pipeline.notify(change_ids or []):
+        deliver_alert.delay(delivery_id)
+
+
+@app.task(bind=True, base=PipelineTask, name="workers.tasks.deliver_alert", soft_time_limit=150, time_limit=180)
+def deliver_alert(self, delivery_id: int) -> None:
+    """Send one alert; the delivery row counts the attempts, so a retry here is only "come back in so many seconds"."""
+    wait = pipeline.deliver(delivery_id)
+    if wait is not None:
+        raise self.retry(countdown=retry_countdown(wait), max_retries=None)

@@ -375,7 +375,7 @@ def test_system_metrics(reader, events):
     Source.objects.create(name="Broken", url="https://broken.example.com/rss", failure_count=2, last_error="HTTP 500")
     body = reader.get("/api/v1/system/metrics").json()
     assert body["events"]["published"] == 3 and body["events"]["candidates"] == 1
-    assert set(body["queues"]) == {"fetch", "browser", "parse", "match", "persist", "notify"}
+    assert set(body["queues"]) == {"fetch", "browser", "parse", "match", "persist", "notify", "alerts"}
     assert body["errors"]["sources_failing"] == 1
     assert body["sources"][0]["name"] == "Broken" and body["sources"][0]["failure_count"] == 2
     assert {"hits", "misses", "hit_rate"} <= set(body["cache"])

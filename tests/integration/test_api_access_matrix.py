@@ -13,6 +13,8 @@ import pytest
 from django.test import Client
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from api.channels import new_secret
+from api.models import ApiKey, Channel, Delivery, EventChange, Subscription
 from tests.conftest import STAFF_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -26,8 +28,16 @@ PUBLIC = {
     ("POST", "/api/v1/auth/token"): "logging in is how an anonymous caller gets a token",
     ("POST", "/api/v1/auth/token/refresh"): "the refresh token in the body is the credential",
 }
+OWN = "anyone with an identity manages their own alert subscriptions (others' are 404)"
 NOT_STAFF_ONLY = {
     ("POST", "/api/v1/tge-events/search/"): "a read with a JSON body (EventViewSet.read_only_actions)",
+    ("POST", "/api/v1/subscriptions/"): OWN,
+    ("PUT", "/api/v1/subscriptions/{id}/"): OWN,
+    ("PATCH", "/api/v1/subscriptions/{id}/"): OWN,
+    ("DELETE", "/api/v1/subscriptions/{id}/"): OWN,
+    ("POST", "/api/v1/subscriptions/{id}/test/"): OWN,
+    ("POST", "/api/v1/subscriptions/{id}/resume/"): OWN,
+    ("POST", "/api/v1/deliveries/{id}/resend/"): OWN,
     **PUBLIC,
 }
 FREE_TEXT = {
@@ -73,6 +83,19 @@ VALID = {
     ("POST", "/api/v1/tge-events/{id}/confirm/"): Valid(200, "event"),
     ("POST", "/api/v1/tge-events/{id}/reject/"): Valid(200, "event"),
     ("POST", "/api/v1/tge-events/{id}/merge/"): Valid(200, "event", lambda world: {"into": world.other_event.pk}),
+    ("GET", "/api/v1/subscriptions/"): Valid(200),
+    ("POST", "/api/v1/subscriptions/"): Valid(201, body={"name": "Mine", "channels": [
+        {"kind": "webhook", "url": "https://hooks.example.com/tge"}]}),
+    ("GET", "/api/v1/subscriptions/{id}/"): Valid(200, "subscription"),
+    ("PUT", "/api/v1/subscriptions/{id}/"): Valid(200, "subscription", {"name": "Launches", "channels": [
+        {"kind": "apprise", "url": "tgram://123456789:abcdefghij/12345"}]}),
+    ("PATCH", "/api/v1/subscriptions/{id}/"): Valid(200, "subscription", {"min_confidence": 0.9}),
+    ("DELETE", "/api/v1/subscriptions/{id}/"): Valid(204, "subscription"),
+    ("POST", "/api/v1/subscriptions/{id}/test/"): Valid(200, "subscription"),
+    ("POST", "/api/v1/subscriptions/{id}/resume/"): Valid(200, "subscription"),
+    ("GET", "/api/v1/deliveries/"): Valid(200),
+    ("GET", "/api/v1/deliveries/{id}/"): Valid(200, "delivery"),
+    ("POST", "/api/v1/deliveries/{id}/resend/"): Valid(202, "delivery"),
 }
 
 BAD_BODIES = [
@@ -88,6 +111,12 @@ BAD_BODIES = [
     (("POST", "/api/v1/tge-events/{id}/merge/"), {"into": "x"}, "into"),
     (("POST", "/api/v1/tge-events/{id}/merge/"), {"into": 999999999}, "into"),
     (("POST", "/api/v1/tge-events/{id}/merge/"), {"into": 10**30}, "into"),
+    (("POST", "/api/v1/subscriptions/"), {"name": "Inside", "channels": [
+        {"kind": "webhook", "url": "http://169.254.169.254/latest"}]}, "url"),
+    (("POST", "/api/v1/subscriptions/"), {"name": "Nowhere", "channels": []}, "channels"),
+    (("PUT", "/api/v1/subscriptions/{id}/"), {"name": "Odd", "channels": [{"kind": "pigeon", "url": "x"}]}, "kind"),
+    (("PATCH", "/api/v1/subscriptions/{id}/"), {"change_kinds": ["rumoured"]}, "change_kinds"),
+    (("PATCH", "/api/v1/subscriptions/{id}/"), {"min_confidence": 2}, "min_confidence"),
 ]
 BAD_IDS = ["999999999", "9" * 30, "abc", "-1", "1.5"]
 
@@ -129,8 +158,17 @@ def quick_password_hashing(settings):
 
 
 @pytest.fixture
-def world(api_objects, staff_user, queued_sweeps, fresh_cache):
+def world(api_objects, staff_user, reader, queued_sweeps, fresh_cache, monkeypatch):
+    """The subscription (and its failed delivery) belong to the ``reader`` key, so reader and staff both reach them."""
     api_objects.refresh = str(RefreshToken.for_user(staff_user))
+    monkeypatch.setattr("workers.enqueue.send_deliveries", lambda ids: None)
+    subscription = Subscription.objects.create(name="Launches", owner_key=ApiKey.objects.get(name="reader"),
+                                               secret=new_secret())
+    channel = Channel.objects.create(subscription=subscription, kind="webhook", url="https://hooks.example.com/tge")
+    change = EventChange.objects.create(event=api_objects.event, kind="new")
+    api_objects.subscription = subscription
+    api_objects.delivery = Delivery.objects.create(channel=channel, subscription=subscription,
+                                                   event=api_objects.event, change=change, state="failed")
     return api_objects
 
 

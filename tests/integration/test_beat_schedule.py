@@ -10,7 +10,7 @@ from django_celery_beat.models import PeriodicTask, PeriodicTasks
 from django_celery_beat.schedulers import ModelEntry
 
 from api.models import Source
-from tests.conftest import needs_redis
+from tests.conftest import needs_redis, purge_queues
 from tests.processes import wait_until
 from tgesweeper.bench.feedserver import render_rss
 from tgesweeper.bench.local_process import LocalProcess
@@ -153,9 +153,7 @@ class LocalBeat(LocalProcess):
 @needs_redis
 def test_beat_fetches_a_new_source_within_seconds_and_a_reenabled_one_at_once(start_worker, worker_env, feed_server,
                                                                               tmp_path):
-    with app.connection_for_write() as conn:
-        for queue in app.amqp.queues.values():
-            queue.bind(conn.default_channel).purge()
+    purge_queues()
     cache.clear()
     feed_server.add("/new.xml", render_rss("New", [{"title": "Quillstone opens claims", "guid": "new-1",
                                                      "link": "https://news.example.com/new-1"}]))

@@ -280,7 +280,9 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     page.get_by_role("link", name="Live", exact=True).click()
     page.locator("[data-testid=connection][data-state=live]").wait_for(timeout=30_000)
     page.get_by_role("list", name="Live events").get_by_text("Corvalis Network").wait_for(timeout=10_000)
-    assert page.get_by_role("list", name="Live events").get_by_text("Zephyrine Labs").count() == 1
+    page.wait_for_timeout(1000)  # the follower, which resumes from its saved cursor, sends it too: shown once
+    assert page.get_by_role("list", name="Live events").get_by_text("Corvalis Network").count() == 1
+    watched.visit("live-after-restart")
 
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("button", name="Log in").wait_for()

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from api import store
-from api.models import Document, Mention, PipelineBatch, Source, TGEEvent
+from api.models import Document, EventChange, Mention, PipelineBatch, Source, TGEEvent
 from tgesweeper.matching import Match
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +87,44 @@ def test_low_confidence_matches_stay_candidates_for_review(source):
                          "failures": []})
     assert TGEEvent.objects.get().is_candidate
     assert Document.objects.get().matched
+
+
+# --- the outbox: what each persist changed, recorded in its transaction -----------------------------------
+
+def kinds(batch_id: str) -> list[tuple[str, dict, dict]]:
+    return [(c.kind, c.old.get("tge_date"), c.new.get("tge_date")) for c in
+            EventChange.objects.filter(batch_id=batch_id).order_by("pk")]
+
+
+def test_each_persist_records_what_it_changed_and_a_redelivery_finds_the_same_changes(source):
+    first = store.persist_batch(batch(source))
+    assert kinds("b1") == [("new", None, "2026-12-04")]
+    change = EventChange.objects.get(batch_id="b1")
+    assert (change.source_kind, change.published_at.isoformat()) == ("rss", "2026-11-20T09:00:00+00:00")
+    again = store.persist_batch(batch(source))
+    assert again.duplicate and again.change_ids == first.change_ids == [change.pk]
+    assert EventChange.objects.count() == 1
+
+
+def test_a_postponement_is_recorded_as_postponed_and_date_changed_with_old_and_new(source):
+    store.persist_batch(batch(source))
+    store.persist_batch({"batch_id": "p1", "source_id": source.pk, "sweep_source_id": None,
+                         "documents": [doc("9", "QSN TGE postponed")],
+                         "matches": [launch("Quillstone", "QSN", 0.9, kind="postponed", when=date(2027, 1, 15))],
+                         "failures": []})
+    assert kinds("p1") == [("date_changed", "2026-12-04", "2027-01-15"), ("postponed", "2026-12-04", "2027-01-15")]
+    postponed = EventChange.objects.get(batch_id="p1", kind="postponed")
+    assert (postponed.old["status"], postponed.new["status"]) == ("scheduled", "postponed")
+
+
+def test_a_mention_that_moves_no_date_or_status_is_an_update_and_a_repeat_is_no_change(source):
+    store.persist_batch(batch(source))
+    other = Source.objects.create(name="Desk", url="https://desk.example.com/rss")
+    store.persist_batch({"batch_id": "d1", "source_id": other.pk, "sweep_source_id": None,
+                         "documents": [doc("x", "QSN token generation event set")],
+                         "matches": [launch("Quillstone", "QSN", 0.9)], "failures": []})
+    assert [k for k, *_ in kinds("d1")] == ["updated"]
+    outcome = store.persist_batch({"batch_id": "d2", "source_id": other.pk, "sweep_source_id": None,
+                                   "documents": [doc("x", "QSN token generation event set")],
+                                   "matches": [launch("Quillstone", "QSN", 0.9)], "failures": []})
+    assert outcome.change_ids == [] and kinds("d2") == []

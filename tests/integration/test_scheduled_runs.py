@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django_celery_beat.models import PeriodicTask
 
 from api.models import Source
-from tests.conftest import needs_redis
+from tests.conftest import needs_redis, purge_queues
 from tests.processes import wait_until
 from tgesweeper.bench.feedserver import render_rss
 from tgesweeper.bench.local_process import free_port
@@ -31,9 +31,7 @@ FAST_RETRIES = {"SCRAPING_RETRY_MAX_ATTEMPTS": "2", "SCRAPING_RETRY_BASE_DELAY":
 def worker(start_worker):
     """``worker(**env)``: a real worker on empty queues and a cache without fetch claims."""
     def start(**env):
-        with app.connection_for_write() as conn:
-            for queue in app.amqp.queues.values():
-                queue.bind(conn.default_channel).purge()
+        purge_queues()
         cache.clear()
         return start_worker(**env)
 

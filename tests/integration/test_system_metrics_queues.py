@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from api import system_metrics
+from tests.conftest import purge_queues
 from tgesweeper.celery import app
 from workers.schedule import fetch_queue
 
@@ -18,9 +19,7 @@ def test_the_metrics_queues_are_the_ones_celery_declares():
 
 
 def test_a_message_waiting_on_the_browser_queue_is_counted(reader):
-    browser = app.amqp.queues["browser"]
-    with app.connection_for_write() as conn:
-        browser.bind(conn.default_channel).purge()
+    purge_queues("browser")
     try:
         app.send_task("workers.tasks.fetch_source", args=[0], queue="browser")
         body = reader.get("/api/v1/system/metrics").json()
@@ -29,5 +28,4 @@ def test_a_message_waiting_on_the_browser_queue_is_counted(reader):
         text = reader.get("/metrics").content.decode()
         assert 'tge_queue_depth{queue="browser"} 1.0' in text
     finally:
-        with app.connection_for_write() as conn:
-            browser.bind(conn.default_channel).purge()
+        purge_queues("browser")

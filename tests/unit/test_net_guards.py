@@ -322,3 +322,20 @@ def test_conditional_get_answers_304_with_no_body(feed_server, policy):
     assert feed_server.not_modified["/feed.xml"] == 2
     feed_server.add("/feed.xml", b"<rss>changed</rss>")
     assert net.fetch(feed_server.url("/feed.xml"), policy=policy, etag=first.etag).body == b"<rss>changed</rss>"
+
+
+def test_post_sends_the_body_and_refuses_to_follow_a_redirect():
+    from tgesweeper.bench.webhook_receiver import WebhookReceiver
+
+    local = net.FetchPolicy(allow_private=True)
+    with WebhookReceiver() as receiver:
+        receiver.answer("/moved", (307, {"Location": receiver.url("/elsewhere")}))
+        assert net.post(receiver.url("/hook"), b'{"a": 1}', headers={"X-Test": "1"}, policy=local).status == 204
+        with pytest.raises(net.HTTPStatusError) as refused:
+            net.post(receiver.url("/moved"), b"{}", headers={}, policy=local)
+        with pytest.raises(net.BlockedURL):
+            net.post(receiver.url("/hook"), b"{}", headers={})  # the default policy refuses 127.0.0.1
+    [hook] = receiver.at("/hook")
+    assert (hook.body, hook.headers["x-test"]) == (b'{"a": 1}', "1")
+    assert refused.value.status == 307 and not refused.value.transient
+    assert receiver.at("/elsewhere") == []

@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from celeryconfig import PIPELINE_QUEUES
+from celeryconfig import WORKER_QUEUES
 from tgesweeper.bench.local_process import LocalProcess
 
 READY_MARK = "ready."
@@ -17,7 +17,7 @@ class LocalWorker(LocalProcess):
     program = "celery worker"
 
     def __init__(self, *, env: dict[str, str] | None = None, concurrency: int = 2, log_path: Path,
-                 queues: tuple[str, ...] = PIPELINE_QUEUES, pool: str = "prefork", name: str = "local"):
+                 queues: tuple[str, ...] = WORKER_QUEUES, pool: str = "prefork", name: str = "local"):
         super().__init__([
             sys.executable, "-m", "celery", "-A", "tgesweeper", "worker", "-Q", ",".join(queues),
             "--concurrency", str(concurrency), "--pool", pool, "--loglevel", "INFO",

@@ -49,7 +49,7 @@ class Command(BaseCommand):
         print_sweep(console, rows, events)
         if not finished:
             raise CommandError(f"sweep {run_id} did not finish within {timeout:.0f} s: are workers running "
-                               "(celery -A tgesweeper worker -Q fetch,parse,match,persist,notify)?")
+                               "(celery -A tgesweeper worker -Q fetch,parse,match,persist,notify,alerts)?")
         failed = [row.source.name for row in rows if row.state == SweepSource.State.FAILED]
         if failed:
             raise CommandError(f"{len(failed)} of {len(rows)} source(s) failed: {', '.join(failed)} (errors above)")
