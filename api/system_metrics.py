@@ -22,7 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from api import response_cache
-from api.models import Document, Mention, PipelineBatch, PipelineFailure, Source, TGEEvent
+from api.models import DeadLetter, Document, Mention, PipelineBatch, PipelineFailure, Source, TGEEvent
 from tgesweeper import throttle
 from tgesweeper.celery import app
 
@@ -61,6 +61,7 @@ def _compute() -> dict:
         "cache": response_cache.hit_rate(),
         "rate_limits": _rate_limits(),
         "workers": workers_online(),
+        "dead_letters": DeadLetter.objects.filter(requeued_at__isnull=True).count(),
         "series": _series(now),
     }
     cache.set(CACHE_KEY, {"data": data, "fresh_until": time.time() + METRICS_TTL}, timeout=STALE_TTL)
@@ -186,6 +187,9 @@ def workers_online() -> dict:
     return {"count": len(replies), "names": sorted(replies)}
 
 
+CIRCUIT_VALUE = {Source.Circuit.OPEN: 1.0, Source.Circuit.HALF_OPEN: 0.5, Source.Circuit.CLOSED: 0.0}
+
+
 class SweeperCollector(Collector):
     """Prometheus view of the same figures (scraped at ``/metrics``)."""
 
@@ -209,9 +213,17 @@ class SweeperCollector(Collector):
                 queues.add_metric([name], depth)
         yield queues
         health = GaugeMetricFamily("tge_source_failures", "Consecutive failed fetches per source", labels=["source"])
+        info = GaugeMetricFamily("tge_source_info", "1 per enabled source: its id (the workers' source_id label), "
+                                 "name and kind", labels=["source_id", "source", "kind"])
+        circuits = GaugeMetricFamily("tge_source_circuit_open", "1 while an enabled source's circuit is open, 0.5 "
+                                     "half-open, 0 closed", labels=["source_id", "source"])
         for source in data["sources"]:
             health.add_metric([source["name"]], source["failure_count"])
-        yield health
+            if source["enabled"]:
+                info.add_metric([str(source["id"]), source["name"], source["kind"]], 1)
+                circuits.add_metric([str(source["id"]), source["name"]], CIRCUIT_VALUE.get(source["circuit_state"], 0))
+        yield from (health, info, circuits)
+        yield GaugeMetricFamily("tge_dead_letters", "Parked messages not requeued yet", value=data["dead_letters"])
         hits = CounterMetricFamily("tge_api_cache", "API response cache lookups", labels=["result"])
         hits.add_metric(["hit"], data["cache"]["hits"])
         hits.add_metric(["miss"], data["cache"]["misses"])

@@ -1,9 +1,12 @@
 """The Celery app ``tgesweeper``; its configuration lives in the top-level ``celeryconfig.py``."""
 import os
 
-from celery import Celery
+from celery import Celery, signals
+from django.conf import settings
 from kombu.transport import redis as redis_transport
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+from tgesweeper import logs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tgesweeper.settings")
 
@@ -21,10 +24,16 @@ def _closed_channels_raise_connection_errors() -> None:
             raise RedisConnectionError("broker channel already closed (connection lost)")
         return connparams(self, *args, **kwargs)
 
-    redis_transport.Channel._connparams = _connparams
+    redis_transport.Channel._connparams = _connparams  # type: ignore[method-assign]
 
 
 _closed_channels_raise_connection_errors()
+
+@signals.setup_logging.connect(dispatch_uid="tge-logging")
+def _logging_as_every_process(**_) -> None:
+    """Workers and beat log like the web (tgesweeper/logs.py) instead of installing Celery's own handlers."""
+    logs.configure(settings.CONFIG)
+
 
 app = Celery("tgesweeper")
 app.config_from_object("celeryconfig")

@@ -105,6 +105,17 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DEBUG", bool, False, "Django debug pages; never in production"),
     Variable("LOG_LEVEL", str, "info", "log level of every process", yaml=("monitoring.logging.level",),
              choices=("debug", "info", "warning", "error")),
+    Variable("LOG_FORMAT", str, "auto", "`json` (one JSON object a line, for a log collector), `text` (readable lines) "
+             "or `auto`: json when APP_ENV=production, text elsewhere", yaml=("monitoring.logging.format",),
+             choices=("auto", "json", "text")),
+    Variable("SENTRY_DSN", str, "", "send errors (web requests and tasks) to Sentry at this DSN; empty = no Sentry"),
+    Variable("SENTRY_ENVIRONMENT", str, "", "the environment Sentry files errors under; empty = APP_ENV"),
+    Variable("SENTRY_TRACES_SAMPLE_RATE", float, 0.0, "share of requests and tasks traced for Sentry's performance "
+             "view (0 = errors only)", bounds=(0, 1)),
+    Variable("WORKER_METRICS_PORT", int, 0, "a Celery worker serves its pipeline metrics (every pool process's, "
+             "through `PROMETHEUS_MULTIPROC_DIR`) on this port at `/metrics`; 0 = not served", bounds=(0, 65535)),
+    Variable("DOCUMENT_RETENTION_DAYS", int, 90, "`manage.py prune` (daily, by beat) deletes documents fetched longer "
+             "ago than this, except those behind a mention of an event; 0 = keep everything", bounds=(0, 36500)),
     Variable("DJANGO_SECRET_KEY", str, "", "Django signing key; required when APP_ENV=production (empty elsewhere = a "
              "fixed development-only key)"),
     Variable("ALLOWED_HOSTS", tuple, ("127.0.0.1", "localhost"), "comma-separated host names served"),
@@ -189,8 +200,6 @@ VARIABLES: tuple[Variable, ...] = (
              "empty = none"),
     Variable("NOTIFY_CHANNEL", str, "tge:events", "Redis pub/sub channel for new and changed events",
              yaml=("notify.channel",)),
-    Variable("LIVE_SOCKET_CHANNEL", str, "tge:live", "Redis prefix of the dashboard's live channel (socket.io): "
-             "its fan-out channel between web processes and its follower lease", yaml=("live.channel",)),
     Variable("EVENT_LOG_STREAM", str, "tge:events:log", "Redis Stream that keeps every message published on "
              "`NOTIFY_CHANNEL`, for replay (`GET /api/v1/events/stream`); without Redis the log is a database table"),
     Variable("EVENT_LOG_MAXLEN", int, 10000, "messages the event log keeps (approximately: Redis trims whole nodes, "
@@ -212,6 +221,8 @@ VARIABLES: tuple[Variable, ...] = (
              "channel; a test alert that gets through, or a resume, un-pauses it", bounds=(1, 1000)),
     Variable("ALERT_LINK_BASE_URL", str, "http://127.0.0.1:8000", "where alerts link to: "
              "`<this>/api/v1/tge-events/<id>`"),
+    Variable("LIVE_SOCKET_CHANNEL", str, "tge:live", "Redis prefix of the dashboard's live channel (socket.io): "
+             "its fan-out channel between web processes and its follower lease", yaml=("live.channel",)),
     Variable("X_BEARER_TOKEN", str, "", "X API v2 app bearer token; empty = `x` sources show as *not configured* "
              "(not failing)", aliases=("TWITTER_BEARER_TOKEN",)),
     Variable("X_API_BASE_URL", str, "https://api.twitter.com", "where the X API is (tests point it at a local fake)"),
@@ -243,7 +254,6 @@ LEGACY_KEYS_WITHOUT_COUNTERPART: dict[str, str] = {
     "performance.max_concurrent_requests": "concurrency is the Celery workers' --concurrency",
     "performance.connection_pool_size": "each fetch opens its own guarded connection",
     "monitoring.prometheus": "the web server serves Prometheus' /metrics itself; nothing to switch or move",
-    "monitoring.logging.format": "logs are plain text lines on the console",
     "monitoring.logging.outputs": "logs go to the console (stderr)",
     "monitoring.tracing": "there is no tracing",
     "resilience.retry.backoff_strategy": "retries are always exponential with full jitter",
@@ -462,7 +472,8 @@ def _allowed(variable: Variable) -> str:
     if variable.bounds:
         low, high = (int(n) if float(n).is_integer() else n for n in variable.bounds)
         return f"{variable.type.__name__}, {low} … {high}"
-    return {bool: "true / false", tuple: "comma-separated list", str: "text"}[variable.type]
+    names: dict[type, str] = {bool: "true / false", tuple: "comma-separated list", str: "text"}
+    return names[variable.type]
 
 
 def markdown() -> str:

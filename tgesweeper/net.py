@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -271,7 +272,13 @@ _local = threading.local()
 _STRICT = FetchPolicy()
 
 
-class _GuardedConnectionMixin:
+if TYPE_CHECKING:
+    _ConnectionBase = HTTPConnection  # what the mixin is mixed into, for the type checker
+else:
+    _ConnectionBase = object
+
+
+class _GuardedConnectionMixin(_ConnectionBase):
     """Checks the socket's real peer before any request bytes are written on it."""
 
     def _guard(self, sock: socket.socket) -> None:

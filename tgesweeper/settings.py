@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from tgesweeper import error_reporting, logs
 from tgesweeper.config import load_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,12 +31,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_structlog",
     "api",
     "workers",
     "tgesweeper.bench",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # request counts and latencies by view (/metrics)
     "django.middleware.security.SecurityMiddleware",
     "api.dashboard.DashboardWhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -45,6 +48,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",  # a request id on every line of a request, one line per request
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "tgesweeper.urls"
@@ -72,7 +77,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "tgesweeper.sqlite3",
+            "NAME": str(VAR_DIR / "tgesweeper.sqlite3"),
             "OPTIONS": {
                 "timeout": 30,
                 "transaction_mode": "IMMEDIATE",
@@ -163,13 +168,10 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOWED_ORIGINS = list(CONFIG["CORS_ALLOWED_ORIGINS"])
 CORS_URLS_REGEX = r"^/(api|openapi\.json).*$"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": CONFIG["LOG_LEVEL"].upper()},
-}
+LOGGING = logs.dict_config(CONFIG)
+logs.configure_structlog()
+DJANGO_STRUCTLOG_CELERY_ENABLED = False  # workers bind their own context (workers/observability.py)
+error_reporting.init_sentry(CONFIG)
 
 if CONFIG.production:
     # The proxy in front terminates TLS and says so; the app itself may be reached over plain HTTP (compose, probes).

@@ -13,7 +13,7 @@ class WorkersConfig(AppConfig):
     def ready(self) -> None:
         # Models load only once the app registry is ready, i.e. here, not at this module's import.
         from api.models import Source  # noqa: PLC0415
-        from workers import schedule  # noqa: PLC0415
+        from workers import observability, schedule  # noqa: PLC0415, F401  (observability: connects its task signals)
 
         post_save.connect(schedule.on_source_saved, sender=Source, dispatch_uid="source-schedule-sync")
         post_delete.connect(schedule.on_source_deleted, sender=Source, dispatch_uid="source-schedule-remove")

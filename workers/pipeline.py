@@ -24,7 +24,7 @@ from tgesweeper import circuit, net, throttle
 from tgesweeper.matching import MatchEngine, MatchInput
 from tgesweeper.sources import SourceKind, SourceSpec, kind_for
 from tgesweeper.sources.documents import NormalizedDocument
-from workers import schedule
+from workers import metrics, observability, schedule
 from workers.task_base import UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -103,12 +103,15 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
     if source is None:  # deleted, or disabled since beat read its schedule: a quiet no-op
         store.mark_fetch_failed(sweep_source_id, "source deleted", 0.0)
         return None
+    observability.bind(source_name=source.name)
     if scheduled and not claimed and not claim_scheduled_fetch(source.pk, source.poll_interval_seconds, run_id):
         log.info("skip %s: already fetched in this interval", source.name)
+        metrics.FETCHES.labels(source_id=source.pk, outcome="skipped").inc()
         return None
     resting = circuit_refusal(source)
     if resting:
         log.info("skip %s: %s", source.name, resting)
+        metrics.FETCHES.labels(source_id=source.pk, outcome="skipped").inc()
         store.mark_fetch_failed(sweep_source_id, resting, 0.0)
         return None
 
@@ -119,20 +122,24 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
     except net.RateLimited as exc:
         if can_defer:
             raise
+        count_fetch_failure(source.pk, exc)
         store.fetch_failed(source.pk, sweep_source_id, f"fetch: {exc.reason} (put off too often)",
                            time.monotonic() - started)
         return None
     except net.NotConfigured as exc:
+        count_fetch_failure(source.pk, exc)
         store.record_not_configured(source.pk, exc.reason)
         store.mark_fetch_failed(sweep_source_id, f"{store.NOT_CONFIGURED}{exc.reason}", time.monotonic() - started)
         return None
     except net.FetchError as exc:
         if exc.transient and not final_attempt:
             raise
+        count_fetch_failure(source.pk, exc)
         store.fetch_failed(source.pk, sweep_source_id, f"fetch: {exc.reason}", time.monotonic() - started)
         return None
 
     elapsed = time.monotonic() - started
+    metrics.FETCHES.labels(source_id=source.pk, outcome="not_modified" if fetched.not_modified else "ok").inc()
     if fetched.not_modified:
         store.record_fetch_success(source.pk, etag=fetched.etag or source.etag,
                                    last_modified=fetched.last_modified or source.last_modified,
@@ -153,6 +160,14 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
         "fetch_seconds": elapsed,
         "body": base64.b64encode(zlib.compress(fetched.body, 6)).decode("ascii"),
     }
+
+
+def count_fetch_failure(source_id: int, exc: net.FetchError) -> None:
+    """Count and log a fetch that failed for good (a transient error with attempts left is retried first)."""
+    reason = metrics.fetch_error_reason(exc)
+    log.warning("fetch failed (%s): %s", reason, exc.reason)
+    metrics.FETCHES.labels(source_id=source_id, outcome="error").inc()
+    metrics.FETCH_ERRORS.labels(source_id=source_id, reason=reason).inc()
 
 
 def circuit_refusal(source: Source) -> str | None:
@@ -188,6 +203,7 @@ def parse(payload: dict) -> list[dict]:
         documents = kind.parse(body, feed_url=payload["url"], fetched_at=datetime.fromisoformat(payload["fetched_at"]),
                                max_items=settings.CONFIG["SCRAPING_MAX_ITEMS"], options=payload.get("options") or {})
     except kind.parse_error as exc:
+        metrics.FETCH_ERRORS.labels(source_id=source_id, reason="parse").inc()
         store.fetch_failed(source_id, sweep_source_id, f"parse: {exc}", payload.get("fetch_seconds", 0.0))
         return []
     except UNAVAILABLE:  # a kind's parse does no I/O, but an outage is never the source's fault: retry
@@ -195,6 +211,7 @@ def parse(payload: dict) -> list[dict]:
     except Exception as exc:  # a body the kind did not foresee: the source fails, the sweep finishes, the worker goes on
         log.exception("the %s parse of source %s raised %s (a gap in the kind's checks: fix it)",
                       payload["kind"], source_id, type(exc).__name__)
+        metrics.FETCH_ERRORS.labels(source_id=source_id, reason="parse").inc()
         store.fetch_failed(source_id, sweep_source_id, f"parse: unexpected {type(exc).__name__}: {exc}",
                            payload.get("fetch_seconds", 0.0))
         return []
@@ -202,6 +219,8 @@ def parse(payload: dict) -> list[dict]:
     store.record_fetch_success(source_id, etag=payload.get("etag"), last_modified=payload.get("last_modified"),
                                cursor=payload.get("cursor"))
     new = store.unseen(source_id, documents)
+    metrics.DOCUMENTS_PARSED.labels(source_id=source_id).inc(len(documents))
+    metrics.DOCUMENTS_NEW.labels(source_id=source_id).inc(len(new))
     schedule.adapt_interval(source_id, new_items=len(new))
     size = settings.CONFIG["SCRAPING_BATCH_SIZE"]
     chunks = [new[i:i + size] for i in range(0, len(new), size)]
@@ -258,6 +277,7 @@ def match(batch: dict, *, source_name: str | None = None) -> dict:
             log.exception("match failed for %s", doc.get("external_id"))
             matches.append(None)
             failures.append({"external_id": doc.get("external_id", ""), "error": f"{type(exc).__name__}: {exc}"})
+    metrics.MATCHES.labels(source_id=batch["source_id"]).inc(sum(found is not None for found in matches))
     return {**batch, "matches": matches, "failures": failures, "match_seconds": time.monotonic() - started}
 
 
@@ -270,6 +290,11 @@ def persist(batch: dict) -> list[int]:
     changes its first delivery recorded: notify is at-least-once, and what it sets off happens once.
     """
     outcome = store.persist_batch(batch)
+    if not outcome.duplicate:
+        metrics.DOCUMENTS_STORED.labels(source_id=batch["source_id"]).inc(outcome.documents)
+        metrics.EVENTS_CHANGED.inc(len(outcome.changed_event_ids))
+        metrics.observe_publication_delays([d.get("published_at") for d in batch["documents"]],
+                                           datetime.now(timezone.utc))
     if batch.get("failures") and not outcome.duplicate:
         store.record_failures(batch["source_id"], "match", batch["failures"])
     return outcome.change_ids
@@ -278,7 +303,7 @@ def persist(batch: dict) -> list[int]:
 def notify(change_ids: list[int]) -> list[int]:
     """Publish the changed events on the Redis channel, each with what changed, and record the alerts the changes
     call for; returns the ids of the deliveries to send now."""
-    live_stream.publish_changes(change_ids)
+    metrics.EVENTS_PUBLISHED.inc(live_stream.publish_changes(change_ids))
     return alerts.plan_deliveries(change_ids)
 
 

@@ -27,6 +27,7 @@ from redis.exceptions import TimeoutError as RedisTimeout
 
 from api.models import DeadLetter
 from tgesweeper.counters import increment
+from workers.metrics import DEAD_LETTERS
 
 log = logging.getLogger(__name__)
 TTL = 24 * 3600
@@ -95,6 +96,7 @@ class PipelineTask(Task):
 
 def park(task_name: str, task_id: str, args, kwargs, deliveries: int, *, reason: str) -> None:
     log.error("parking %s[%s]: %s", task_name, task_id, reason)
+    DEAD_LETTERS.labels(task=task_name).inc()
     DeadLetter.objects.get_or_create(task_id=task_id, defaults={
         "task_name": task_name, "args": list(args), "kwargs": dict(kwargs), "deliveries": deliveries,
         "reason": reason,

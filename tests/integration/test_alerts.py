@@ -219,10 +219,15 @@ def test_a_burst_of_changes_to_one_event_is_the_first_alert_then_one_merged_aler
     first, merged = receiver.wait_for("/burst", 2, timeout=30)
     time.sleep(4)  # another coalescing window: nothing more comes
     assert len(receiver.at("/burst")) == 2, worker.log_text()[-2000:]
-    assert [c["kind"] for c in first.json()["data"]["changes"]] == ["new"]
-    assert [c["kind"] for c in merged.json()["data"]["changes"]] == ["updated"] * 3
+    # The first alert goes at once with what had happened by then (the new event, and any update persisted before
+    # its delivery started: the persists run in parallel); the rest of the burst rides on the one merged alert.
+    first_kinds = [c["kind"] for c in first.json()["data"]["changes"]]
+    merged_kinds = [c["kind"] for c in merged.json()["data"]["changes"]]
+    assert first_kinds[0] == "new" and set(first_kinds[1:]) <= {"updated"}
+    assert merged_kinds and set(merged_kinds) == {"updated"}
+    assert len(first_kinds) + len(merged_kinds) == 4
     assert merged.at - first.at >= 2.5
-    assert Delivery.objects.filter(state="merged").count() == 2
+    assert Delivery.objects.filter(state="merged").count() == 2  # four changes, two alerts
 
 
 def test_a_private_address_channel_is_refused_at_save_and_at_send(alert_worker, receiver, owner, source, config):

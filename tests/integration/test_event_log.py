@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from api import event_log
-from api.models import TGEEvent
+from api.models import EventChange, TGEEvent
 from tests.conftest import needs_redis, redis_url
 from workers import pipeline
 
@@ -96,10 +96,12 @@ def test_the_largest_id_reads_nothing_after_it(log_backend):
 def test_notify_logs_each_event_with_the_message_it_publishes(log_backend):
     event = TGEEvent.objects.create(key="quillstone|qsn", project="Quillstone", ticker="QSN", confidence=0.93,
                                     is_candidate=False, published=True)
+    change = EventChange.objects.create(event=event, kind=EventChange.Kind.NEW)
     start = event_log.last_id()
-    assert pipeline.notify([event.pk]) == 1
+    pipeline.notify([change.pk])
     [(log_id, message)] = event_log.read_since(start, 10)
     assert (message["id"], message["project"], message["ticker"]) == (event.pk, "Quillstone", "QSN")
+    assert [c["kind"] for c in message["changes"]] == ["new"]
 
 
 @needs_redis
@@ -107,11 +109,12 @@ def test_the_pub_sub_message_carries_its_log_id(config):
     stream, channel = f"test:event-log:{uuid.uuid4().hex}", f"test:events:{uuid.uuid4().hex}"
     config(EVENT_LOG_STREAM=stream, NOTIFY_CHANNEL=channel)
     event = TGEEvent.objects.create(key="ferrowind", project="Ferrowind", ticker="FWD", confidence=0.9)
+    change = EventChange.objects.create(event=event, kind=EventChange.Kind.NEW)
     subscriber = redis.Redis.from_url(redis_url()).pubsub(ignore_subscribe_messages=True)
     subscriber.subscribe(channel)
     try:
         time.sleep(0.1)
-        pipeline.notify([event.pk])
+        pipeline.notify([change.pk])
         message = None
         deadline = time.monotonic() + 5
         while message is None and time.monotonic() < deadline:

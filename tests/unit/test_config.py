@@ -182,12 +182,13 @@ def test_a_config_in_the_spec_layout_loads_with_a_warning_for_each_key_it_cannot
     assert (config["NEWS_SCRAPER_RATE_LIMIT"], config["NEWS_SCRAPER_RATE_PERIOD"]) == (40, 120)
     assert config["SCRAPING_BATCH_SIZE"] == 20 and config["CACHE_TTL_SECONDS"] == 120
     assert config["KEYWORD_MIN_CONFIDENCE"] == 0.8 and config["LOG_LEVEL"] == "debug"
+    assert config["LOG_FORMAT"] == "text"
     assert [s["name"] for s in config.default_sources] == ["Wire One", "Wire Two"]
     ignored = {note.split(":")[0] for note in config.ignored}
     assert ignored == {
         "database", "redis", "scraping.twitter.enabled", "scraping.twitter.retry", "scraping.news.enabled",
         "performance.worker_pool_size", "performance.max_concurrent_requests", "performance.connection_pool_size",
-        "monitoring.prometheus", "monitoring.logging.format", "monitoring.logging.outputs", "monitoring.tracing",
+        "monitoring.prometheus", "monitoring.logging.outputs", "monitoring.tracing",
         "resilience.retry.backoff_strategy",
     }
     warned = " ".join(r.getMessage() for r in caplog.records)

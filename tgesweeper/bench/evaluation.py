@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from tgesweeper.matching.engine import MatchEngine
 from tgesweeper.matching.events import normalize_project
@@ -84,7 +85,7 @@ def _counts(rows: list, threshold: float, brief: bool = False) -> dict:
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    result = {"n": len(rows), "tp": tp, "fp": fp, "fn": fn, "precision": round(precision, 4),
+    result: dict[str, Any] = {"n": len(rows), "tp": tp, "fp": fp, "fn": fn, "precision": round(precision, 4),
               "recall": round(recall, 4), "f1": round(f1, 4)}
     if brief:
         return result

@@ -41,7 +41,7 @@ from tgesweeper.bench.evaluation import match_input, summarize
 from tgesweeper.config import load_config
 from tgesweeper.matching import known_tokens
 from tgesweeper.matching.detector import FORMAT, FORMAT_VERSION, Combination, Detector, detector_signals, detector_text
-from tgesweeper.matching.engine import MatchEngine
+from tgesweeper.matching.engine import Assessment, MatchEngine
 from tgesweeper.matching.types import Verdict
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")
@@ -64,7 +64,7 @@ class Params:
 @dataclass
 class Example:
     item: dict
-    assessment: object
+    assessment: Assessment
     text: str
     signals: dict[str, float]
 
@@ -232,7 +232,10 @@ def cross_validate(rows: Sequence[Example], engine: MatchEngine, params: Params,
     """Time-ordered cross-validation of the rules and model combined, per fold and pooled over every predicted
     block, the rules alone on the same blocks beside it; and the out-of-time predictions the shipped lines are
     chosen from."""
-    pooled, per_fold, rules, scored = [], [], [], []
+    pooled: list[tuple[dict, Verdict]] = []
+    per_fold: list[dict] = []
+    rules: list[tuple[dict, Verdict]] = []
+    scored: list[Scored] = []
     for train, test in time_ordered_folds(rows, folds):
         body = fit(train, params, seed)
         model = detector(body, "cv")

@@ -45,6 +45,8 @@ class WebhookReceiver:
         self._server: ThreadingHTTPServer | None = None
 
     def url(self, path: str) -> str:
+        if self._server is None:
+            raise RuntimeError("the receiver is not started")
         return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
 
     def verify_with(self, path: str, secret: str) -> None:

@@ -144,7 +144,8 @@ class _Block:
     def _char_grams(self, text: str) -> list[str]:
         """``char_wb_ngrams`` of the text, kept to the vocabulary, word by word from a per-word memo: news repeats
         its words, and cutting each into n-grams again is most of the detector's time."""
-        found, memo, terms = [], self._words, self.terms
+        found: list[str] = []
+        memo, terms = self._words, self.terms
         for word in text.lower().split():
             grams = memo.get(word)
             if grams is None:

@@ -140,8 +140,7 @@ class MatchEngine:
                 title_shapes=a.title_shapes, body_shapes=a.body_shapes, penalties=a.penalties,
                 has_ticker=bool(named.ticker), tge_date=a.tge_date, name_in_title=named.from_title,
                 near_project=bool(named.project) and self._near(named, a.title_shapes, a.body_shapes, lead),
-                watched=bool(named.project) and bool(
-                    self._watch & {named.project.casefold(), (named.ticker or "").casefold()}),
+                watched=bool(named.project and self._watch & {named.project.casefold(), (named.ticker or "").casefold()}),
             )
         return a
 
@@ -166,9 +165,11 @@ class MatchEngine:
             return Verdict(None, f"launch words {a.hits[:3]} but no launch shape", "no_shape")
         if not a.named.project:
             return Verdict(None, "launch shape but no project named", "rejected")
-        if a.established:
+        if a.established and a.known is not None:  # established is only ever set from a known token
             return Verdict(None, f"established token {a.known.ticker} (trading since {a.known.first_trading:%Y-%m})",
                            "rejected")
+        if a.evidence is None:  # never: the evidence is weighed whenever there is a shape (assess)
+            return Verdict(None, "launch shape but no evidence weighed", "no_shape")
         confidence = score.confidence(a.evidence)
         result = self._result(a, confidence)
         return Verdict(result, result.reason, "matched" if confidence >= self.config.min_confidence else "candidate")
@@ -181,19 +182,24 @@ class MatchEngine:
         """The rules' verdict, and the model's word on it (``Combination``): a rule match the model scores at or
         below ``veto_at`` is dropped; an item the rules do not publish, with a named project, is published when the
         model scores it at or above ``promote_at``. Otherwise the rules' verdict and confidence stand."""
-        plan, version = self.detector.combination, self.detector.version
-        published = self.published(rules)
-        if published and plan.veto_at is None or not published and (plan.promote_at is None or not a.named.project):
+        detector = self.detector
+        if detector is None:  # decide() combines only with a detector
             return rules
-        p = self.detector.probability(detector_text(a), detector_signals(a))
-        if published:
+        plan, version = detector.combination, detector.version
+        if rules.match is not None and self.published(rules):
+            if plan.veto_at is None:
+                return rules
+            p = detector.probability(detector_text(a), detector_signals(a))
             if p <= plan.veto_at:
                 return Verdict(None, f"vetoed by model {version} p={p:.3f} <= {plan.veto_at}; rules: {rules.reason}",
                                "rejected")
             return Verdict(replace(rules.match, model_version=version), rules.reason, rules.stage)
+        if plan.promote_at is None or not a.named.project:
+            return rules
+        p = detector.probability(detector_text(a), detector_signals(a))
         if p < plan.promote_at:
             return rules
-        result = self._result(a, round(max(p, plan.promoted_confidence), 3), model_version=version)
+        result = self._result(a, round(max(p, plan.promoted_confidence or 0.0), 3), model_version=version)
         result = replace(result, reason=f"{result.reason} (rules: {rules.reason})")
         return Verdict(result, result.reason, "matched" if self.published(Verdict(result, "", "")) else "candidate")
 
@@ -217,7 +223,7 @@ class MatchEngine:
             terms = terms or tuple(a.hits[:3])
         kind = score.kind(a.evidence, low_title) if a.evidence else "announce"
         return Match(
-            project=named.project, ticker=named.ticker, tge_date=a.tge_date, kind=kind,
+            project=named.project or "", ticker=named.ticker, tge_date=a.tge_date, kind=kind,
             confidence=confidence, chain=extract.chain(f"{title} {lead[:SHAPE_CHARS]}"),
             venues=extract.venues(f"{title} {lead[:600]}"), matched_terms=terms,
             snippet=full[max(0, start - window):end + window].strip(), reason=reason, model_version=model_version,

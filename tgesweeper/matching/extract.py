@@ -96,6 +96,7 @@ class Extractor:
             fresh = [p for p in pairs if fresh_pair(p)]
         else:
             fresh = []
+        ticker: str | None
         if fresh:
             project, ticker, in_title = fresh[0]
             return Named(project, ticker, in_title)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from urllib.parse import urljoin
 
 import dateparser
@@ -309,7 +310,7 @@ def _published(node, fetched_at: datetime) -> tuple[datetime, bool]:
     return when, False
 
 
-OPTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
+OPTIONS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {
     **string_options_schema((*SELECTOR_OPTIONS, "wait_for"), "css-selector", max_length=MAX_SELECTOR_CHARS),
     "wait_until": {"type": "string", "enum": list(WAIT_UNTIL)}}}
 

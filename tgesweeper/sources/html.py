@@ -38,6 +38,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import soupsieve
 from bs4 import BeautifulSoup, Tag
@@ -115,7 +116,7 @@ def fetch(spec: SourceSpec, policy: net.FetchPolicy, config: Mapping[str, object
     started = time.monotonic()
     listing = fetch_url(spec, policy)
     options = spec.options or {}
-    if listing.not_modified or not options.get("follow_links") or validate_options(options):
+    if listing.body is None or not options.get("follow_links") or validate_options(options):
         return listing  # with bad options parse reports the problem
     try:
         links = [link for link in _listing_links(listing.body, listing.url, options) if link]
@@ -312,7 +313,7 @@ def _main_text(soup: BeautifulSoup) -> str:
     return body.get_text(" ", strip=True)
 
 
-OPTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["item", "title"], "properties": {
+OPTIONS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False, "required": ["item", "title"], "properties": {
     **fields.string_options_schema(_SELECTOR_OPTIONS, "css-field", required=("item", "title")),
     "date_format": fields.DATE_FORMAT_SCHEMA, "follow_links": {"type": "boolean"},
     "max_articles": {"type": "integer", "minimum": 0, "maximum": MAX_ARTICLES},

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from tgesweeper.sources import SourceKind, fetch_url, fields
@@ -212,7 +213,7 @@ def _item_document(item: dict, options: dict, feed_url: str, fetched_at: datetim
                     author=_text(_first(item, options.get("author"))), fetched_at=fetched_at)
 
 
-OPTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["items", "title"], "properties": {
+OPTIONS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False, "required": ["items", "title"], "properties": {
     **fields.string_options_schema(_PATH_OPTIONS, "json-path", required=("title",)),
     "url": {"type": "string", "format": "json-url-template"},
     "date_format": fields.DATE_FORMAT_SCHEMA, "max_items": {"type": "integer", "minimum": 1}}}

@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import requests
 import tweepy
@@ -121,8 +122,8 @@ def _rate_limited(response: requests.Response, url: str) -> net.RateLimited:
     if EPOCH_SECONDS.match(reset):  # a reset centuries away stays as it is: the task caps its countdown
         retry_after = max(0.0, int(reset) - time.time())
     else:
-        retry_after = net.parse_retry_after(response.headers.get("Retry-After"))
-        retry_after = 60.0 if retry_after is None else retry_after  # no hint at all: a minute; 0 means now
+        hinted = net.parse_retry_after(response.headers.get("Retry-After"))
+        retry_after = 60.0 if hinted is None else hinted  # no hint at all: a minute; 0 means now
     return net.RateLimited(f"X API rate limit reached (HTTP 429); quota resets in {retry_after:.0f}s",
                            url=url, retry_after=retry_after)
 
@@ -263,7 +264,7 @@ def _published(value: str, fetched_at: datetime) -> tuple[datetime, bool]:
 
 
 # Reads the X API, not the Source's URL; every request spends the one X API quota, whoever's source makes it.
-OPTIONS_SCHEMA = {"type": "object", "additionalProperties": False, "properties": {
+OPTIONS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {
     "accounts": {"type": "array", "maxItems": MAX_ACCOUNTS,
                  "items": {"type": "string", "pattern": "^@*" + USERNAME.pattern.lstrip("^")}},
     "max_results": {"type": "integer", "minimum": MAX_RESULTS_RANGE[0], "maximum": MAX_RESULTS_RANGE[1]},

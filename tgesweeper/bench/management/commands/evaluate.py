@@ -19,7 +19,7 @@ class Command(BaseCommand):
     help = ("Measure the engine the match stage runs (configured vocabulary plus the admin's keyword rules, and the "
             "configured detector model) on a labeled JSONL corpus; no broker or network needed, and no migrated "
             "database when there are no rules.")
-    requires_system_checks = []
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="JSONL file: id, title, text, published_at, label (tge|other), project, ...")

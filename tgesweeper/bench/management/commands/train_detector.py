@@ -17,7 +17,7 @@ class Command(BaseCommand):
             "may promote items past the rules or veto their matches; print time-ordered cross-validated figures of "
             "rules + model beside the rules alone; write a versioned JSON model. The same corpora and seed give the "
             "same bytes.")
-    requires_system_checks = []
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument("--corpus", action="append", required=True, help="labeled JSONL file (repeatable)")
