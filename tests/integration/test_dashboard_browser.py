@@ -16,6 +16,7 @@ import pytest
 import requests
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connections
 
 from api.models import Document, Mention, Source, TGEEvent
 from tests.conftest import needs_postgres, needs_redis
@@ -62,6 +63,9 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield chromium
         chromium.close()
+        # The test's queries ran beside Playwright's event loop, where Django keeps connections apart from the
+        # ones pytest-django closes: close them here, or the test database cannot be dropped at the end.
+        connections.close_all()
 
 
 class Watched:
@@ -218,6 +222,7 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     page.get_by_text("Page 2 of 2").wait_for()
     eventually(page, lambda: page.locator("tbody tr").all_inner_texts() != first_page)
     watched.visit("events")
+    page.screenshot(path=SCREENSHOTS / "readme-events.png", clip={"x": 0, "y": 0, "width": 1280, "height": 560})
     page.reload()  # the access token was in memory only: the refresh cookie brings the session back
     page.get_by_text("Page 2 of 2").wait_for()
     assert "ordering=-confidence" in page.url
@@ -241,6 +246,14 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     page.goto(web.url + f"/app/events/{data['events'][7].pk}")
     page.get_by_role("heading", name=re.compile("Extraordinarily")).wait_for()
     watched.visit("event-long-name")
+    source, target = data["events"][58], data["events"][59]
+    page.goto(web.url + f"/app/events/{source.pk}")
+    page.get_by_role("button", name="Merge…").click()
+    page.get_by_label("Id of the event that absorbs this one").fill(str(target.pk))
+    page.get_by_role("dialog").get_by_role("button", name="Merge").click()
+    page.get_by_text(f"Merged into event {target.pk} (Testcoin 59).").wait_for()
+    page.get_by_text("review: merged").wait_for()
+    assert TGEEvent.objects.get(pk=source.pk).merged_into_id == target.pk
 
     # Calendar: this month, the postponed event marked with its old date.
     page.get_by_role("link", name="Calendar").click()
