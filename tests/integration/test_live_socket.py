@@ -73,11 +73,15 @@ def publish(*messages):
     return [event_log.append(item) for item in messages]
 
 
-def wait_for_follower(live_channels, timeout=10.0):
-    """Until a web process follows the log from a cursor it has saved: what is appended next reaches its clients."""
-    client = redis.Redis.from_url(settings.CONFIG["REDIS_URL"])
+def wait_for_follower(live_channels, timeout=10.0, past: str = "0-0"):
+    """Until a web process follows the log from a cursor it has saved (at or after ``past``): what is appended next
+    reaches its clients."""
+    client = redis.Redis.from_url(settings.CONFIG["REDIS_URL"], decode_responses=True)
     deadline = time.monotonic() + timeout
-    while not client.exists(live_channels["LIVE_SOCKET_CHANNEL"] + ":cursor"):
+    while True:
+        cursor = client.get(live_channels["LIVE_SOCKET_CHANNEL"] + ":cursor")
+        if cursor and event_log.id_key(cursor) >= event_log.id_key(past):
+            return
         assert time.monotonic() < deadline, "no live server follows the event log"
         time.sleep(0.1)
 
@@ -148,7 +152,8 @@ def test_two_web_processes_deliver_each_event_once_to_their_clients(start_web, t
 def test_a_client_that_comes_back_gets_what_it_missed_through_its_filter(web, token, live_channels):
     publish(message(20, 0.9))
     first = Listener(web.url, {"token": token}, {}).ack["last_id"]  # a new page learns where the log is
-    publish(message(22, 0.4), message(23, 0.95, "ABC"), message(24, 0.85))
+    *_, newest = publish(message(22, 0.4), message(23, 0.95, "ABC"), message(24, 0.85))
+    wait_for_follower(live_channels, past=newest)  # they went out live before this client came back
     listener = Listener(web.url, {"token": token}, {"confidence_min": 0.8, "last_id": first})
     try:
         assert listener.ack["replayed"] == 2 and listener.ack["lost"] is False

@@ -73,9 +73,11 @@ def _seed_chunk(numbers: range, sources: list[Source]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"""
             INSERT INTO {event} (key, project, ticker, chain, tge_date, venues, status, confidence, is_candidate,
-                                 review, published, first_seen_at, last_seen_at, mention_count, source_count)
+                                 review, published, first_seen_at, last_seen_at, mention_count, source_count,
+                                 date_sequence)
             SELECT %(prefix)s || i, project, upper(left(project, 3)) || (i %% 97), chain, tge_date, venues, status,
-                   confidence, confidence < %(threshold)s, 'unreviewed', confidence >= %(threshold)s, seen, seen, 1, 1
+                   confidence, confidence < %(threshold)s, 'unreviewed', confidence >= %(threshold)s, seen, seen, 1, 1,
+                   0
             FROM (
                 SELECT i,
                        initcap((%(syllables)s::text[])[1 + {h.format(salt=1)} %% 16]
