@@ -1,19 +1,14 @@
 """ASGI entry point: the dashboard's live channel at /socket.io/ (``api.live_socket``) and, for every other path,
 Django (API, admin, the dashboard at /app/) — one application that uvicorn serves (``make run``'s Procfile,
-``make web``, the image).
-
-Django runs as its WSGI application in a pool of ``WEB_THREADS`` threads (a2wsgi): under Django's own ASGI handler
-every synchronous view of a process would take turns on one thread, so one slow request would hold up the rest.
-"""
+``make web``, the image). Django's ASGI handler runs each request's synchronous code in a thread of its own, so a slow
+request does not hold up the others (``tests/integration/test_web_server.py``)."""
 import os
 
 import socketio
-from a2wsgi import WSGIMiddleware
-from django.conf import settings
-from django.core.wsgi import get_wsgi_application
+from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tgesweeper.settings")
-django_application = WSGIMiddleware(get_wsgi_application(), workers=settings.CONFIG["WEB_THREADS"])
+django_application = get_asgi_application()
 
 from api import live_socket  # noqa: E402, PLC0415 - needs Django's settings and apps, loaded just above
 

@@ -221,8 +221,6 @@ VARIABLES: tuple[Variable, ...] = (
              "channel; a test alert that gets through, or a resume, un-pauses it", bounds=(1, 1000)),
     Variable("ALERT_LINK_BASE_URL", str, "http://127.0.0.1:8000", "where alerts link to: "
              "`<this>/api/v1/tge-events/<id>`"),
-    Variable("WEB_THREADS", int, 8, "threads that run Django's requests in each web (uvicorn) process: the site is "
-             "served as WSGI in a thread pool beside the live channel, as gunicorn's threads would", bounds=(1, 256)),
     Variable("LIVE_SOCKET_CHANNEL", str, "tge:live", "Redis prefix of the dashboard's live channel (socket.io): "
              "its fan-out channel between web processes and its follower lease", yaml=("live.channel",)),
     Variable("X_BEARER_TOKEN", str, "", "X API v2 app bearer token; empty = `x` sources show as *not configured* "
