@@ -20,6 +20,7 @@ from api.alert_serializers import (
     TestAlertSerializer,
 )
 from api.auth import ApiKeyUser
+from api.filters import DeliveryFilter
 from api.models import Delivery, Subscription
 from workers import enqueue
 
@@ -29,6 +30,10 @@ def owner_of(user) -> dict:
 
 
 def owned(queryset, user, prefix: str = ""):
+    """What ``user`` may see of ``queryset``: staff everything, others what they own (nothing while the OpenAPI
+    schema is generated, by a view with no user behind it)."""
+    if not user.is_authenticated:
+        return queryset.none()
     if user.is_staff:
         return queryset
     return queryset.filter(**{f"{prefix}{field}": value for field, value in owner_of(user).items()})
@@ -76,7 +81,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = DeliverySerializer
     permission_classes = [IsAuthenticated]
     lookup_value_regex = "[0-9]+"
-    filterset_fields = ("state", "subscription")
+    filterset_class = DeliveryFilter
 
     def get_queryset(self):
         queryset = Delivery.objects.select_related("channel", "change").prefetch_related("merged")

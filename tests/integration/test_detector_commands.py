@@ -60,6 +60,10 @@ def test_evaluate_with_a_model_and_comparing_two(trained, fresh_cache):
     assert f"model {version}" in report.splitlines()[0]
     result = json.loads(run("evaluate", str(corpus), "--model", str(model), "--json"))
     assert result["model_version"] == version and result["n"] == 48
+    errors = result["false_positives"] + result["false_negatives"]
+    assert errors and all("top_features" in e for e in errors)
+    shown = run("evaluate", str(corpus), "--model", str(model), "--show-errors")
+    assert "features: " in shown
     compared = json.loads(run("evaluate", str(corpus), "--compare", "none", str(model), "--json"))
     assert compared["A"]["model_version"] is None and compared["B"]["model_version"] == version
     for item in compared["disagreements"]:
@@ -92,7 +96,7 @@ def test_a_real_worker_publishes_what_the_model_promotes_and_records_its_version
         {"guid": "d-1", "title": "Olvenia to launch OLV token on March 9",
          "description": "Olvenia said its token generation event is set for March 9.",
          "link": "https://wire.example.com/1", "pub_date": published},
-        {"guid": "d-2", "title": "Brindle BRN token plunges hours after debut",
+        {"guid": "d-2", "title": "Brindle BRN token draws crowds at its debut party",
          "description": "Traders sold the new token.", "link": "https://wire.example.com/2", "pub_date": published}]))
     source = Source.objects.create(name="Local wire", url=feed_server.url("/wire.xml"))
     worker = start_worker(DETECTOR_MODEL=str(model))

@@ -8,7 +8,7 @@ from tgesweeper.matching import MatchConfig, MatchEngine, MatchInput
 from tgesweeper.matching.detector import Detector, DetectorError
 
 CONFIG = MatchConfig(("token generation event", "token launch", "TGE"), (), (), 0.85, 100, 50)
-DEBUT = MatchInput(title="Quillstone QSN token plunges hours after debut", text="Traders sold the new token.")
+DEBUT = MatchInput(title="Quillstone QSN token draws crowds at its debut party", text="Traders bought the new token.")
 LAUNCH = MatchInput(title="Orbelle to launch ORB token on May 3", text="Its token generation event is set.")
 RUMOR = MatchInput(title="Ether holders move coins to exchanges", text="Trading was quiet.")
 
@@ -65,7 +65,7 @@ def test_without_lines_or_without_a_model_the_rules_verdicts_are_unchanged():
 
 
 def test_an_admin_exclusion_still_vetoes_a_promotion():
-    config = MatchConfig(CONFIG.tge_keywords, ("plunges",), (), 0.85, 100, 50)
+    config = MatchConfig(CONFIG.tge_keywords, ("crowds",), (), 0.85, 100, 50)
     engine = MatchEngine(config, model({"debut": 6.0}, promote_at=0.5, promoted_confidence=0.9))
     verdict = engine.judge(DEBUT)
     assert verdict.match is None and "excluded term" in verdict.reason
@@ -96,3 +96,13 @@ def test_a_line_needs_enough_items_to_clear_the_target_after_laplace():
     assert (round(probability, 2), items, right) == (0.86, 14, 14) and share == 15 / 16
     tied = [(0.9, 1)] * 13 + [(0.9, 0)]  # a cut never splits items of one probability
     assert training._line(tied, lambda label: label == 1, 0.93) is None
+
+
+def test_top_features_are_the_terms_that_made_the_decision():
+    detector = model({"debut": 2.0, "crowds": -0.5, "party": 0.25})
+    text = "Quillstone token draws crowds at its debut party"
+    top = detector.top_features(text, {}, count=2)
+    assert [name for name, _ in top] == ["word 'debut'", "word 'crowds'"]
+    every = detector.top_features(text, {}, count=10)
+    assert abs(sum(value for _, value in every) - detector.decision(text, {})) < 0.01
+    assert top[0][1] > 0 > top[1][1]

@@ -56,7 +56,8 @@ def test_it_finds_the_ways_launches_are_reported(engine, title, text, kind):
     ("Central bank to airdrop digital currency to citizens", "government"),
     ("Binance Will Add Velmora (VLM) Token on Earn, Buy Crypto, Convert & Margin", "post_launch_product"),
     ("Binance Will Support the Pyrex (PYX) Token Swap and Rebranding to Nova (NOV)", "post_launch_product"),
-    ("Harbor Labs raises $30M in private token sale", "fundraise"),
+    ("Harbor Labs raises $30M in private token sale", "private_sale"),
+    ("Harbor Labs raises $30M for its token wallet", "fundraise"),
     ("Glimmer DAO opens vote on cancelling airdrop", "governance_vote"),
     ("Weekly roundup: new token listings on exchanges", "roundup"),
     ("Spot Solana ETF debuts on Nasdaq", "tradfi"),
@@ -151,6 +152,18 @@ def test_date_of_an_alpha_listing_comes_from_the_title(engine):
     ("Brightwater airdrop is now live for early testers", "airdrop_claim"),
     ("Velmora (VLM) makes trading debut on Bybit", "live"),
     ("Introducing Corvane (CVN) on Bybit Launchpool", "listing_at_launch"),
+    # how news outlets report launches: first-day stories, native tokens, memecoins, sales, pre-market, dates
+    ("Tessaline token plunges hours after debut", "live"),
+    ("Marlowe memecoin soars on its trading debut", "live"),
+    ("Brindle introduces BRND, its native token for on-chain lending", "announce"),
+    ("Singer Vela Quorn launches Quorn memecoin on Solana", "announce"),
+    ("Pallas DEX announces its ICO for May", "scheduled"),
+    ("Cindervale kicks off public sale on three launchpads", "scheduled"),
+    ("Hollow Keep token to launch on June 4", "scheduled"),
+    ("Ravenlight token launch date set for March 3", "scheduled"),
+    ("Exchange opens pre-market trading for Ostrava (OSV)", "listing_at_launch"),
+    ("Quellis launches mainnet and token airdrop", "live"),
+    ("Vantor Listing Postponed to June 3", "postponed"),
 ])
 def test_more_launch_shapes(engine, title, kind):
     assert found(engine, title).kind == kind
@@ -174,3 +187,35 @@ def test_a_central_bank_in_the_body_only_matters_next_to_an_airdrop(engine):
 
 def test_a_name_that_merely_starts_like_a_known_token_is_new(engine):
     assert found(engine, "Nexoriny (NEXO) token goes live").project == "Nexoriny"
+
+
+def test_a_new_token_under_an_established_ticker_is_not_vetoed(engine):
+    assert "established token DOGE" in judge(engine, "Dogecoin (DOGE) token launch party in Austin").reason
+    relaunch = found(engine, "Dogecoin (DOGE) relaunches as a new token on its own chain")
+    assert relaunch.project == "Dogecoin"
+
+
+def test_a_raise_or_a_question_beside_a_launch_shape_lowers_confidence_instead_of_rejecting(engine):
+    verdict = judge(engine, "Pellucid raises $5M ahead of IDO on two launchpads")
+    assert verdict.match is not None and "minus fundraise" in verdict.reason
+    assert judge(engine, "Pellucid raises $5M for its token wallet").stage == "rejected"
+    asked = judge(engine, "Tarnow token debuts on three exchanges: can it hold its gains?")
+    assert asked.match is not None and "question" in asked.reason
+    assert judge(engine, "Will Tarnow launch a token?").reason.startswith("asks")
+
+
+@pytest.mark.parametrize("title", [
+    "Brightfold presale could be the next 100x token",
+    "Investors flock to Brightfold presale as token launch nears",
+])
+def test_presale_promotion_is_rejected(engine, title):
+    assert judge(engine, title).reason.startswith("presale_promo")
+
+
+def test_a_presale_that_starts_is_a_candidate_not_a_rejection(engine):
+    verdict = judge(engine, "Gallowmere kicks off token presale on its own site")
+    assert verdict.match is not None and "minus presale" in verdict.reason
+
+
+def test_exploring_a_token_is_speculation(engine):
+    assert judge(engine, "Exchange exploring issuing its own token, CEO says").reason.startswith("speculation")

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tgesweeper.matching.detector import detector_signals, detector_text
 from tgesweeper.matching.engine import MatchEngine
 from tgesweeper.matching.events import normalize_project
 from tgesweeper.matching.types import MatchInput
@@ -39,7 +40,16 @@ def _evaluate(items: Iterable[dict], engine: MatchEngine) -> tuple[list, dict]:
     rows = [(item, engine.judge(match_input(item))) for item in items]
     result = summarize(rows, engine.config.min_confidence)
     result["model_version"] = engine.detector.version if engine.detector else None
+    if engine.detector:
+        _add_top_features(result, {item.get("id"): item for item, _ in rows}, engine)
     return rows, result
+
+
+def _add_top_features(result: dict, by_id: dict, engine: MatchEngine) -> None:
+    """Beside each error, the model's features that weighed most on it (none when the prefilter dropped it)."""
+    for error in (*result["false_positives"], *result["false_negatives"]):
+        a = engine.assess(match_input(by_id[error["id"]]))
+        error["top_features"] = engine.detector.top_features(detector_text(a), detector_signals(a)) if a.hits else []
 
 
 def match_input(item: dict) -> MatchInput:
@@ -186,6 +196,8 @@ def format_report(result: dict, show_errors: bool = False) -> str:
             for e in result.get(key, []):
                 conf = "-" if e["confidence"] is None else f"{e['confidence']:.2f}"
                 lines.append(f"  {e['id']} [{conf}] {e['title']}\n      -> {e['stage']}: {e['reason']}")
+                if e.get("top_features"):
+                    lines.append("      features: " + ", ".join(f"{name} {value:+.2f}" for name, value in e["top_features"]))
     return "\n".join(lines)
 
 

@@ -75,6 +75,9 @@ def detector_signals(a) -> dict[str, float]:
         signals["name_in_title" if a.named.from_title else "name_in_body"] = 1.0
     if a.named.ticker:
         signals["named_ticker"] = 1.0
+    signals.update((f"softened:{name}", 1.0) for name in a.softened)
+    if a.relaunch:
+        signals["relaunch_wording"] = 1.0
     if a.established:
         signals["established_token"] = 1.0
     elif a.known is not None:
@@ -125,13 +128,10 @@ class _Block:
     _words: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def contribution(self, text: str) -> float:
-        terms = self.terms
-        if self.analyzer == "char_wb":
-            counts = Counter(self._char_grams(text))
-        else:
-            counts = Counter(g for g in ANALYZERS[self.analyzer](text, *self.ngram_range) if g in terms)
+        counts = self._counts(text)
         if not counts:
             return 0.0
+        terms = self.terms
         dot = norm = 0.0
         sublinear, log = self.sublinear_tf, math.log
         for gram, count in counts.items():
@@ -140,6 +140,20 @@ class _Block:
             dot += value * coef
             norm += value * value
         return dot / math.sqrt(norm)
+
+    def parts(self, text: str) -> list[tuple[str, float]]:
+        """Each n-gram's share of ``contribution`` (the same sum, term by term)."""
+        counts = self._counts(text)
+        values = {gram: (1.0 + math.log(count) if self.sublinear_tf else count) * self.terms[gram][0]
+                  for gram, count in counts.items()}
+        norm = math.sqrt(sum(v * v for v in values.values())) or 1.0
+        return [(f"{self.analyzer} {gram!r}", value * self.terms[gram][1] / norm) for gram, value in values.items()]
+
+    def _counts(self, text: str) -> Counter:
+        if self.analyzer == "char_wb":
+            return Counter(self._char_grams(text))
+        terms = self.terms
+        return Counter(g for g in ANALYZERS[self.analyzer](text, *self.ngram_range) if g in terms)
 
     def _char_grams(self, text: str) -> list[str]:
         """``char_wb_ngrams`` of the text, kept to the vocabulary, word by word from a per-word memo: news repeats
@@ -204,6 +218,13 @@ class Detector:
 
     def probability(self, text: str, signals: dict[str, float]) -> float:
         return self._calibration(self.decision(text, signals))
+
+    def top_features(self, text: str, signals: dict[str, float], count: int = 5) -> list[tuple[str, float]]:
+        """The features that moved this document's decision value most, either way (``evaluate --show-errors``)."""
+        parts = [part for block in self._blocks for part in block.parts(text)]
+        parts += [(f"signal {name}", self._signals[name] * value) for name, value in signals.items()
+                  if self._signals.get(name)]
+        return [(name, round(value, 3)) for name, value in sorted(parts, key=lambda p: (-abs(p[1]), p[0]))[:count]]
 
 
 def _parse(data: Any, source: str):

@@ -16,7 +16,7 @@ from tgesweeper.matching import extract, known_tokens, noise, score
 from tgesweeper.matching.dates import tge_date
 from tgesweeper.matching.detector import Detector, detector_signals, detector_text
 from tgesweeper.matching.prefilter import Prefilter
-from tgesweeper.matching.shapes import Shape, found_shapes
+from tgesweeper.matching.shapes import NEW_TOKEN_WORDING, Shape, found_shapes
 from tgesweeper.matching.tweets import is_tweet, tweet_name
 from tgesweeper.matching.types import Match, MatchInput, Verdict
 
@@ -74,6 +74,8 @@ class Assessment:
     known: known_tokens.KnownToken | None = None
     established: bool = False
     penalties: dict[str, str] = field(default_factory=dict)
+    softened: dict[str, str] = field(default_factory=dict)  # soft rejections outweighed by a headline launch shape
+    relaunch: bool = False  # an established name or ticker, but the headline speaks of a new token
     tge_date: date | None = None
     evidence: score.Evidence | None = None
 
@@ -110,16 +112,22 @@ class MatchEngine:
         if complete:  # every family, as features; the first one found is the rules' reason
             title_rejects = noise.all_hits(noise.REJECT, low_title)
             lead_rejects = noise.all_hits(noise.LEAD_REJECT, low_lead[:600])
-            a.rejected = next(iter(title_rejects.items()), None) or next(iter(lead_rejects.items()), None)
             a.reject_families = {*title_rejects, *(f"lead_{name}" for name in lead_rejects)}
+            found = [*title_rejects.items(), *lead_rejects.items()]
         else:
-            a.rejected = noise.first_hit(noise.REJECT, low_title) or noise.first_hit(noise.LEAD_REJECT, low_lead[:600])
+            first = noise.first_hit(noise.REJECT, low_title) or noise.first_hit(noise.LEAD_REJECT, low_lead[:600])
+            found = [first] if first else []
+            if first and first[0] in noise.SOFT_REJECT:
+                found = [*noise.all_hits(noise.REJECT, low_title).items(),
+                         *noise.all_hits(noise.LEAD_REJECT, low_lead[:600]).items()]
+        a.rejected = self._rejection(a, found, low_title)
         if self._exclusions:
             excluded = self._exclusions.search(low_title) or self._exclusions.search(low_lead[:600])
             a.excluded = excluded.group(0) if excluded else None
         if not complete and (a.rejected or a.excluded):
             return a
-        a.title_shapes = found_shapes(low_title)
+        if not a.title_shapes:
+            a.title_shapes = found_shapes(low_title)
         a.body_shapes = found_shapes(low_lead[:SHAPE_CHARS])
         if not complete and not (a.title_shapes or a.body_shapes):
             return a
@@ -130,10 +138,13 @@ class MatchEngine:
         if named.project:
             a.known = known_tokens.lookup(named.project, named.ticker)
             a.established = known_tokens.is_established(a.known, doc.published_at)
+            if a.established and NEW_TOKEN_WORDING.search(low_title):  # a new token under an old name or ticker
+                a.established, a.relaunch = False, True
         if not complete and (not named.project or a.established):
             return a
         a.penalties = noise.all_hits(noise.PENALTY, low_title)
         a.penalties.update(noise.all_hits(noise.LEAD_PENALTY, low_lead[:600]))
+        a.penalties.update(a.softened)
         if a.title_shapes or a.body_shapes:
             a.tge_date = tge_date(title, lead, doc.published_at)
             a.evidence = score.Evidence(
@@ -143,6 +154,20 @@ class MatchEngine:
                 watched=bool(named.project and self._watch & {named.project.casefold(), (named.ticker or "").casefold()}),
             )
         return a
+
+    @staticmethod
+    def _rejection(a: Assessment, found: list[tuple[str, str]], low_title: str) -> tuple[str, str] | None:
+        """The reason the rules reject a document, if any. A soft family (``noise.SOFT_REJECT``) alone rejects
+        only when the headline has no launch shape; with one it is kept as a penalty (``Assessment.softened``)."""
+        hard = [hit for hit in found if hit[0] not in noise.SOFT_REJECT]
+        soft = [hit for hit in found if hit[0] in noise.SOFT_REJECT]
+        if hard or not soft:
+            return hard[0] if hard else None
+        a.title_shapes = found_shapes(low_title)
+        if any(shape.name != "listing" for shape in a.title_shapes):
+            a.softened = dict(soft)
+            return None
+        return soft[0]
 
     def judge(self, doc: MatchInput) -> Verdict:
         return self.decide(doc, self.assess(doc, complete=self.detector is not None and self.detector.can_act))

@@ -27,6 +27,7 @@ aptos arbitrum base near layer l1 l2 layer-2 layer-1 dex defi exchange bridge sc
 blockchain chain startup firm wallet app game gaming nft nfts dao ecosystem new the altcoin crypto cryptocurrency
 aggregator lending protocol-based based holders users traders investors community hunters farmers team developer
 developers popular leading major decentralized decentralised web3 metaverse a an its their his her our
+meme memecoin memecoins
 """.split())
 NAME_SUFFIXES = frozenset("protocol network networks finance labs ai dao chain swap coin token fi money".split())
 STOP_WORDS = frozenset("""
@@ -64,6 +65,9 @@ _CALLED = re.compile(r"\b(?:called|dubbed|named|ticker)\s+\$?([A-Z][A-Z0-9]{1,9}
 _POSSESSIVE = re.compile(
     r"\b([A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3})['’]s\s+(?:[\w-]+\s+){0,3}?(?:token|airdrop|tge|token generation event)\b",
     re.IGNORECASE)
+_MARKS = re.compile(r"[®™©]")
+_QUOTES = frozenset({"'", "’", "‘", '"', "“", "”"})
+_VERB_LIKE = re.compile(r"^[a-z]{3,}(?:s|ed)$")
 _DESCRIPTOR_AFFIX = re.compile(r"\b[\w.]+-(?:based|powered|native|focused|backed|built|inspired)\b", re.IGNORECASE)
 
 
@@ -118,20 +122,37 @@ class Extractor:
 
     def _subject(self, title: str) -> str | None:
         """The name at the end of the headline's subject: the capitalized run just before the first verb."""
-        cleaned = _DESCRIPTOR_AFFIX.sub(" ", title)
+        cleaned = _DESCRIPTOR_AFFIX.sub(" ", _MARKS.sub("", title))
         words: list[str] = []
+        joined = False  # the previous token touched this one with a dot: "Ether.Fi", "AR.IO"
         for token in self._nlp.make_doc(cleaned[:300]):
             lower = token.lower_
             if lower in {"'s", "’s"} and token.i + 1 < len(token.doc) and token.doc[token.i + 1].lower_ in DESCRIPTORS:
                 return None
-            if token.is_punct and lower not in {"&", ".", "-"} or lower in {"'s", "’s", "'", "’"}:
+            if lower in _QUOTES:  # 'Name' in quotes is still the name
+                continue
+            if lower == "." and words and not token.doc[token.i - 1].whitespace_ and not token.whitespace_:
+                words[-1] += "."
+                joined = True
+                continue
+            if joined:
+                words[-1] += token.text
+                joined = False
+                continue
+            if token.is_punct and lower not in {"&", ".", "-"} or lower in {"'s", "’s"}:
                 break
             if lower in STOP_WORDS and words:
                 break
             if lower in STOP_WORDS:
                 continue
+            if words and _VERB_LIKE.match(token.text) and lower not in DESCRIPTORS \
+                    and any(w[:1].isupper() for w in words):
+                break  # "Layer 1 Namada initiates mainnet ...": a lowercase verb ends the subject
             words.append(token.text)
         name = _trailing_name(words)
+        while not name and len(words) > 1 and words[-1].lower() in DESCRIPTORS:
+            words = words[:-1]  # "Pallas DEX announces ...": the name before what it is
+            name = _trailing_name(words)
         if name:
             size = len(name.split())
             for start in range(max(0, len(words) - size - 2), len(words) - size):

@@ -25,13 +25,13 @@ SPECULATION = (
     r"debut|drop|get|have|see|hold|do)\w*|\bhint(?:s|ed|ing)?\b|\brumou?r|\bspeculat|\ballegedly\b|\bteas(?:e|es|ed|er|ing)\b"
     r"|\beye(?:s|ing|d)?\b|\bmull(?:s|ing)?\b|\bconsider(?:s|ing)\b|\bpotential(?:ly)?\b|\bpossib(?:le|ly)\b"
     r"|\bwants? to (?:launch|issue|release|airdrop|list|create|mint)\b"
-    r"|\bunconfirmed\b|\bspoof\b|\breportedly\b|\bcommunity claims\b|\bwhat if\b|\bpredict"
+    r"|\bexplor(?:es|ing)\b|\bunconfirmed\b|\bspoof\b|\breportedly\b|\bcommunity claims\b|\bwhat if\b|\bpredict(?!ion markets?)"
     r"|\bexpect(?:s|ed)? (?:a |an )?(?:token|airdrop)|\bno plans\b|\bnot (?:launch|plan)|\bdenies\b|\bsoon™"
 )
 REJECT = (
     _family("speculation", SPECULATION),
     _family("explainer", r"\bhow (?:to|someone|do|does|did|can|much)\b|\bwhat (?:is|are|does|happened)\b|\bwhy\b|\bguide\b"
-                         r"|\bexplain|\bbeginner|\btop \d+\b|\bbest\b|\bshould you\b|\bvs\.?\b|\?\s*$|\btutorial\b"
+                         r"|\bexplain|\bbeginner|\btop \d+\b|\bbest\b|\bshould you\b|\bvs\.?\b|\btutorial\b"
                          r"|\beverything you need\b|\bwatch\b|\bpodcast\b|\bopinion\b|\binterview\b|\blessons?\b"
                          r"|\bcheck eligibility\b|\bwhere to\b"),
     _family("exploit_or_scam", r"\bexploit|\bhack|\bscam|\bphish|\bst(?:eal|eals|ole|olen)\b|\bdrain|\bfake\b|\bflash ?loan"
@@ -42,20 +42,27 @@ REJECT = (
                                    r"|\bperpetual contracts?|\bperps?\b|\bdelist|\bremoval of|\boptions\b|\bvoucher"
                                    r"|\bcreatorpad\b|\bmargin\b|\bloans?\b|\bstaking rewards?\b|\bapr\b|\bsuper stake\b"
                                    r"|\baffiliate\b|\breferral\b|\bsimple earn promotion"),
-    _family("fundraise", r"\brais(?:e|es|ed|ing)\b|\bprivate (?:token )?sales?\b|\bfunding round|\bseries [a-d]\b"
-                         r"|\bled by\b|\bvaluation\b|\bventure|\bvc\b|\bseed round\b|\bstrategic round\b"),
+    _family("asks", r"^(?:will|could|can|should|is|are|does|do|did|has|have)\b.*\?\s*$"),
+    _family("question", r"\?\s*$"),
+    _family("private_sale", r"\bprivate (?:token )?sales?\b|\bprivate round\b"),
+    _family("fundraise", r"\brais(?:e|es|ed|ing)\s+(?:over\s+|nearly\s+|about\s+|more than\s+|an?\s+)?(?:\$|€|£|\d|undisclosed)"
+                         r"|\b(?:closes|secures|completes)\s+(?:\$|€|£|\d)|\bfunding round"
+                         r"|\bseries [a-d]\b|\bled by\b|\bventure|\bvc\b|\bseed round\b|\bstrategic round\b"),
     _family("governance_vote", r"\bvot(?:e|es|ed|ing)\b|\bproposal\b|\bpropos(?:e|es|ed)\b|\breallocat\w*|\bredirect\w*"
                                r"|\bcancel\w*|\bclawback\b"),
     _family("roundup", r"listing and delisting|\bweekly\b|\bdigest\b|\bmore news\b|\bnews:|\broundup\b|\brecap\b"
                        r"|\bmarket report\b|\bnewsletter\b|\bthis week in\b|\bdaily\b|\bmarket wrap"),
     _family("tradfi", r"\betfs?\b|\betps?\b|\betns?\b|\bipo\b|\bspac\b|\bnasdaq\b|\bnyse\b|\bstock exchange\b"
                       r"|\bbond\b|\bpublicly[- ]traded\b|\bgo(?:es|ing)? public\b"),
-    _family("nft_drop", r"\bnft (?:airdrop|drop|collection|mint)|\bairdrops? (?:\w+ ){0,4}nfts?\b|\bnft marketplace"
+    _family("nft_drop", r"\bnft (?:airdrop|drop|collection|mint)|\bairdrops? (?:\w+ ){0,4}nfts?\b"
                         r"|\bnfts? (?:airdrop|drop)"),
     _family("generic_tge", r"\btge (?:model|mechanism|framework|platform|product|process|guide|season|calendar)\b"
                            r"|\blisting process\b|\bupcoming (?:tges|token launches|airdrops)\b|\btges\b"
                            r"|\btoken launches\b"),
-    _family("presale_promo", r"\bpresale\b|\bpre-sale\b|\bto buy\b|\bbuy now\b|\b\d+x\b|\bgems?\b|\bsponsored\b"),
+    _family("presale_promo", r"\bto buy\b|\bbuy now\b|\b\d+x\b|\bgems?\b|\bsponsored\b"
+                             r"|\bpre-?sales?\b.{0,60}\b(?:could|might|investors?|whales?|buyers|hits?|tops?|crosses|passes|"
+                             r"nears|surpass\w*|millions?|stage|next|rally|explode|soar|moon)\b"
+                             r"|\b(?:could|might|investors?|whales?|buyers|millions?|next|top|new)\b.{0,60}\bpre-?sales?\b"),
     _family("points_program", r"\bpoints? (?:program|campaign|system|season)\b|\bloyalty\b"),
 )
 # Checked on the first lines of the body too: they settle the question whatever the headline says.
@@ -66,11 +73,13 @@ LEAD_REJECT = (
                                r"|\bhas been trading\b|\bcontinues? to trade\b"),
 )
 # In a body, "could see" is market talk; only hedged launch verbs and rumor words count against a launch.
-LEAD_PENALTY = (_family("speculation", r"\b(?:may|might|could)\s+(?:soon\s+)?"
+LEAD_PENALTY = (
+    _family("presale", r"\bpre-?sales?\b"),_family("speculation", r"\b(?:may|might|could)\s+(?:soon\s+)?"
                                        r"(?:launch|airdrop|list|release|issue|introduce|debut)"
                                        r"|\brumou?r|\bspeculat|\ballegedly\b|\bhint(?:s|ed)? at\b|\bteas(?:e|es|ed)\b"
                                        r"|\breportedly\b|\bunconfirmed\b"),)
 PENALTY = (
+    _family("presale", r"\bpre-?sales?\b"),
     _family("price_talk", r"\bprices?\b|\bsoar|\bsurg|\brall(?:y|ies|ied)\b|\bjump|\bspike|\bplung|\bcrash|\bdip|\btumbl"
                           r"|\bslump|\bpump|\bdump|\bskyrocket|\bexplod|\bmoon|\bbullish|\bbearish|\ball-time high|\bath\b"
                           r"|\b\d+(?:\.\d+)?%|\bmarket cap|\bbreakout|\bresistance\b|\bsupport\b|\bgains?\b|\blos(?:es|s|t)\b"
@@ -79,6 +88,12 @@ PENALTY = (
                            r"round \d|season \d+|phase \d|final)\s+(?:\w+\s+){0,2}airdrops?\b|\bairdrop continues\b"
                            r"|\bs\d+ airdrop|\bairdrop (?:season|round|phase) (?:\d|two|three)"),
 )
+
+# Families that end the judgement unless the headline has a launch shape: "X raises $5M ahead of its IDO" and
+# "X token debuts: can it hold?" are launches reported beside a raise or a question; with such a shape the family
+# only lowers confidence.
+SOFT_REJECT = frozenset({"fundraise", "question"})
+SOFT_CUT = 0.1
 
 
 def first_hit(families: Iterable[Family], lowered: str) -> tuple[str, str] | None:

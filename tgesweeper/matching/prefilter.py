@@ -18,7 +18,7 @@ TRIGGERS = (
     "claim", "postpone", "delay", "native token", "governance token", "new token", "its token", "own token",
     "token called", "unveils token", "hit market", "hit the market", "after launch", "seed tag", "pre-market",
     "token", "coin", "cryptocurrency", "reschedul", "trading", "hits the market", "hits market", "list on", "lists on",
-    "listed on", "listing on",
+    "listed on", "listing on", "memecoin", "meme coin",
 )
 
 

@@ -50,7 +50,7 @@ def confidence(e: Evidence) -> float:
     for family in e.penalties:
         cut = PENALTIES.get(family, 0.1)
         if family == "price_talk" and any(s.name in PRICE_TOLERANT for s in e.title_shapes):
-            cut /= 3
+            cut = 0.0
         score -= cut
     score += WATCHLIST_BONUS if e.watched else 0.0
     return round(min(max(score, 0.01), 0.99), 3)

@@ -22,7 +22,7 @@ def _shape(name: str, kind: str, weight: float, pattern: str) -> Shape:
     return Shape(name, kind, weight, re.compile(pattern))
 
 
-_TOKEN = r"(?:tokens?|coins?|cryptocurrency)"
+_TOKEN = r"(?:tokens?|coins?|cryptocurrency|meme ?coins?)"
 # "rolls out token assessment format": here "token" describes something else.
 _NOT_A_TOKEN = (r"(?:assessment|standards?|format|program|programme|framework|gating|gated|bridge|swap|unlock|buyback|"
                 r"burn|incentives?|rewards?|vesting|economics|model|lists?|listings?|support|tracker|pages?|registry|"
@@ -40,7 +40,8 @@ SHAPES = (
            r"(?:participate|subscribe|join)\b.{0,60}\b(?:pre-tge|tge|token generation event)"
            r"|(?:exclusive|binance wallet)\b.{0,60}\b(?:pre-tge|tge|token generation event)"),
     _shape("postponed", "postponed", 0.93,
-           r"listing will be (?:postponed|delayed)|(?:postpone|delay|reschedule)[sd]? (?:its |the )?"
+           r"listing (?:will be |is |date is )?(?:postponed|delayed|rescheduled)|postponement of|again rescheduled"
+           r"|(?:postpone|delay|reschedule)[sd]? (?:its |the )?"
            r"(?:\$?\w+ )?(?:tge|token generation event|token launch|token listing|listing|airdrop)"
            r"|(?:tge|token generation event|token launch|token listing)\b.{0,30}\b(?:postponed|delayed|pushed back|rescheduled)"),
     _shape("tge", "announce", 0.9, r"\b(?:tge|token generation event)\b"),
@@ -49,14 +50,37 @@ SHAPES = (
            rf"\b(?:launch(?:es|ed|ing)?|unveil(?:s|ed|ing)?|introduc(?:es|ed|e|ing)|releas(?:es|ed|e|ing)|"
            rf"debut(?:s|ed|ing)?|roll(?:s|ed|ing)? out|reveal(?:s|ed|ing)?|drop(?:s|ping)?|issu(?:es|ed|e|ing)|"
            rf"mint(?:s|ed|ing)?|announc(?:es|ed|e|ing))\s+{_MODIFIERS}{{0,3}}(?:\$?[a-z0-9]{{2,10}}\s+)?"
-           rf"(?:governance\s+|utility\s+|native\s+)?(?:token|coin|cryptocurrency)\b(?!\s+{_NOT_A_TOKEN})"),
+           rf"(?:governance\s+|utility\s+|native\s+)?(?:token|coin|cryptocurrency|meme ?coin)\b(?!\s+{_NOT_A_TOKEN})"
+           rf"|\b(?:launch|unveil|introduc|releas|debut|roll)\w*\s+(?:out\s+)?\$?[a-z0-9]{{2,10}},?\s+(?:its|a|the|their)\s+"
+           rf"(?:new\s+)?(?:native|governance|utility)\s+{_TOKEN}"
+           rf"|\b(?:launch|unveil|introduc|releas|debut|roll)\w*\s+(?:\S+\s+){{0,3}}?(?:meme ?coin|memecoin)\b"),
+    _shape("relaunch", "live", 0.88,
+           rf"\bre-?launch(?:es|ed|ing)?\b.{{0,40}}\b{_TOKEN}|\b{_TOKEN}\b.{{0,40}}\bre-?launch"
+           rf"|\b(?:new|v2|2\.0)\s+(?:\$?[a-z0-9]{{2,10}}\s+)?{_TOKEN}\b.{{0,60}}\b(?:replac|migrat|swap)"
+           rf"|\bmigrat\w*\s+(?:\S+\s+){{0,4}}?to (?:a |the )?new (?:\$?[a-z0-9]{{2,10}}\s+)?{_TOKEN}"),
+    _shape("token_to_launch", "scheduled", 0.88,
+           rf"\b{_TOKEN} (?:to|will|set to|is set to|scheduled to) (?:launch|debut|go live|list)\b"
+           rf"|\blaunch date (?:for|of) (?:its |the )?(?:\S+\s+){{0,2}}?{_TOKEN}|\b{_TOKEN} launch date\b"
+           rf"|\blisting date\b"),
+    _shape("sale_start", "scheduled", 0.86,
+           r"\b(?:launch|announc|start|kick|open|begin|unveil|initiat|commenc)\w*\s+(?:off\s+)?(?:its\s+|the\s+|a\s+|an\s+)?"
+           r"(?:\S+\s+){0,2}?(?:ico|ido|ieo|pre-?sale|public sale|token sale)\b"
+           r"|\b(?:ico|ido|ieo|pre-?sale|public sale|token sale) (?:goes live|is live|kicks off|begins|starts|opens|launches)"
+           r"|\b(?:ico|ido|pre-?sale|public sale|token sale) sells? out|\bsold out\b"),
+    _shape("pre_market", "listing_at_launch", 0.86, r"\bpre-?market (?:listing|trading)\b"),
+    _shape("mainnet_and_token", "live", 0.86,
+           rf"\bmainnet\b.{{0,30}}\b(?:and|with|alongside|plus)\b.{{0,30}}\b(?:{_TOKEN}|tge|airdrop)\b"),
     _shape("token_live", "live", 0.88,
            rf"\b{_TOKEN} (?:is |goes |went |now |officially )*live\b|(?:goes|went|is now) live with (?:its )?(?:token|airdrop)"
            rf"|\b{_TOKEN} debut(?:s|ed)?\b|\b(?:begins?|began|starts?|started|commences?) trading\b"
            r"|\btrading (?:begins|began|started|opens|opened)\b"
            r"|\bhits? (?:the )?market|\b(?:trading|market) debut\b"
            r"|first day of trading|\bdebuts? (?:on|at|with)\b|\bopen(?:s|ed)? for trading\b"),
-    _shape("after_launch", "live", 0.88, r"\b(?:after|following|since) (?:its |the )?(?:token )?launch\b"),
+    _shape("after_launch", "live", 0.88,
+           r"\b(?:after|following|since) (?:its |the )?(?:token )?launch\b"
+           r"|\b(?:hours|minutes|days?) (?:after|into) (?:its |the )?(?:\S+ )?(?:debut|launch|listing|tge)\b"
+           r"|\b(?:after|following|post)[- ](?:its |the |a )?(?:market |trading |token )?(?:debut|tge)\b"
+           r"|\b(?:on|in) (?:its |their )?(?:trading |market )?debut\b|\bdebut day\b|\bfirst day\b|\blaunch day\b"),
     _shape("claim_open", "airdrop_claim", 0.88,
            r"airdrop claims? (?:opens?|is open|are open|goes live|live|window|period|portal)|"
            r"\bairdrop\b.{0,40}\b(?:goes|is|now|went) live\b|"
@@ -72,7 +96,8 @@ SHAPES = (
     _shape("airdrops_token", "live", 0.86,
            rf"\bairdrop(?:s|ped)? (?:its |the |a )?(?:new |native |governance |own )?{_TOKEN}\b"),
     _shape("airdrop_announced", "announce", 0.85,
-           r"\b(?:announc\w*|detail\w*|reveal\w*|unveil\w*|confirm\w*|set\w*|plan\w*|kick\w* off|receiv\w*|snapshot)\b"
+           r"\b(?:announc\w*|detail\w*|reveal\w*|unveil\w*|confirm\w*|set\w*|plan\w*|kick\w* off|receiv\w*|snapshot|begin\w*"
+           r"|start\w*|initiat\w*|prepar\w*|sketch\w*|outlin\w*|releas\w*)\b"
            r".{0,50}\bairdrop\b"
            r"|\b(?:send|distribut\w*|giv\w+|allocat\w*)\s+(?:[\w$.,]+\s+){0,4}?tokens?\s+to\b.{0,60}\bairdrop\b"),
     _shape("listing_with_airdrop", "listing_at_launch", 0.86,
@@ -89,6 +114,10 @@ SHAPES = (
     _shape("listing", "listing_at_launch", 0.72, r"\blist(?:s|ed|ing)? (?:on|at)\b"),
 )
 
+# A new token under a name or ticker that already trades: the established-token check must not veto it.
+NEW_TOKEN_WORDING = re.compile(
+    rf"\bnew (?:\$?[a-z0-9]{{2,10}} )?(?:native |governance |utility )?{_TOKEN}\b|\bre-?launch\w*|\b2\.0\b|\bv2 {_TOKEN}"
+    rf"|\bmigrat\w* (?:\S+ ){{0,4}}?to (?:a |the )?new\b|\bairdrop\w* (?:\S+ ){{0,3}}?to (?:\S+ ){{0,2}}?holders of\b")
 FUTURE = re.compile(r"\b(?:to|will|set to|set for|scheduled|plans? to|soon|upcoming|next week|tomorrow|later today)\b")
 PAST = re.compile(r"\b(?:launched|went live|debuted|began|started|airdropped|has launched|is live|now live)\b")
 
