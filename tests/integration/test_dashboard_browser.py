@@ -174,7 +174,7 @@ def appears_after_persist(page, ticker: str, text: str, timeout: float = 60.0) -
 
 
 def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, start_web, start_worker, live_channels,
-                                                           capsys):
+                                                           fresh_cache, capsys):
     feed_server.add("/live.xml", feed())
     data = seed(feed_server.url("/live.xml"))
     User.objects.create_user("ops", password=PASSWORD, is_staff=True)
@@ -204,6 +204,8 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     page.get_by_role("link", name="Live", exact=True).click()
     delay = appears_after_persist(page, "ZPH", "Zephyrine Labs")
     assert delay < 2.0, f"the live row came {delay:.2f} s after the event was stored"
+    with capsys.disabled():
+        print(f"live row on the page {delay:.2f} s after the event was stored")
     watched.visit("live")
 
     # Events: filters, sorting and paging live in the URL; the URL alone gives the same view after a reload.
@@ -214,6 +216,9 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     page.wait_for_url(re.compile(r"status=scheduled"))
     eventually(page, lambda: set(page.locator("tbody tr td:nth-child(3)").all_inner_texts()) == {"scheduled"})
     page.get_by_role("button", name="Clear").click()
+    page.get_by_role("button", name=re.compile("^TGE date")).focus()  # sorting works from the keyboard
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"ordering=-tge_date"))
     page.get_by_role("button", name=re.compile("^Confidence")).click()
     page.wait_for_url(re.compile(r"ordering=-confidence"))
     first_page = page.locator("tbody tr").all_inner_texts()
@@ -275,6 +280,9 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     page.get_by_role("link", name="Metrics").click()
     page.get_by_role("heading", name="Metrics").wait_for()
     page.locator("svg.recharts-surface").first.wait_for()
+    published = TGEEvent.objects.filter(published=True).count()
+    page.locator("div", has=page.get_by_text("Published events", exact=True)).get_by_text(str(published),
+                                                                                         exact=True).first.wait_for()
     watched.visit("metrics")
 
     # The server goes away: the indicator says so, and a page that asks the API shows a message, not a blank.
@@ -303,7 +311,7 @@ def test_staff_watch_filter_review_and_follow_live_events(browser, feed_server, 
     assert watched.errors == [], watched.errors
 
 
-def test_a_reader_sees_no_review_buttons_and_the_api_refuses_them(browser, start_web, feed_server):
+def test_a_reader_sees_no_review_buttons_and_the_api_refuses_them(browser, start_web, feed_server, fresh_cache):
     data = seed(feed_server.url("/live.xml"))
     User.objects.create_user("reader", password=PASSWORD)
     web = start_web()
