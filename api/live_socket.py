@@ -6,16 +6,18 @@ in ``tgesweeper/asgi.py`` and served by uvicorn.
 - **What a client gets**: it emits ``subscribe`` with a confidence floor and an optional watch list of tickers and
   joins the rooms for them (``floor:80``, ``ticker:ABC:floor:80``; floors in steps of 5 %, rounded down). An event
   is emitted once to the rooms it belongs to, so a client receives only what it asked for, once.
-- **Where events come from**: the pipeline's notify stage publishes each new or changed event on ``NOTIFY_CHANNEL``.
-  One web process at a time (the holder of a Redis lease) follows it and emits through python-socketio's
-  ``AsyncRedisManager``, which delivers to the clients of every web process; the others stand by and take over
-  when the lease lapses. Without ``REDIS_URL`` there is one process, an in-process manager and no pub/sub to follow.
+- **Where events come from**: the pipeline's notify stage appends each new or changed event to the event log
+  (``api.event_log``: a Redis Stream, or a table on the embedded default). One web process at a time (the holder of
+  a Redis lease) follows the log and emits through python-socketio's ``AsyncRedisManager``, which delivers to the
+  clients of every web process; the others stand by and take over from the cursor it left when the lease lapses.
+  Without ``REDIS_URL`` there is one process, an in-process manager, and it follows the table.
+- **No gaps**: a client that reconnects subscribes with the last log id it saw; the server replays what the log
+  holds after it (through the same filter) before the live events, and says when the log had trimmed some of it.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import secrets
@@ -26,10 +28,11 @@ import socketio
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import close_old_connections
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from api import keys
+from api import event_log, keys
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ MAX_TICKERS = 50
 LEASE_SECONDS = 5.0
 RENEW_EVERY = 1.5
 UNAUTHORIZED = "unauthorized"
+LOG_BATCH = 200
+MAX_REPLAY = 2000
 
 
 def _manager():
@@ -88,8 +93,13 @@ def parse_subscription(data) -> tuple[float, list[str], str | None]:
             or not all(isinstance(t, str) and 0 < len(normalize_ticker(t)) <= 20 for t in tickers)):
         raise ValueError(f"tickers must be a list of at most {MAX_TICKERS} tickers")
     last_id = data.get("last_id")
-    if last_id is not None and (not isinstance(last_id, str) or len(last_id) > 40):
-        raise ValueError("last_id must be the id of an event-log entry")
+    if last_id is not None:
+        if not isinstance(last_id, str):
+            raise ValueError("last_id must be the id of an event-log entry")
+        try:
+            event_log.id_key(last_id)
+        except event_log.BadLogId as exc:
+            raise ValueError(f"last_id: {exc}") from None
     return float(confidence), sorted({normalize_ticker(t) for t in tickers}), last_id
 
 
@@ -136,25 +146,45 @@ async def subscribe(sid, data):
     rooms = rooms_for_filter(confidence, tickers)
     for room in rooms:
         await sio.enter_room(sid, room)
-    return {"ok": True, "rooms": rooms, "replayed": 0}
+    if last_id is None:  # a new page: where the log is now, so that its next reconnect replays from there
+        return {"ok": True, "rooms": rooms, "replayed": 0, "lost": False, "last_id": await in_thread(event_log.last_id)}
+    replayed, lost = await replay(sid, last_id, confidence, tickers)
+    return {"ok": True, "rooms": rooms, "replayed": replayed, "lost": lost}
 
 
-# --- following the notify stage ------------------------------------------------------------------------------
+# --- following the event log ------------------------------------------------------------------------------------
 
 async def emit_event(log_id: str | None, message: dict) -> None:
     await sio.emit(EVENT, {"log_id": log_id, "event": message}, to=rooms_for_event(message))
 
 
-class Follower:
-    """Follows ``NOTIFY_CHANNEL`` and emits what it reads, while it holds the lease (one follower among processes)."""
+def _read_log(reader, *args):
+    close_old_connections()  # the table log reads the database from a worker thread
+    try:
+        return reader(*args)
+    finally:
+        close_old_connections()
 
-    def __init__(self, url: str):
-        self.client = aioredis.Redis.from_url(url, socket_timeout=10)
-        self.lease_key = settings.CONFIG["LIVE_SOCKET_CHANNEL"] + ":follower"
+
+async def in_thread(reader, *args):
+    return await sync_to_async(_read_log, thread_sensitive=False)(reader, *args)
+
+
+class Follower:
+    """Follows the event log and emits what is appended. With Redis, only while it holds the lease (one follower
+    among the web processes), and from the cursor the previous holder left, so a takeover skips nothing."""
+
+    def __init__(self, url: str | None):
+        prefix = settings.CONFIG["LIVE_SOCKET_CHANNEL"]
+        self.client = aioredis.Redis.from_url(url, socket_timeout=10, decode_responses=True) if url else None
+        self.lease_key, self.cursor_key = prefix + ":follower", prefix + ":cursor"
         self.token = secrets.token_hex(8)
+        self.cursor: str | None = None
 
     async def hold_lease(self) -> bool:
-        """Takes the lease when it is free, renews it when it is ours."""
+        """Takes the lease when it is free, renews it when it is ours (always true without Redis: one process)."""
+        if self.client is None:
+            return True
         ms = int(LEASE_SECONDS * 1000)
         if await self.client.set(self.lease_key, self.token, nx=True, px=ms):
             return True
@@ -164,8 +194,9 @@ class Follower:
         return bool(renewed)
 
     async def release(self) -> None:
-        await self.client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
-                               "return 0", 1, self.lease_key, self.token)
+        if self.client is not None:
+            await self.client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
+                                   "return 0", 1, self.lease_key, self.token)
 
     async def run(self) -> None:
         while True:
@@ -177,28 +208,55 @@ class Follower:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("live channel: following %s failed; again in a second", settings.CONFIG["NOTIFY_CHANNEL"])
+                log.exception("live channel: following the event log failed; again in a second")
                 await asyncio.sleep(1)
 
+    async def start_cursor(self) -> str:
+        saved = await self.client.get(self.cursor_key) if self.client is not None else None
+        if saved:
+            try:
+                event_log.id_key(saved)
+                return saved
+            except event_log.BadLogId:
+                pass
+        return self.cursor or await in_thread(event_log.last_id)
+
     async def follow(self) -> None:
-        async with self.client.pubsub() as pubsub:
-            await pubsub.subscribe(settings.CONFIG["NOTIFY_CHANNEL"])
-            renewed = time.monotonic()
-            while True:
-                if time.monotonic() - renewed >= RENEW_EVERY:
-                    if not await self.hold_lease():
-                        return  # another process follows now
-                    renewed = time.monotonic()
-                item = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if item is None:
-                    continue
-                try:
-                    message = json.loads(item["data"])
-                except (TypeError, ValueError):
-                    log.warning("live channel: not JSON on %s, skipped", settings.CONFIG["NOTIFY_CHANNEL"])
-                    continue
+        self.cursor = await self.start_cursor()
+        renewed = time.monotonic()
+        while True:
+            if time.monotonic() - renewed >= RENEW_EVERY:
+                if not await self.hold_lease():
+                    return  # another process follows now
+                renewed = time.monotonic()
+            for log_id, message in await in_thread(event_log.wait_since, self.cursor, 1.0, LOG_BATCH):
                 if isinstance(message, dict) and "id" in message:
-                    await emit_event(None, message)
+                    await emit_event(log_id, message)
+                self.cursor = log_id
+            if self.client is not None:
+                await self.client.set(self.cursor_key, self.cursor)
+
+
+def wanted(message: dict, confidence_min: float, tickers: list[str]) -> bool:
+    """What the rooms of a subscription select, for one message (the replay reads the log, not the rooms)."""
+    return any(room in rooms_for_event(message) for room in rooms_for_filter(confidence_min, tickers))
+
+
+async def replay(sid: str, last_id: str, confidence_min: float, tickers: list[str]) -> tuple[int, bool]:
+    """Emits to one client what the log holds after ``last_id`` that its filter selects; says whether the log had
+    already trimmed some of it (the client then reloads what it shows)."""
+    lost = await in_thread(event_log.lost_since, last_id)
+    sent, cursor = 0, last_id
+    while sent < MAX_REPLAY:
+        batch = await in_thread(event_log.read_since, cursor, LOG_BATCH)
+        for log_id, message in batch:
+            if isinstance(message, dict) and "id" in message and wanted(message, confidence_min, tickers):
+                await sio.emit(EVENT, {"log_id": log_id, "event": message}, to=sid)
+                sent += 1
+            cursor = log_id
+        if len(batch) < LOG_BATCH:
+            break
+    return sent, lost
 
 
 _follower_task: asyncio.Task | None = None
@@ -206,13 +264,9 @@ _follower: Follower | None = None
 
 
 async def start() -> None:
-    """ASGI startup: follow the notify stage in the background (needs Redis; see the module's docstring)."""
+    """ASGI startup: follow the event log in the background."""
     global _follower_task, _follower
-    url = settings.CONFIG["REDIS_URL"]
-    if not url:
-        log.warning("live channel: no REDIS_URL, so no notify channel to follow; clients connect but get no events")
-        return
-    _follower = Follower(url)
+    _follower = Follower(settings.CONFIG["REDIS_URL"] or None)
     _follower_task = asyncio.create_task(_follower.run(), name="live-follower")
 
 

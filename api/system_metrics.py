@@ -22,7 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from api import response_cache
-from api.models import DeadLetter, Document, Mention, PipelineBatch, PipelineFailure, Source, TGEEvent
+from api.models import DeadLetter, Document, EventChange, PipelineBatch, PipelineFailure, Source, TGEEvent
 from tgesweeper import throttle
 from tgesweeper.celery import app
 
@@ -96,10 +96,10 @@ def _series(now) -> dict:
 
 
 def _delay_per_hour(since) -> list[dict]:
-    """Median seconds from a document's publication to its mention being stored, per hour the mention was stored
-    (documents without a date of their own are left out: their 'publication' is the fetch)."""
-    rows = (Mention.objects.filter(created_at__gte=since, document__date_missing=False)
-            .order_by("-created_at").values_list("created_at", "document__published_at")[:MAX_DELAY_SAMPLES])
+    """Median seconds from publication to persisted, per hour persisted: the changes persist recorded (the newest
+    publication among the batch's documents about the event → the change's commit); reviews are left out."""
+    rows = (EventChange.objects.filter(created_at__gte=since, published_at__isnull=False).exclude(batch_id="")
+            .order_by("-created_at").values_list("created_at", "published_at")[:MAX_DELAY_SAMPLES])
     hours: dict = defaultdict(list)
     for stored, published in rows:
         hours[stored.replace(minute=0, second=0, microsecond=0)].append(max(0.0, (stored - published).total_seconds()))

@@ -243,12 +243,16 @@ def good(feed_server, allow_local):
 # --- the served site: uvicorn with Django, the dashboard and its live channel ------------------------------------
 
 @pytest.fixture
-def live_channels() -> dict[str, str]:
-    """Pub/sub channels of this test alone (Redis channels are shared by every database number)."""
+def live_channels(config) -> dict[str, str]:
+    """Pub/sub channels and event-log stream of this test alone (Redis channels are shared by every database
+    number), for this process and the ones the test starts."""
     import secrets
 
     suffix = secrets.token_hex(4)
-    return {"NOTIFY_CHANNEL": f"test:events:{suffix}", "LIVE_SOCKET_CHANNEL": f"test:live:{suffix}"}
+    names = {"NOTIFY_CHANNEL": f"test:events:{suffix}", "LIVE_SOCKET_CHANNEL": f"test:live:{suffix}",
+             "EVENT_LOG_STREAM": f"test:events:log:{suffix}"}
+    config(**names)
+    return names
 
 
 @pytest.fixture

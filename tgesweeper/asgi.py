@@ -1,5 +1,7 @@
 """ASGI entry point: Django (API, admin, the dashboard at /app/) and the dashboard's live channel at /socket.io/
-(``api.live_socket``), one application that uvicorn serves (``make run``'s Procfile, ``make web``).
+(``api.live_socket``), one application that uvicorn serves (``make run``'s Procfile, ``make web``). Django's ASGI
+handler runs each request's synchronous code in a thread of its own, so a slow request does not hold up the others
+(``tests/integration/test_web_server.py``).
 
 Startup and shutdown also register the web with Consul and deregister it (``CONSUL_HTTP_ADDR``; each uvicorn worker
 registers the same service id, so the agent holds one)."""

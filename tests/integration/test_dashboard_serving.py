@@ -113,3 +113,31 @@ def test_a_disabled_account_cannot_refresh(built, browser, ann):
     post(browser, "/app/auth/login", {"username": "ann", "password": PASSWORD})
     User.objects.filter(pk=ann.pk).update(is_active=False)
     assert post(browser, "/app/auth/refresh").status_code == 401
+
+
+def test_the_metrics_page_series_count_what_happened(reader, fresh_cache, db):
+    """The series the Metrics page charts: events per day by status, documents per hour, failures per source and
+    the publication → persisted delay of what persist recorded (reviews left out)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.models import Document, EventChange, PipelineFailure, Source, TGEEvent
+
+    now = timezone.now()
+    wire = Source.objects.create(name="Wire", url="https://news.example.com/rss", failure_count=3)
+    for n, status in enumerate(("scheduled", "scheduled", "live")):
+        event = TGEEvent.objects.create(key=f"e{n}", project=f"E{n}", status=status, published=True,
+                                        first_seen_at=now - timedelta(minutes=5))
+        Document.objects.create(source=wire, external_id=str(n), content_hash=str(n), published_at=now,
+                                fetched_at=now - timedelta(minutes=1))
+        EventChange.objects.create(event=event, kind="new", batch_id=f"b{n}", created_at=now,
+                                   published_at=now - timedelta(seconds=10 * (n + 1)))
+    EventChange.objects.create(event=event, kind="confirmed", created_at=now, published_at=now - timedelta(days=9))
+    PipelineFailure.objects.create(source=wire, stage="parse", error="bad item")
+    series = reader.get("/api/v1/system/metrics").json()["series"]
+    today = [p for p in series["events_per_day"] if p["day"] == now.date().isoformat()]
+    assert sorted((p["status"], p["count"]) for p in today) == [("live", 1), ("scheduled", 2)]
+    assert sum(p["count"] for p in series["documents_per_hour"]) == 3
+    assert series["errors_per_source"] == [{"source": "Wire", "item_failures": 1, "fetch_failures": 3}]
+    assert [(p["median_seconds"], p["count"]) for p in series["delay_per_hour"]] == [(20.0, 3)]

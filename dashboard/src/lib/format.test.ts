@@ -21,8 +21,13 @@ describe("formatting", () => {
   });
 
   it("names every change and colours confidence by band", () => {
-    expect(changeLabel("date_changed")).toBe("date moved");
-    expect(changeLabel("date_set")).toBe("date set");
+    expect(changeLabel({ id: 1, kind: "date_changed", old: "2026-12-04", new: "2026-12-18" })).toBe(
+      "date moved (was 4 Dec 2026)",
+    );
+    expect(changeLabel({ id: 2, kind: "postponed", old: { tge_date: "2026-12-04" } })).toBe(
+      "postponed (was 4 Dec 2026)",
+    );
+    expect(changeLabel({ id: 3, kind: "date_set", old: null, new: "2026-12-04" })).toBe("date set");
     expect(confidenceClass(0.95)).toContain("emerald");
     expect(confidenceClass(0.6)).toContain("amber");
     expect(confidenceClass(0.2)).toContain("slate");

@@ -1,6 +1,6 @@
 /** How values read on every page: one place, so a test can pin them. */
 import { format, formatDistanceToNowStrict, parseISO } from "date-fns";
-import type { Change } from "./types";
+import type { Change, ChangeKind } from "./types";
 
 export function percent(value: number): string {
   return `${Math.round(value * 100)}%`;
@@ -34,17 +34,28 @@ export function ticker(value: string | null | undefined): string {
   return value ? `$${value}` : "";
 }
 
-const CHANGE_LABELS: Record<Change, string> = {
+const CHANGE_LABELS: Record<ChangeKind, string> = {
   new: "new",
   date_set: "date set",
   date_changed: "date moved",
   postponed: "postponed",
   live: "live",
+  updated: "updated",
   confirmed: "confirmed",
+  rejected: "rejected",
 };
 
+function oldDate(change: Change): string | null {
+  const old = change.old as { tge_date?: string } | string | null | undefined;
+  const value = typeof old === "string" ? old : old?.tge_date;
+  return typeof value === "string" && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null;
+}
+
+/** What a change says in a badge: "date moved (was 4 Dec 2026)" where the old date is known. */
 export function changeLabel(change: Change): string {
-  return CHANGE_LABELS[change] ?? change;
+  const label = CHANGE_LABELS[change.kind] ?? change.kind;
+  const was = change.kind === "date_changed" || change.kind === "postponed" ? oldDate(change) : null;
+  return was ? `${label} (was ${day(was)})` : label;
 }
 
 /** Tailwind classes of a confidence badge: the colour says how sure, the text says the number. */

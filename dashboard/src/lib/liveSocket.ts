@@ -10,11 +10,22 @@ import type { LiveMessage } from "./types";
 
 let socket: Socket | null = null;
 
+interface SubscribeAck {
+  ok: boolean;
+  lost?: boolean;
+  /** Where the event log is, for a page that has seen nothing yet: its reconnects replay from there. */
+  last_id?: string;
+}
+
 function subscribe(active: Socket, filter: LiveFilter) {
-  active.emit("subscribe", {
+  const payload = {
     confidence_min: filter.confidenceMin,
     tickers: filter.tickers,
     last_id: useLive.getState().lastId,
+  };
+  active.emit("subscribe", payload, (ack: SubscribeAck) => {
+    if (ack?.lost) useLive.getState().setMissed(true);
+    if (ack?.last_id) useLive.getState().startAt(ack.last_id);
   });
 }
 

@@ -27,7 +27,10 @@ describe("the live store", () => {
     const { receive } = useLive.getState();
     receive({ log_id: "1-0", event: event(1) });
     receive({ log_id: "2-0", event: event(2) });
-    receive({ log_id: "3-0", event: event(1, { status: "postponed", changes: ["postponed"] }) });
+    receive({
+      log_id: "3-0",
+      event: event(1, { status: "postponed", changes: [{ id: 9, kind: "postponed" }] }),
+    });
     const rows = useLive.getState().rows;
     expect(rows.map((r) => [r.event.id, r.event.status])).toEqual([
       [1, "postponed"],
@@ -42,6 +45,14 @@ describe("the live store", () => {
     receive({ log_id: "4-0", event: event(2) });
     receive({ log_id: "5-0", event: event(1) });
     expect(useLive.getState().rows.map((r) => r.event.id)).toEqual([1]);
+  });
+
+  it("starts from the server's position only when it has seen nothing", () => {
+    useLive.getState().startAt("7-0");
+    expect(useLive.getState().lastId).toBe("7-0");
+    useLive.getState().receive({ log_id: "9-0", event: event(1) });
+    useLive.getState().startAt("8-0");
+    expect(useLive.getState().lastId).toBe("9-0");
   });
 
   it("keeps at most MAX_ROWS rows", () => {

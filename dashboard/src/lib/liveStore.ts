@@ -24,8 +24,13 @@ interface LiveState {
   lastId: string | null;
   connection: Connection;
   filter: LiveFilter;
+  /** The server could not replay everything since the last id (its log had trimmed some). */
+  missed: boolean;
   receive: (message: LiveMessage, now?: number) => void;
   setConnection: (connection: Connection) => void;
+  setMissed: (missed: boolean) => void;
+  /** The log id to replay from when nothing has been received yet. */
+  startAt: (logId: string) => void;
   setFilter: (filter: LiveFilter) => void;
   clear: () => void;
 }
@@ -56,6 +61,7 @@ export const useLive = create<LiveState>((set) => ({
   lastId: null,
   connection: "connecting",
   filter: { confidenceMin: 0, tickers: [] },
+  missed: false,
   receive(message, now = Date.now()) {
     set((state) => {
       if (message.log_id && state.lastId && compareLogIds(message.log_id, state.lastId) <= 0) {
@@ -69,6 +75,8 @@ export const useLive = create<LiveState>((set) => ({
     });
   },
   setConnection: (connection) => set({ connection }),
+  setMissed: (missed) => set({ missed }),
+  startAt: (logId) => set((state) => (state.lastId ? state : { lastId: logId })),
   setFilter: (filter) => set({ filter, rows: [] }),
   clear: () => set({ rows: [], lastId: null }),
 }));

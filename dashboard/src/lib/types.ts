@@ -67,7 +67,16 @@ export interface Source {
   adaptive_interval_seconds: number | null;
 }
 
-export type Change = "new" | "date_set" | "date_changed" | "postponed" | "live" | "confirmed";
+export type ChangeKind =
+  "new" | "date_set" | "date_changed" | "postponed" | "live" | "updated" | "confirmed" | "rejected";
+
+/** One change the notify stage reports with an event (the EventChange outbox): old and new values where it has them. */
+export interface Change {
+  id: number;
+  kind: ChangeKind;
+  old?: unknown;
+  new?: unknown;
+}
 
 /** What the live channel sends: the event as `api/live_stream.py` publishes it, and its id in the event log. */
 export interface LiveEvent {
@@ -84,7 +93,6 @@ export interface LiveEvent {
   first_seen_at: string;
   last_seen_at: string;
   changes?: Change[];
-  previous_tge_date?: string | null;
 }
 
 export interface LiveMessage {

@@ -9,7 +9,8 @@ import { previousDate } from "../lib/eventDetail";
 import { day, ticker } from "../lib/format";
 
 const MAX_EVENTS = 500;
-const MAX_POSTPONED_LOOKUPS = 50;
+// Each old date costs one event request (the API lists no date history); a calendar shows the first few.
+const MAX_POSTPONED_LOOKUPS = 12;
 
 export default function CalendarPage() {
   const [params, setParams] = useSearchParams();

@@ -10,6 +10,7 @@ const FLOORS = [0, 0.5, 0.7, 0.8, 0.9];
 
 export function LivePage() {
   const rows = useLive((s) => s.rows);
+  const missed = useLive((s) => s.missed);
   const filter = useLive((s) => s.filter);
   const [floor, setFloor] = useState(String(filter.confidenceMin));
   const [tickers, setTickers] = useState(filter.tickers.join(", "));
@@ -57,6 +58,15 @@ export function LivePage() {
       <p className="mt-1 text-sm text-slate-600">
         New and changed events appear here as the sweeper persists them, newest first.
       </p>
+      {missed && (
+        <p role="status" className="mt-2 rounded bg-amber-50 p-2 text-sm text-amber-900">
+          Some changes happened while this page was away longer than the server keeps them; the{" "}
+          <Link to="/events" className="underline">
+            Events
+          </Link>{" "}
+          page has everything.
+        </p>
+      )}
       {rows.length === 0 ? (
         <Empty>Waiting for new or changed events… (nothing has arrived since this page opened)</Empty>
       ) : (
@@ -77,14 +87,11 @@ export function LivePage() {
               </Link>
               <span className="text-slate-700">{ticker(event.ticker)}</span>
               {(event.changes ?? []).map((c) => (
-                <ChangeBadge key={c} change={c} />
+                <ChangeBadge key={c.id} change={c} />
               ))}
               <Status value={event.status} />
               <Confidence value={event.confidence} />
-              <span className="text-sm text-slate-700">
-                TGE {day(event.tge_date)}
-                {event.previous_tge_date ? ` (was ${day(event.previous_tge_date)})` : ""}
-              </span>
+              <span className="text-sm text-slate-700">TGE {day(event.tge_date)}</span>
               <span className="ml-auto text-xs text-slate-600">
                 seen {ago(new Date(receivedAt).toISOString())}
               </span>

@@ -80,6 +80,7 @@ export default function MetricsPage() {
             {perDay.statuses.map((status) => (
               <Bar
                 key={status}
+                isAnimationActive={false}
                 dataKey={status}
                 stackId="events"
                 fill={STATUS_COLOURS[status] ?? "#64748b"}

@@ -1,10 +1,12 @@
 """Benchmarks that print figures: ``benchmark pipeline`` (end to end), ``benchmark match`` (the match stage),
-``benchmark api`` (the REST API under the locust mix) and ``benchmark latency`` (publication → alert)."""
+``benchmark api`` (the REST API under the locust mix), ``benchmark latency`` (publication → alert) and
+``benchmark dashboard`` (each page in a browser)."""
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from tgesweeper.bench.api_benchmark import run_api_benchmark
+from tgesweeper.bench.dashboard_benchmark import run_dashboard_benchmark
 from tgesweeper.bench.latency_benchmark import run_latency_benchmark
 from tgesweeper.bench.match_benchmark import run_match_benchmark
 from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
@@ -49,6 +51,11 @@ class Command(BaseCommand):
         latency.add_argument("--interval", type=int, default=10, help="the source's polling interval, s (default 10)")
         latency.add_argument("--concurrency", type=int, default=2, help="worker processes to start (default 2)")
         latency.add_argument("--json", action="store_true")
+        dashboard = sub.add_parser("dashboard", help="seed N events, serve the site, time each dashboard page in Chromium")
+        dashboard.add_argument("--events", type=int, default=1_000_000)
+        dashboard.add_argument("--rounds", type=int, default=3, help="visits of every page (default 3)")
+        dashboard.add_argument("--keep", action="store_true", help="keep the seeded events for the next run")
+        dashboard.add_argument("--json", action="store_true")
 
     def handle(self, *args, which: str, **options):
         if which == "pipeline":
@@ -67,6 +74,13 @@ class Command(BaseCommand):
             self._benchmark_api(options)
         elif which == "latency":
             self._benchmark_latency(options)
+        elif which == "dashboard":
+            try:
+                result = run_dashboard_benchmark(options["events"], rounds=max(1, options["rounds"]),
+                                                 keep=options["keep"], progress=self._seed_progress(options))
+            except RuntimeError as exc:
+                raise CommandError(str(exc)) from None
+            self._print(result, options["json"])
         else:
             engine = stage_engine()
             try:
@@ -91,20 +105,23 @@ class Command(BaseCommand):
         if options["events"] < 1 or options["users"] < 1 or options["duration"] < 1:
             raise CommandError("--events, --users and --duration must be at least 1")
 
-        def progress(done: int, total: int) -> None:
-            if not options["json"] and (done == total or done % 100_000 == 0):
-                self.stderr.write(f"seeded {done:,} of {total:,} events")
-
         try:
             result = run_api_benchmark(options["events"], users=options["users"], spawn_rate=options["spawn_rate"],
                                        seconds=options["duration"], workers=options["workers"],
                                        threads=options["threads"], use_cache=not options["no_cache"],
-                                       keep=options["keep"], progress=progress)
+                                       keep=options["keep"], progress=self._seed_progress(options))
         except RuntimeError as exc:
             raise CommandError(str(exc)) from None
         self._print(result, options["json"])
         if result["error_rate"]:
             raise CommandError(f"{result['error_rate']:.2%} of requests failed")
+
+    def _seed_progress(self, options: dict):
+        def progress(done: int, total: int) -> None:
+            if not options["json"] and (done == total or done % 100_000 == 0):
+                self.stderr.write(f"seeded {done:,} of {total:,} events")
+
+        return progress
 
     def _print(self, result: dict, as_json: bool) -> None:
         if as_json:
