@@ -9,6 +9,7 @@ import base64
 import functools
 import hashlib
 import logging
+import threading
 import time
 import zlib
 from datetime import datetime, timezone
@@ -248,17 +249,22 @@ def batch_id(source_id: int, documents: list[NormalizedDocument]) -> str:
 # --- match -------------------------------------------------------------------------------------------
 
 _engine: tuple[tuple, MatchEngine] | None = None
+_engine_lock = threading.Lock()
 
 
 def engine() -> MatchEngine:
     """One engine per worker process, rebuilt only when the keyword rules or the detector model file change
-    (building costs ~1 s)."""
+    (building costs ~1 s). Under a threads pool the threads share it, and only one of them builds."""
     global _engine
 
     current = (keyword_rules.version(), keyword_rules.model_state())
-    if _engine is None or _engine[0] != current:
-        _engine = (current, keyword_rules.build_engine())
-    return _engine[1]
+    built = _engine
+    if built is not None and built[0] == current:
+        return built[1]
+    with _engine_lock:
+        if _engine is None or _engine[0] != current:
+            _engine = (current, keyword_rules.build_engine())
+        return _engine[1]
 
 
 def match(batch: dict, *, source_name: str | None = None) -> dict:

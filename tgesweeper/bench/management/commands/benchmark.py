@@ -1,10 +1,11 @@
-"""Benchmarks that print figures: ``benchmark pipeline`` (end to end), ``benchmark match`` (the match stage) and
-``benchmark api`` (the REST API under the locust mix)."""
+"""Benchmarks that print figures: ``benchmark pipeline`` (end to end), ``benchmark fetch`` (concurrent fetching of
+slow sources), ``benchmark match`` (the match stage) and ``benchmark api`` (the REST API under the locust mix)."""
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from tgesweeper.bench.api_benchmark import run_api_benchmark
+from tgesweeper.bench.fetch_benchmark import run_fetch_benchmark
 from tgesweeper.bench.match_benchmark import run_match_benchmark
 from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
 from tgesweeper.bench.stage_engine import stage_engine
@@ -24,6 +25,14 @@ class Command(BaseCommand):
                               help="do not start a worker; use the ones already consuming the broker")
         pipeline.add_argument("--keep", action="store_true", help="keep the generated sources and documents")
         pipeline.add_argument("--json", action="store_true")
+        fetch = sub.add_parser("fetch", help="N slow feeds through a threaded fetch worker and the CPU-stage workers")
+        fetch.add_argument("--sources", type=int, default=200)
+        fetch.add_argument("--delay", type=float, default=1.0, help="seconds each feed waits before answering (default 1)")
+        fetch.add_argument("--items", type=int, default=10, help="items per feed (default 10)")
+        fetch.add_argument("--threads", type=int, default=20, help="fetch worker threads (default 20, as compose)")
+        fetch.add_argument("--cpu-concurrency", type=int, default=1, help="parse+match worker processes (default 1)")
+        fetch.add_argument("--io-concurrency", type=int, default=1, help="persist+notify worker processes (default 1)")
+        fetch.add_argument("--json", action="store_true")
         match = sub.add_parser("match", help="documents per second per core and latency of the match stage")
         match.add_argument("--docs", type=int, default=5000)
         match.add_argument("--json", action="store_true")
@@ -51,10 +60,26 @@ class Command(BaseCommand):
             self._print(result, options["json"])
             if result["lost"] or result["duplicated"] or result["unexpected"] or not result["finished"]:
                 raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
+        elif which == "fetch":
+            self._benchmark_fetch(options)
         elif which == "api":
             self._benchmark_api(options)
         else:
             self._print(run_match_benchmark(docs=options["docs"], engine=stage_engine()), options["json"])
+
+    def _benchmark_fetch(self, options: dict) -> None:
+        if min(options["sources"], options["items"], options["threads"], options["cpu_concurrency"],
+               options["io_concurrency"]) < 1 or options["delay"] < 0:
+            raise CommandError("--sources, --items, --threads and the concurrencies must be at least 1, --delay >= 0")
+        try:
+            result = run_fetch_benchmark(options["sources"], delay=options["delay"], items_per_feed=options["items"],
+                                         threads=options["threads"], cpu_concurrency=options["cpu_concurrency"],
+                                         io_concurrency=options["io_concurrency"])
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
+        self._print(result, options["json"])
+        if result["lost"] or result["duplicated"] or result["unexpected"] or not result["finished"]:
+            raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
 
     def _benchmark_api(self, options: dict) -> None:
         if options["events"] < 1 or options["users"] < 1 or options["duration"] < 1:
