@@ -22,6 +22,7 @@ class Source(models.Model):
         JSON = "json", "JSON endpoint (field mapping)"
         X = "x", "X / Twitter (API v2)"
         BROWSER = "browser", "JS-rendered page (headless browser)"
+        WEBSOCKET = "websocket", "WebSocket announcement stream (with its JSON list)"
 
     class Circuit(models.TextChoices):
         CLOSED = "closed", "closed (fetching)"

@@ -23,7 +23,7 @@ from api import alerts, keyword_rules, live_stream, store
 from api.models import Source
 from tgesweeper import circuit, net, throttle
 from tgesweeper.matching import MatchEngine, MatchInput
-from tgesweeper.sources import SourceKind, SourceSpec, kind_for
+from tgesweeper.sources import Fetched, SourceKind, SourceSpec, kind_for
 from tgesweeper.sources.documents import NormalizedDocument
 from workers import metrics, observability, schedule
 from workers.task_base import UNAVAILABLE
@@ -148,17 +148,25 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
         store.mark_not_modified(sweep_source_id, elapsed)
         schedule.adapt_interval(source.pk, new_items=0)
         return None
+    return payload_for_parse(source_spec(source), fetched, sweep_source_id=sweep_source_id, fetch_seconds=elapsed)
+
+
+def payload_for_parse(spec: SourceSpec, fetched: Fetched, *, sweep_source_id: int | None = None,
+                      fetch_seconds: float = 0.0) -> dict:
+    """The parse stage's message for bytes read from a source: a fetch's, or a message a push source's stream sent
+    (``fetched.url`` is then the stream's)."""
+    assert fetched.body is not None
     return {
-        "source_id": source.pk,
+        "source_id": spec.id,
         "sweep_source_id": sweep_source_id,
-        "kind": source.kind,
-        "options": source.options or {},
+        "kind": spec.kind,
+        "options": spec.options or {},
         "url": fetched.url,
         "etag": fetched.etag,
         "last_modified": fetched.last_modified,
         "cursor": fetched.cursor,
         "fetched_at": datetime.now(timezone.utc).isoformat(),
-        "fetch_seconds": elapsed,
+        "fetch_seconds": fetch_seconds,
         "body": base64.b64encode(zlib.compress(fetched.body, 6)).decode("ascii"),
     }
 
