@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -157,10 +158,16 @@ class PushConsumer:
                 self.readers[source_id] = (spec, reader)
                 log.info("push source %s: reading %s", spec.name, kind_for(spec.kind).stream_url(spec.options))
 
-    def run(self, stopping: threading.Event) -> None:
+    def run(self, stopping: threading.Event, heartbeat: Path | None = None) -> None:
+        """Until ``stopping`` is set; ``heartbeat``, a file touched after each refresh, tells a health check the
+        consumer's loop is alive."""
         self.refresh()
         log.info("%s %d push source(s)", READY_MARK, len(self.readers))
-        while not stopping.wait(settings.CONFIG["PUSH_SOURCES_REFRESH"]):
+        while True:
+            if heartbeat is not None:
+                heartbeat.touch()
+            if stopping.wait(settings.CONFIG["PUSH_SOURCES_REFRESH"]):
+                break
             close_old_connections()
             self.refresh()
         self.stop()

@@ -53,7 +53,8 @@ def push_source(exchange, allow_local):
 @pytest.fixture
 def consumer(worker_env, tmp_path, push_source):
     process = LocalPushConsumer(env={**worker_env, "PUSH_RECONNECT_BASE_DELAY": "0.2", "PUSH_RECONNECT_MAX_DELAY": "1",
-                                     "PUSH_SOURCES_REFRESH": "0.5"}, log_path=tmp_path / "push.log")
+                                     "PUSH_SOURCES_REFRESH": "0.5"}, log_path=tmp_path / "push.log",
+                                heartbeat=tmp_path / "push.alive")
     process.start()
     yield process
     process.stop()
@@ -65,7 +66,7 @@ def stored_ids(source: Source) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_published_announcement_is_persisted_as_an_event_within_a_second(exchange, push_source, consumer,
-                                                                           celery_worker_process):
+                                                                           celery_worker_process, tmp_path):
     exchange.wait_for_subscribers()
     wait_for(lambda: exchange.http.hits["/announcements"] >= 1, 10, "the backfill read the list")
     # Warm-up: each worker process builds its match engine on its first batch (~1 s), once in its life.
@@ -88,6 +89,7 @@ def test_a_published_announcement_is_persisted_as_an_event_within_a_second(excha
     events = Mention.objects.filter(source=push_source).values("event").distinct().count()
     assert events == 24
     assert exchange.connections == 1  # one connection held open all along
+    assert time.time() - (tmp_path / "push.alive").stat().st_mtime < 5  # the health check's heartbeat
 
 
 @pytest.mark.django_db(transaction=True)

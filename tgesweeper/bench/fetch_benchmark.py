@@ -18,7 +18,6 @@ import uuid
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import psutil
 from django.conf import settings
 from django.db.models import Avg, Max
 
@@ -116,6 +115,8 @@ class RssSampler:
             self._stop.wait(self.every)
 
     def sample(self) -> None:
+        import psutil  # noqa: PLC0415 - a development requirement: the other benchmarks run without it (the image)
+
         for name, worker in self.workers.items():
             if worker.process is None:
                 continue

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.server import ServerConnection, serve
+from websockets.sync.server import Server, ServerConnection, serve
 
 from tgesweeper.bench.feedserver import FeedServer
 from tgesweeper.bench.local_process import LocalProcess
@@ -35,7 +35,7 @@ class AnnouncementServer:
         self.refusing = False
         self.connections = 0
         self._lock = threading.Lock()
-        self._server = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -43,8 +43,8 @@ class AnnouncementServer:
     def start(self) -> AnnouncementServer:
         self.http.start()
         self._render_list()
-        self._server = serve(self._handle, "127.0.0.1", 0, ping_interval=None)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="announcement-ws", daemon=True)
+        self._server = server = serve(self._handle, "127.0.0.1", 0, ping_interval=None)
+        self._thread = threading.Thread(target=server.serve_forever, name="announcement-ws", daemon=True)
         self._thread.start()
         return self
 
@@ -138,8 +138,9 @@ class LocalPushConsumer(LocalProcess):
 
     program = "push consumer"
 
-    def __init__(self, *, env: dict[str, str] | None = None, log_path: Path):
-        super().__init__([sys.executable, "manage.py", "consume_push"], env={**os.environ, **(env or {})},
+    def __init__(self, *, env: dict[str, str] | None = None, log_path: Path, heartbeat: Path | None = None):
+        extra = ["--heartbeat-file", str(heartbeat)] if heartbeat else []
+        super().__init__([sys.executable, "manage.py", "consume_push", *extra], env={**os.environ, **(env or {})},
                          log_path=log_path)
 
     def is_ready(self) -> bool:
