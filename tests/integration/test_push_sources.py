@@ -164,3 +164,16 @@ def test_the_stream_url_follows_the_host_rule_of_source_urls(exchange, config):
     with pytest.raises(net.BlockedURL):
         net.connect_stream("ws://[::ffff:127.0.0.1]:80/ws")
     net.connect_stream(exchange.stream_url, policy=net.FetchPolicy(allow_private=True)).close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_reads_the_announcement_list_while_no_consumer_runs(exchange, push_source):
+    from tests.conftest import sweep_in_process
+
+    for n in range(3):
+        exchange.publish(announcement(n), live=False)
+    row = sweep_in_process(push_source)[push_source.name]
+    assert row.state == "done" and row.documents_new == 3
+    assert sorted(stored_ids(push_source)) == ["ann-0", "ann-1", "ann-2"]
+    push_source.refresh_from_db()
+    assert push_source.etag  # the next poll, or the consumer's backfill, is a conditional GET
