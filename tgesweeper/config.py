@@ -173,7 +173,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("CIRCUIT_BREAKER_RECOVERY_TIMEOUT", float, 60, "seconds an open circuit rests before one trial fetch",
              yaml=("resilience.circuit_breaker.recovery_timeout",), bounds=(1, 86400)),
     Variable("ADAPTIVE_POLLING", bool, True, "poll sources that publish often more often, quiet ones less"),
-    Variable("ADAPTIVE_POLL_MIN_SECONDS", int, 60, "shortest adaptive interval, s", bounds=(10, 86400)),
+    Variable("ADAPTIVE_POLL_MIN_SECONDS", int, 60, "shortest adaptive interval, s; a source whose own interval is "
+             "shorter (an exchange list polled every 10–30 s) keeps it, never adapted", bounds=(10, 86400)),
     Variable("ADAPTIVE_POLL_MAX_SECONDS", int, 3600, "longest adaptive interval, s", bounds=(10, 7 * 86400)),
     Variable("KEYWORD_MIN_CONFIDENCE", float, 0.85, "confidence at which a match is a published event; below, a "
              "candidate for review", yaml=("keyword_matching.min_confidence",), bounds=(0, 1)),
