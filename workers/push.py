@@ -29,6 +29,7 @@ from api.models import Source
 from tgesweeper import net
 from tgesweeper.sources import Fetched, SourceSpec, kind_for, websocket
 from workers import pipeline
+from workers.task_base import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 SEEN_IDS = 10_000  # announcement ids a reader remembers, so a replayed message is not sent again
@@ -64,6 +65,9 @@ class StreamReader(threading.Thread):
                 self._stream()
             except (ConnectionClosed, InvalidHandshake, InvalidURI, OSError, TimeoutError, net.FetchError) as exc:
                 log.warning("push source %s: stream lost (%s: %s)", self.spec.name, type(exc).__name__, exc)
+            except UNAVAILABLE as exc:  # the broker or the cache is away: reconnect later, and backfill then
+                log.warning("push source %s: the pipeline is unavailable (%s: %s); the stream is closed until it is "
+                            "back", self.spec.name, type(exc).__name__, exc)
             except Exception:  # a gap in the checks: log it, and keep the stream alive
                 log.exception("push source %s: the stream reader failed", self.spec.name)
             finally:
@@ -112,12 +116,21 @@ class StreamReader(threading.Thread):
         new = [d.external_id for d in documents if d.external_id not in self.seen]
         if not new:
             return
-        self.send(pipeline.payload_for_parse(self.spec, Fetched(url=url, body=body, etag=self.list_etag,
-                                                                last_modified=self.list_last_modified)))
+        self.hand_off(pipeline.payload_for_parse(self.spec, Fetched(url=url, body=body, etag=self.list_etag,
+                                                                    last_modified=self.list_last_modified)))
         for external_id in new:
             self.seen[external_id] = None
         while len(self.seen) > SEEN_IDS:
             self.seen.popitem(last=False)
+
+    def hand_off(self, payload: dict) -> None:
+        """Send a parse message. When that fails (the broker is away) the next backfill reads the whole list, not
+        only what changed since the last one, so the announcement that was not handed off comes back."""
+        try:
+            self.send(payload)
+        except Exception:
+            self.list_etag = self.list_last_modified = ""
+            raise
 
     def backfill(self) -> None:
         """Read the announcement list (a conditional GET) and send it to the parse stage: what was published while
@@ -131,7 +144,7 @@ class StreamReader(threading.Thread):
             return
         self.list_etag, self.list_last_modified = fetched.etag or self.list_etag, fetched.last_modified
         if fetched.body is not None:
-            self.send(pipeline.payload_for_parse(spec, fetched))
+            self.hand_off(pipeline.payload_for_parse(spec, fetched))
         log.info("push source %s: backfill read %s", self.spec.name, "nothing new" if fetched.body is None else
                  f"{len(fetched.body):,} bytes")
 
@@ -169,7 +182,10 @@ class PushConsumer:
             if stopping.wait(settings.CONFIG["PUSH_SOURCES_REFRESH"]):
                 break
             close_old_connections()
-            self.refresh()
+            try:
+                self.refresh()
+            except UNAVAILABLE as exc:  # the readers already running go on; the list is read again next time
+                log.warning("push consumer: cannot read the push sources (%s: %s)", type(exc).__name__, exc)
         self.stop()
 
     def stop(self) -> None:

@@ -177,3 +177,38 @@ def test_a_sweep_reads_the_announcement_list_while_no_consumer_runs(exchange, pu
     assert sorted(stored_ids(push_source)) == ["ann-0", "ann-1", "ann-2"]
     push_source.refresh_from_db()
     assert push_source.etag  # the next poll, or the consumer's backfill, is a conditional GET
+
+
+@pytest.mark.django_db
+def test_a_backfill_the_broker_could_not_take_is_read_whole_again(exchange, allow_local, config):
+    """The list read, the hand-off to the parse queue failing (broker away): the next connection's backfill must not
+    send the ETag of that list, or the server's 304 would hide the announcements never handed off."""
+    import base64
+    import zlib
+
+    from kombu.exceptions import OperationalError
+
+    from workers.pipeline import source_spec
+    from workers.push import StreamReader
+
+    config(PUSH_RECONNECT_BASE_DELAY=0.05, PUSH_RECONNECT_MAX_DELAY=0.2)
+    exchange.publish(announcement(0), live=False)
+    source = Source.objects.create(name="exchange", kind="websocket", url=exchange.list_url,
+                                   options=exchange.source_options(), enabled=False)
+    handed_off, refused = [], []
+
+    def send(payload: dict) -> None:
+        if not refused:
+            refused.append(payload)
+            raise OperationalError("the broker is away")
+        handed_off.append(zlib.decompress(base64.b64decode(payload["body"])))
+
+    reader = StreamReader(source_spec(source), send)
+    reader.start()
+    try:
+        wait_for(lambda: handed_off, 10, "a backfill handed off after the refused one")
+    finally:
+        reader.stop()
+        reader.join(5)
+    assert b"ann-0" in handed_off[0]
+    assert exchange.http.not_modified["/announcements"] == 0
