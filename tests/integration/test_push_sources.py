@@ -1,7 +1,6 @@
 """Push sources end to end: a fake exchange announcement WebSocket on 127.0.0.1 → ``manage.py consume_push`` (a real
 process) → a real Celery worker → the database. Published → persisted within a second; a dropped stream reconnects
 and backfills, nothing missed and nothing twice; hostile frames are skipped while the stream goes on."""
-import statistics
 import time
 
 import pytest
@@ -9,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from api.models import Document, Mention, Source
 from tgesweeper import net
+from tgesweeper.bench.push_benchmark import run_push_benchmark
 from tgesweeper.bench.push_server import AnnouncementServer, LocalPushConsumer
 
 pytestmark = pytest.mark.services
@@ -65,36 +65,19 @@ def stored_ids(source: Source) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_published_announcement_is_persisted_as_an_event_within_a_second(exchange, push_source, consumer,
-                                                                           celery_worker_process, tmp_path):
-    exchange.wait_for_subscribers()
-    wait_for(lambda: exchange.http.hits["/announcements"] >= 1, 10, "the backfill read the list")
-    # Warm-up: each worker process builds its match engine on its first batch (~1 s), once in its life.
-    for n in range(100, 104):
-        exchange.publish(announcement(n))
-    wait_for(lambda: len(stored_ids(push_source)) == 4, 30, "the warm-up announcements stored")
-    for n in range(20):
-        exchange.publish(announcement(n))
-        time.sleep(0.25)
-    wait_for(lambda: len(stored_ids(push_source)) == 24, 30, "20 announcements stored")
-
-    delays = sorted(
-        (doc.fetched_at.timestamp() - exchange.published_at[doc.external_id])
-        for doc in Document.objects.filter(source=push_source, external_id__in=[f"ann-{n}" for n in range(20)])
-    )
-    p50, p95 = statistics.median(delays), delays[int(0.95 * len(delays)) - 1]
-    print(f"published → persisted over {len(delays)} messages: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-          f"max {delays[-1] * 1000:.0f} ms")
-    assert p95 <= 1.0
-    events = Mention.objects.filter(source=push_source).values("event").distinct().count()
-    assert events == 24
-    assert exchange.connections == 1  # one connection held open all along
-    assert time.time() - (tmp_path / "push.alive").stat().st_mtime < 5  # the health check's heartbeat
+def test_a_published_announcement_is_persisted_as_an_event_within_a_second(allow_local, worker_env):
+    result = run_push_benchmark(20, interval=0.25, concurrency=2, worker_env=worker_env)
+    print(result)
+    assert result["finished"] and (result["lost"], result["duplicated"], result["unexpected"]) == (0, 0, 0)
+    assert result["events"] == 20
+    assert result["published_to_persisted_ms"]["p95"] <= 1000
+    assert result["stream_connections"] == 1  # one connection held open all along
+    assert not Source.objects.filter(name__startswith="bench push ").exists()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_dropped_stream_reconnects_and_backfills_nothing_missed_nothing_twice(exchange, push_source, consumer,
-                                                                               celery_worker_process):
+                                                                               celery_worker_process, tmp_path):
     exchange.wait_for_subscribers()
     for n in range(5):
         exchange.publish(announcement(n))
@@ -119,6 +102,7 @@ def test_a_dropped_stream_reconnects_and_backfills_nothing_missed_nothing_twice(
     assert mentions.count() == mentions.values("document").distinct().count() == 15
     log = consumer.log_text()
     assert "stream lost" in log and "reconnecting in" in log
+    assert time.time() - (tmp_path / "push.alive").stat().st_mtime < 5  # the health check's heartbeat
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,5 +1,6 @@
 """Benchmarks that print figures: ``benchmark pipeline`` (end to end), ``benchmark fetch`` (concurrent fetching of
-slow sources), ``benchmark match`` (the match stage) and ``benchmark api`` (the REST API under the locust mix)."""
+slow sources), ``benchmark push`` (a push source's detection delay), ``benchmark match`` (the match stage) and
+``benchmark api`` (the REST API under the locust mix)."""
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -8,6 +9,7 @@ from tgesweeper.bench.api_benchmark import run_api_benchmark
 from tgesweeper.bench.fetch_benchmark import run_fetch_benchmark
 from tgesweeper.bench.match_benchmark import run_match_benchmark
 from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
+from tgesweeper.bench.push_benchmark import run_push_benchmark
 from tgesweeper.bench.stage_engine import stage_engine
 
 
@@ -33,6 +35,11 @@ class Command(BaseCommand):
         fetch.add_argument("--cpu-concurrency", type=int, default=1, help="parse+match worker processes (default 1)")
         fetch.add_argument("--io-concurrency", type=int, default=1, help="persist+notify worker processes (default 1)")
         fetch.add_argument("--json", action="store_true")
+        push = sub.add_parser("push", help="announcements pushed by a local WebSocket → consume_push → a worker")
+        push.add_argument("--messages", type=int, default=20)
+        push.add_argument("--interval", type=float, default=0.25, help="seconds between announcements (default 0.25)")
+        push.add_argument("--concurrency", type=int, default=2, help="worker processes to start (default 2)")
+        push.add_argument("--json", action="store_true")
         match = sub.add_parser("match", help="documents per second per core and latency of the match stage")
         match.add_argument("--docs", type=int, default=5000)
         match.add_argument("--json", action="store_true")
@@ -62,6 +69,8 @@ class Command(BaseCommand):
                 raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
         elif which == "fetch":
             self._benchmark_fetch(options)
+        elif which == "push":
+            self._benchmark_push(options)
         elif which == "api":
             self._benchmark_api(options)
         else:
@@ -75,6 +84,18 @@ class Command(BaseCommand):
             result = run_fetch_benchmark(options["sources"], delay=options["delay"], items_per_feed=options["items"],
                                          threads=options["threads"], cpu_concurrency=options["cpu_concurrency"],
                                          io_concurrency=options["io_concurrency"])
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
+        self._print(result, options["json"])
+        if result["lost"] or result["duplicated"] or result["unexpected"] or not result["finished"]:
+            raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
+
+    def _benchmark_push(self, options: dict) -> None:
+        if options["messages"] < 1 or options["concurrency"] < 1 or options["interval"] < 0:
+            raise CommandError("--messages and --concurrency must be at least 1, --interval >= 0")
+        try:
+            result = run_push_benchmark(options["messages"], interval=options["interval"],
+                                        concurrency=options["concurrency"])
         except RuntimeError as exc:
             raise CommandError(str(exc)) from None
         self._print(result, options["json"])
