@@ -69,8 +69,9 @@ def validate_options(options: object) -> list[str]:
         except ValueError as exc:
             problems.append(f"the stream option 'items': {exc}")
     when = stream.get("when", {})
-    if not isinstance(when, dict) or not all(isinstance(v, str | int | bool) or v is None for v in when.values()):
-        problems.append("the stream option 'when' must be an object of top-level keys and plain values")
+    if not isinstance(when, dict) or not all(isinstance(v, str | int | bool) for v in when.values()):
+        problems.append("the stream option 'when' must be an object of top-level keys and strings, whole numbers or "
+                        "booleans")
     ping = stream.get("ping_interval", DEFAULT_PING_INTERVAL)
     if isinstance(ping, bool) or not isinstance(ping, int | float) or not 1 <= ping <= 600:
         problems.append("the stream option 'ping_interval' must be a number of seconds from 1 to 600")
@@ -146,17 +147,18 @@ def parse(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: int = 
         raise WebSocketSourceError(f"the announcement list: {exc}") from None
 
 
+_FRAME = [{"type": "object"}, {"type": "string"}]
 OPTIONS_SCHEMA: dict[str, Any] = {
     **json_api.OPTIONS_SCHEMA,
     "required": [*json_api.OPTIONS_SCHEMA["required"], "stream"],
     "properties": {**json_api.OPTIONS_SCHEMA["properties"], "stream": {
         "type": "object", "additionalProperties": False, "required": ["url"], "properties": {
             "url": {"type": "string", "pattern": "^[wW][sS][sS]?://"},
-            "subscribe": {"oneOf": [{"type": ["object", "string"]},
-                                    {"type": "array", "maxItems": MAX_SUBSCRIBE_FRAMES,
-                                     "items": {"type": ["object", "string"]}}]},
+            "subscribe": {"oneOf": [*_FRAME, {"type": "array", "maxItems": MAX_SUBSCRIBE_FRAMES,
+                                              "items": {"oneOf": _FRAME}}]},
             "items": {"type": "string", "format": "json-path"},
-            "when": {"type": "object", "additionalProperties": {"type": ["string", "integer", "boolean", "null"]}},
+            "when": {"type": "object", "additionalProperties": {
+                "oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}]}},
             "ping_interval": {"type": "number", "minimum": 1, "maximum": 600}}}},
 }
 
