@@ -148,12 +148,15 @@ def parse(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: int = 
 
 
 _FRAME = [{"type": "object"}, {"type": "string"}]
+# ws(s) and a host with a top-level domain of letters, as the API's schema describes Source URLs; where the host
+# resolves to is checked at save time and at every connect, not here.
+STREAM_URL_PATTERN = "^[Ww][Ss][Ss]?://[^/?#]{1,250}[.][A-Za-z]{2,63}[.]?(:[0-9]{1,5})?([/?#].*)?$"
 OPTIONS_SCHEMA: dict[str, Any] = {
     **json_api.OPTIONS_SCHEMA,
     "required": [*json_api.OPTIONS_SCHEMA["required"], "stream"],
     "properties": {**json_api.OPTIONS_SCHEMA["properties"], "stream": {
         "type": "object", "additionalProperties": False, "required": ["url"], "properties": {
-            "url": {"type": "string", "pattern": "^[wW][sS][sS]?://"},
+            "url": {"type": "string", "pattern": STREAM_URL_PATTERN},
             "subscribe": {"oneOf": [*_FRAME, {"type": "array", "maxItems": MAX_SUBSCRIBE_FRAMES,
                                               "items": {"oneOf": _FRAME}}]},
             "items": {"type": "string", "format": "json-path"},
