@@ -3,6 +3,7 @@
 Delivery is at-least-once (acks_late, reject_on_worker_lost, prefetch 1); the store makes the effect
 exactly-once. One queue per stage so fetch workers can run many threads while match runs one process per core.
 """
+from celery.schedules import crontab
 from django.conf import settings
 from kombu import Exchange, Queue
 
@@ -73,6 +74,11 @@ worker_max_tasks_per_child = 1000
 worker_max_memory_per_child = 400_000  # KiB
 
 beat_scheduler = "django_celery_beat.schedulers:DatabaseScheduler"
+# Housekeeping; beat's DatabaseScheduler writes these into its PeriodicTask table when it starts.
+beat_schedule = {
+    "prune documents": {"task": "workers.tasks.prune_documents", "schedule": crontab(hour=3, minute=30),
+                        "options": {"queue": QUEUE_PERSIST}},
+}
 timezone = "UTC"
 
 # Flower and `celery events` need broadcast, which the embedded SQL broker lacks.

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api import channels
 from api.errors import validation_detail
 from api.models import Channel, Delivery, EventChange, Subscription, TGEEvent
-from api.serializers import StrictBooleanField, StrictCharField, StrictFloatField
+from api.serializers import StrictBooleanField, StrictCharField, StrictFloatField, StrictModelSerializer
 
 MAX_CHANNELS = 10
 
@@ -18,9 +19,15 @@ def _names(max_length: int) -> serializers.ListField:
                                  help_text="Any of these (case ignored); empty = any.")
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+@extend_schema_field({"type": "string", "format": "channel-url", "maxLength": 2000})
+class ChannelURLField(StrictCharField):
+    """Its schema names the format ``channel-url``: which URLs are valid is Apprise's knowledge (or http(s) for a
+    webhook), beyond what a pattern can say."""
+
+
+class ChannelSerializer(StrictModelSerializer):
     kind = serializers.ChoiceField(Channel.Kind.choices)
-    url = StrictCharField(max_length=2000, help_text="webhook: an http(s) URL; apprise: an Apprise URL (tgram://, "
+    url = ChannelURLField(max_length=2000, help_text="webhook: an http(s) URL; apprise: an Apprise URL (tgram://, "
                                                      "discord://, mailto://, ntfy://, json://...). Public hosts only.")
 
     class Meta:
@@ -36,7 +43,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(StrictModelSerializer):
     """Empty filter lists filter nothing. ``channels`` given in an update replace the channels (a channel kept with
     the same kind and URL keeps its state)."""
 

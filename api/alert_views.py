@@ -20,6 +20,7 @@ from api.alert_serializers import (
     TestAlertSerializer,
 )
 from api.auth import ApiKeyUser
+from api.filters import DeliveryFilter
 from api.models import Delivery, Subscription
 from workers import enqueue
 
@@ -80,7 +81,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = DeliverySerializer
     permission_classes = [IsAuthenticated]
     lookup_value_regex = "[0-9]+"
-    filterset_fields = ("state", "subscription")
+    filterset_class = DeliveryFilter
 
     def get_queryset(self):
         queryset = Delivery.objects.select_related("channel", "change").prefetch_related("merged")

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from prometheus_client import Counter
 
 from api import channels
 from api.models import Channel, Delivery, EventChange, Mention, Subscription, TGEEvent
@@ -163,6 +164,11 @@ def send(channel: Channel, alert: Alert, message_id: str) -> int | None:
     return None
 
 
+# Every attempt's outcome, by channel kind: "delivered", or "failed" (retried or given up); alerts.yml watches failures.
+DELIVERIES = Counter("tge_alert_deliveries_total", "Alert delivery attempts by channel kind and outcome (delivered, failed)",
+                     ["channel", "outcome"])
+
+
 def deliver(delivery_id: int) -> float | None:
     """Send one delivery; returns seconds to wait before calling again (a retry, a coalescing window, another
     worker's send in progress), or None when it is done (delivered, failed, or nothing to do)."""
@@ -189,7 +195,9 @@ def deliver(delivery_id: int) -> float | None:
     try:
         status = send(channel, compose(delivery.event, changes), f"msg_{delivery.pk}")
     except channels.SendError as exc:
+        DELIVERIES.labels(channel=channel.kind, outcome="failed").inc()
         return _attempt_failed(delivery, exc)
+    DELIVERIES.labels(channel=channel.kind, outcome="delivered").inc()
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(state=Delivery.State.DELIVERED, delivered_at=timezone.now(),
                                                        status_code=status, last_error="", lease_until=None)

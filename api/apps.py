@@ -6,5 +6,6 @@ class ApiConfig(AppConfig):
     verbose_name = "TGE sweeper"
 
     def ready(self) -> None:
-        # Connects their signal receivers; they import models, which load only once the app registry is ready.
-        from api import keyword_rules, lockout  # noqa: F401, PLC0415
+        # Connects their signal receivers, and registers the schema's extensions; they import models, which load only
+        # once the app registry is ready.
+        from api import keyword_rules, lockout, openapi  # noqa: F401, PLC0415

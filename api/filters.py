@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
-from api.models import MAX_ID, Document, Mention, Source, TGEEvent
+from api.models import MAX_ID, Delivery, Document, Mention, Source, TGEEvent
 from api.pagination import CappedLimitOffsetPagination
 from tgesweeper.matching.events import event_key
 
@@ -178,4 +178,13 @@ class SourceFilter(StrictFilterSet):
 
     class Meta:
         model = Source
+        fields: list[str] = []
+
+
+class DeliveryFilter(StrictFilterSet):
+    state = filters.ChoiceFilter(choices=Delivery.State.choices)
+    subscription = IdFilter(field_name="subscription_id", help_text="subscription id")
+
+    class Meta:
+        model = Delivery
         fields: list[str] = []

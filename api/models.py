@@ -149,8 +149,9 @@ class TGEEvent(models.Model):
     last_seen_at = models.DateTimeField(default=timezone.now)
     mention_count = models.PositiveIntegerField(default=0)
     source_count = models.PositiveIntegerField(default=0)
-    date_sequence = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Times the TGE date moved: the calendar's SEQUENCE (store.refresh_event).")
+    date_sequence = models.PositiveIntegerField(  # db_default too: the benchmarks insert rows with SQL of their own
+        default=0, db_default=0, editable=False,
+        help_text="Times the TGE date moved: the calendar's SEQUENCE (store.refresh_event).")
 
     class Meta:
         ordering = ["-first_seen_at", "-id"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+
 from api import views
 from api.models import Source
 from api.serializers import KIND_UNIT_DEFAULTS
@@ -134,3 +136,18 @@ def source_request(generated: dict, *, partial: bool) -> dict:
     return {"description": f"{generated.get('description', '')} Kind, url and options go together: a request that "
                            "gives the kind gives the url its kind needs and the options (left out: empty), and a "
                            "PATCH gives the kind with url or options.", "oneOf": branches}
+
+
+class BoundedListSerializerExtension(OpenApiSerializerFieldExtension):
+    """A nested ``many=True`` serializer states its ``min_length``/``max_length`` (drf-spectacular leaves them out)."""
+
+    target_class = "rest_framework.serializers.ListSerializer"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.min_length is not None:
+            schema["minItems"] = self.target.min_length
+        if self.target.max_length is not None:
+            schema["maxItems"] = self.target.max_length
+        return schema

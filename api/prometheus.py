@@ -3,7 +3,7 @@ identity: give the scraper an API key (``authorization: {type: Api-Key, credenti
 
 Two parts: the figures read from the database and the broker (``SweeperCollector``, the same whichever web process
 answers), and the process-counted ones — request counts and latencies (django-prometheus) and, where workers share
-this host's ``PROMETHEUS_MULTIPROC_DIR`` (``make run``), the pipeline's. With that folder set (gunicorn with several
+this host's ``PROMETHEUS_MULTIPROC_DIR`` (``make run``), the pipeline's. With that folder set (uvicorn with several
 workers), every process's counts are gathered from it; without it, this process's own are served.
 """
 

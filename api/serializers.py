@@ -92,12 +92,16 @@ KIND_UNIT_DEFAULTS = {"url": "", "options": {}}
 MAX_OPTIONS_DEPTH = 8
 
 
-class SourceSerializer(serializers.ModelSerializer):
-    """Health fields come from the pipeline (last success, last error, consecutive failures, circuit state)."""
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A model's strings, booleans and counts read from JSON strings, booleans and numbers only."""
 
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
                                 models.BooleanField: StrictBooleanField, models.PositiveIntegerField: StrictIntegerField,
                                 models.CharField: StrictCharField}
+
+
+class SourceSerializer(StrictModelSerializer):
+    """Health fields come from the pipeline (last success, last error, consecutive failures, circuit state)."""
 
     options = serializers.DictField(required=False, help_text="Per-kind options (docs/sources.md).")
     url = OptionalURLField(max_length=1000, required=False, help_text="http/https, public hosts only")

@@ -16,7 +16,12 @@ _segment = st.builds(lambda key, index: key + index, _key, st.sampled_from(["", 
 JSON_PATH = st.lists(_segment, min_size=1, max_size=4).map(".".join)
 JSON_URL_TEMPLATE = st.one_of(JSON_PATH, JSON_PATH.map("https://exchange.example/notice/{{{}}}".format))
 
+# A Discord webhook's own URL: a webhook channel takes it (https), and so does an Apprise channel (Apprise reads it).
+CHANNEL_URL = st.builds("https://discord.com/api/webhooks/{}/{}".format, st.integers(10**17, 10**18 - 1),
+                        st.from_regex(r"[A-Za-z0-9_-]{20,60}", fullmatch=True))
+
 schemathesis.openapi.format("css-selector", CSS_SELECTOR)
+schemathesis.openapi.format("channel-url", CHANNEL_URL)
 schemathesis.openapi.format("css-field", CSS_FIELD)
 schemathesis.openapi.format("json-path", JSON_PATH)
 schemathesis.openapi.format("json-url-template", JSON_URL_TEMPLATE)

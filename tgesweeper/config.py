@@ -114,6 +114,13 @@ VARIABLES: tuple[Variable, ...] = (
              "view (0 = errors only)", bounds=(0, 1)),
     Variable("WORKER_METRICS_PORT", int, 0, "a Celery worker serves its pipeline metrics (every pool process's, "
              "through `PROMETHEUS_MULTIPROC_DIR`) on this port at `/metrics`; 0 = not served", bounds=(0, 65535)),
+    Variable("CONSUL_HTTP_ADDR", str, "", "a Consul agent (e.g. `http://127.0.0.1:8500`): web and workers register there "
+             "with a health check and deregister when they stop; empty = no Consul"),
+    Variable("CONSUL_HTTP_TOKEN", str, "", "ACL token for the Consul agent"),
+    Variable("CONSUL_SERVICE_ADDRESS", str, "", "the address Consul and its health checks reach this process at; "
+             "empty = the host name"),
+    Variable("CONSUL_SERVICE_PORT", int, 8000, "the web's port as Consul and its health check reach it",
+             bounds=(1, 65535)),
     Variable("DOCUMENT_RETENTION_DAYS", int, 90, "`manage.py prune` (daily, by beat) deletes documents fetched longer "
              "ago than this, except those behind a mention of an event; 0 = keep everything", bounds=(0, 36500)),
     Variable("DJANGO_SECRET_KEY", str, "", "Django signing key; required when APP_ENV=production (empty elsewhere = a "

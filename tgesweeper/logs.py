@@ -29,7 +29,9 @@ SENSITIVE_KEY = re.compile(
 SENSITIVE_TEXT: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\btge_[A-Za-z0-9]{8,}"), f"tge_{REDACTED}"),  # our API keys
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+"), REDACTED),  # JWTs
-    (re.compile(r"\b(bearer|api-key|basic|token)(\s+|=)[A-Za-z0-9._~+/=-]{8,}", re.I), rf"\1\2{REDACTED}"),
+    # Authorization values (with a digit: "bearer instruments" is prose)
+    (re.compile(r"\b(bearer|api-key)\s+(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}", re.I), rf"\1 {REDACTED}"),
+    (re.compile(r"\b(authorization['\"]?\s*[:=]\s*['\"]?basic)\s+[A-Za-z0-9+/=]{8,}", re.I), rf"\1 {REDACTED}"),
     (re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]+@", re.I), rf"\1{REDACTED}@"),  # URL user (DSN key) and password
     (
         re.compile(r"((?:password|passwd|secret|token|api[_-]?key|signature)['\"]?\s*[:=]\s*['\"]?)[^\s'\"&,;}]+", re.I),
@@ -37,7 +39,7 @@ SENSITIVE_TEXT: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
 )
 # The settings whose values are secrets (besides the passwords inside the service URLs).
-SECRET_SETTINGS = ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "X_BEARER_TOKEN", "SENTRY_DSN")
+SECRET_SETTINGS = ("DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "X_BEARER_TOKEN", "SENTRY_DSN", "CONSUL_HTTP_TOKEN")
 URL_SETTINGS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 MIN_SECRET_LENGTH = 6
 

@@ -1,4 +1,5 @@
 """Django settings: every value comes from ``tgesweeper.config`` (environment over YAML)."""
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = CONFIG["DEBUG"]
 SECRET_KEY = CONFIG["DJANGO_SECRET_KEY"] or "dev-only-insecure-key-set-DJANGO_SECRET_KEY-in-production"
 ALLOWED_HOSTS = list(CONFIG["ALLOWED_HOSTS"])
+if CONFIG["CONSUL_HTTP_ADDR"]:  # Consul's health check asks for the address the service registered with
+    ALLOWED_HOSTS.append(CONFIG["CONSUL_SERVICE_ADDRESS"] or socket.gethostname())
 
 INSTALLED_APPS = [
     "django.contrib.admin",

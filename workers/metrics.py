@@ -41,10 +41,6 @@ EVENTS_CHANGED = Counter("tge_events_changed_total", "TGE events created or chan
 DOCUMENTS_STORED = Counter("tge_documents_stored_total", "Documents stored by the persist stage", ["source_id"])
 EVENTS_PUBLISHED = Counter("tge_events_notified_total", "Events published on the live channel")
 DEAD_LETTERS = Counter("tge_dead_letters_parked_total", "Messages parked as dead letters, by task", ["task"])
-# Counted by the alert deliveries (the alerts queue): outcome "delivered" or "failed"; alerts.yml watches the failures.
-ALERT_DELIVERIES = Counter(
-    "tge_alert_deliveries_total", "Alert deliveries by channel and outcome (delivered, failed)", ["channel", "outcome"]
-)
 PUBLICATION_DELAY = Histogram(
     "tge_publication_to_persisted_seconds",
     "From a document's publication time to its storage",

@@ -2,7 +2,8 @@
 
 ``task_prerun`` binds the task's id and name and what its message says it is about (source, sweep row, batch,
 events) to every log line (structlog contextvars) and to Sentry's scope; ``task_postrun`` unbinds them and observes
-the stage's duration. Connected once, by ``WorkersConfig.ready``, in every process that runs tasks.
+the stage's duration. In the worker's main process, ``worker_ready`` serves the pool's metrics and registers with
+Consul, ``worker_shutdown`` deregisters. Connected once, by ``WorkersConfig.ready``, in every Django process.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from typing import Any
 import sentry_sdk
 import structlog
 from celery import signals
+from django.conf import settings
 
+from tgesweeper import service_registry
 from workers import metrics
 
 log = logging.getLogger(__name__)
 TASK_CONTEXT = ("task_id", "task_name", "stage", "source_id", "source_name", "sweep_source_id", "batch_id", "event_ids")
 _started: dict[str, float] = {}
+_registered: str | None = None  # this worker's Consul service id
 
 
 def message_context(task_name: str, args: tuple | list, kwargs: dict) -> dict[str, Any]:
@@ -42,7 +46,7 @@ def bind(**values: Any) -> None:
     """More context for the rest of the task (e.g. the source's name once it is read)."""
     structlog.contextvars.bind_contextvars(**values)
     for key, value in values.items():
-        sentry_sdk.set_tag(key, value)
+        sentry_sdk.set_tag(key, value if isinstance(value, (str, int)) else str(value))
 
 
 @signals.task_prerun.connect(dispatch_uid="tge-task-context")
@@ -76,5 +80,15 @@ def _pool_process_ended(pid: int | None = None, **_: Any) -> None:
 
 
 @signals.worker_ready.connect(dispatch_uid="tge-metrics-exporter")
-def _worker_ready(**_: Any) -> None:
-    metrics.serve_worker_metrics()
+def _worker_ready(sender: Any = None, **_: Any) -> None:
+    """In the worker's main process: serve the metrics, and register with Consul (checked on the metrics port)."""
+    global _registered
+    port = metrics.serve_worker_metrics()
+    queues = sorted(sender.app.amqp.queues.consume_from) if sender is not None else []
+    instance = sender.hostname.replace("@", "-") if sender is not None else "worker"  # fetch@host: fetch-host
+    _registered = service_registry.register(settings.CONFIG, "tge-worker", instance, port, health_path="/metrics", tags=queues)
+
+
+@signals.worker_shutdown.connect(dispatch_uid="tge-consul-deregister")
+def _worker_stopping(**_: Any) -> None:
+    service_registry.deregister(settings.CONFIG, _registered)

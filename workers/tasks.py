@@ -11,8 +11,9 @@ import math
 
 from django.conf import settings
 
-from api import live_stream
+from api import live_stream, retention
 from api.models import Source
+from celeryconfig import QUEUE_PERSIST
 from tgesweeper import net
 from tgesweeper.celery import app
 from workers import pipeline
@@ -125,3 +126,12 @@ def deliver_alert(self, delivery_id: int) -> None:
     wait = pipeline.deliver(delivery_id)
     if wait is not None:
         raise self.retry(countdown=retry_countdown(wait), max_retries=None)
+
+
+@app.task(name="workers.tasks.prune_documents", queue=QUEUE_PERSIST, time_limit=1800, soft_time_limit=1700)
+def prune_documents() -> None:
+    """Daily (celeryconfig.beat_schedule): the retention of api/retention.py."""
+    pruned = retention.prune_documents(settings.CONFIG["DOCUMENT_RETENTION_DAYS"])
+    if pruned is not None:
+        log.info("pruned %d documents fetched before %s; kept %d that support an event", pruned.deleted,
+                 pruned.cutoff.isoformat(), pruned.kept)

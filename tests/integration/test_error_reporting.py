@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import threading
 import time
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sentry_sdk
@@ -17,6 +15,7 @@ from api.keys import create_key
 from api.models import Source
 from tests.conftest import needs_redis
 from tests.integration.test_logs import DB_PASSWORD, FAKE_JWT, SECRET_ENV, WEBHOOK_SECRET, X_TOKEN
+from tests.processes import RecordingServer
 from tgesweeper import error_reporting
 from tgesweeper.config import load_config
 from workers import tasks
@@ -24,14 +23,13 @@ from workers import tasks
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, needs_redis]
 
 
-class SentryStandIn(ThreadingHTTPServer):
+class SentryStandIn(RecordingServer):
     """Records the envelopes posted to ``/api/<project>/envelope/``: (raw text, [(item header, item payload)])."""
 
     def __init__(self):
         self.envelopes: list[tuple[str, list[tuple[dict, dict]]]] = []
         self.paths: list[str] = []
-        super().__init__(("127.0.0.1", 0), self._Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        super().__init__()
 
     def dsn(self, key: str = "0123456789abcdef0123456789abcdef") -> str:
         return f"http://{key}@127.0.0.1:{self.server_address[1]}/42"
@@ -39,37 +37,25 @@ class SentryStandIn(ThreadingHTTPServer):
     def events(self) -> list[dict]:
         return [payload for _, items in self.envelopes for header, payload in items if header.get("type") == "event"]
 
-    class _Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's name)
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            encoding = self.headers.get("Content-Encoding", "")
-            if encoding == "gzip":
-                body = gzip.decompress(body)
-            elif encoding == "br":
-                import brotli
+    def record(self, method, path, headers, body) -> None:
+        encoding = headers.get("Content-Encoding", "")
+        if encoding == "gzip":
+            body = gzip.decompress(body)
+        elif encoding == "br":
+            import brotli
 
-                body = brotli.decompress(body)
-            text = body.decode()
-            lines = text.split("\n")
-            items = [(json.loads(lines[i]), json.loads(lines[i + 1])) for i in range(1, len(lines) - 1, 2)
-                     if lines[i].strip()]
-            self.server.paths.append(self.path)
-            self.server.envelopes.append((text, items))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args):
-            pass
+            body = brotli.decompress(body)
+        text = body.decode()
+        lines = text.split("\n")
+        items = [(json.loads(lines[i]), json.loads(lines[i + 1])) for i in range(1, len(lines) - 1, 2) if lines[i].strip()]
+        self.paths.append(path)
+        self.envelopes.append((text, items))
 
 
 @pytest.fixture
 def sentry_host():
-    server = SentryStandIn()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with SentryStandIn() as server:
+        yield server
 
 
 def test_an_error_in_a_task_arrives_with_its_tags_and_without_secrets(sentry_host, start_worker):

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
+from api import alerts  # noqa: F401  (registers the alert deliveries' counter)
 from api.system_metrics import SweeperCollector
 from workers import metrics  # noqa: F401  (registers the worker metrics)
 

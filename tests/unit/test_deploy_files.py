@@ -120,6 +120,9 @@ def test_the_nginx_configuration_parses_and_proxies_the_web(tmp_path, server_fil
     assert parsed["status"] == "ok", parsed["errors"]
     text = json.dumps(parsed)
     assert "http://web:8000" in text and "/usr/share/nginx/static/" in text
+    # Every upstream nginx proxies to is a service of the compose file, on a port it listens on.
+    for host, port in re.findall(r"http://([a-z0-9-]+):(\d+)", text):
+        assert host in COMPOSE and port in " ".join(map(str, COMPOSE[host].get("expose", []) + COMPOSE[host]["command"]))
     tls = COMPOSE_TLS["nginx"]["volumes"][0].split(":")
     assert (ROOT / tls[0]).samefile(ROOT / "deploy" / "nginx" / "tls" / "tge.conf") and tls[1] == "/etc/nginx/conf.d/tge.conf"
 

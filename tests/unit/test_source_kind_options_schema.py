@@ -10,7 +10,7 @@ KINDS = ("rss", "html", "json", "x", "browser", "websocket")
 
 def unknown_refused(kind: str, name: str) -> bool:
     try:
-        kind_for(kind).check_options({name: None})
+        kind_for(kind).check_options({name: "x"})
     except InvalidOptions as exc:
         return any("unknown" in message and name in re.findall(r"\w+", message)
                    for message in exc.problems.get("options", []))
@@ -29,3 +29,10 @@ def test_the_schema_names_every_option_the_kind_accepts_and_no_other(kind):
         assert schema["maxProperties"] == 0
     else:
         assert schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_null_option_is_refused_by_name(kind):
+    with pytest.raises(InvalidOptions) as refused:
+        kind_for(kind).check_options({"date_format": None})
+    assert refused.value.problems == {"options": ["the option 'date_format' is null: leave it out for its default"]}

@@ -259,3 +259,8 @@ def test_dates_in_every_supported_form(value, date_format, expected):
 ])
 def test_missing_absurd_or_misformatted_dates_fall_back_to_fetch_time(value, date_format):
     assert parse_date(value, FETCHED, date_format) == (FETCHED, True)
+
+
+def test_a_blank_html_selector_is_refused_by_name():
+    problems = html_problems({"item": "article", "title": "h2", "link": "  "})
+    assert problems == ["the html option 'link' must not be blank (leave it out for its default)"]

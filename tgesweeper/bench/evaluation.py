@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tgesweeper.matching.detector import detector_signals, detector_text
+from tgesweeper.matching.detector import Detector, detector_signals, detector_text
 from tgesweeper.matching.engine import MatchEngine
 from tgesweeper.matching.events import normalize_project
 from tgesweeper.matching.types import MatchInput
@@ -41,15 +41,15 @@ def _evaluate(items: Iterable[dict], engine: MatchEngine) -> tuple[list, dict]:
     result = summarize(rows, engine.config.min_confidence)
     result["model_version"] = engine.detector.version if engine.detector else None
     if engine.detector:
-        _add_top_features(result, {item.get("id"): item for item, _ in rows}, engine)
+        _add_top_features(result, {item.get("id"): item for item, _ in rows}, engine, engine.detector)
     return rows, result
 
 
-def _add_top_features(result: dict, by_id: dict, engine: MatchEngine) -> None:
+def _add_top_features(result: dict, by_id: dict, engine: MatchEngine, detector: Detector) -> None:
     """Beside each error, the model's features that weighed most on it (none when the prefilter dropped it)."""
     for error in (*result["false_positives"], *result["false_negatives"]):
         a = engine.assess(match_input(by_id[error["id"]]))
-        error["top_features"] = engine.detector.top_features(detector_text(a), detector_signals(a)) if a.hits else []
+        error["top_features"] = detector.top_features(detector_text(a), detector_signals(a)) if a.hits else []
 
 
 def match_input(item: dict) -> MatchInput:

@@ -99,6 +99,10 @@ class SourceKind:
         """Raise InvalidOptions unless the kind can fetch and parse with ``options`` and ``query``."""
         if not isinstance(options, dict):
             raise InvalidOptions({"options": ["Options must be a JSON object."]})
+        nulls = [f"the option {name!r} is null: leave it out for its default" for name, value in options.items()
+                 if value is None]
+        if nulls:  # every kind reads a null option as a missing one; the schema allows neither
+            raise InvalidOptions({"options": nulls})
         problems = {name: found for name, found in self.option_problems(options, query or "").items() if found}
         if problems:
             raise InvalidOptions(problems)

@@ -95,6 +95,8 @@ def validate_options(options: object) -> list[str]:
 
 
 def _selector_problem(value: str) -> str | None:
+    if not value.strip():
+        return " must not be blank (leave it out for its default)"
     css = _split_field(value)[0]
     if css:
         try:
