@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('api', '0014_merge_event_log_and_alerts'),
+        ('api', '0015_event_date_sequence_db_default'),
     ]
 
     operations = [
