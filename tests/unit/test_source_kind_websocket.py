@@ -75,8 +75,9 @@ def test_subscribe_frames_are_sent_as_given():
     ({"title": None}, "'title' is required"),
 ])
 def test_options_are_checked_and_each_problem_names_its_option(change, problem):
+    options = {name: value for name, value in {**OPTIONS, **change}.items() if value is not None}  # None: left out
     with pytest.raises(InvalidOptions, match=problem):
-        kind_for("websocket").check_options({**OPTIONS, **change})
+        kind_for("websocket").check_options(options)
 
 
 def test_reconnect_delays_back_off_exponentially_with_full_jitter_under_the_cap():
