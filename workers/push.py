@@ -25,6 +25,7 @@ from django.db import close_old_connections
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import connect
 
+from api import store
 from api.models import Source
 from tgesweeper import net
 from tgesweeper.sources import Fetched, SourceSpec, kind_for, websocket
@@ -65,6 +66,7 @@ class StreamReader(threading.Thread):
                 self._stream()
             except (ConnectionClosed, InvalidHandshake, InvalidURI, OSError, TimeoutError, net.FetchError) as exc:
                 log.warning("push source %s: stream lost (%s: %s)", self.spec.name, type(exc).__name__, exc)
+                self._record(f"{type(exc).__name__}: {exc}")
             except UNAVAILABLE as exc:  # the broker or the cache is away: reconnect later, and backfill then
                 log.warning("push source %s: the pipeline is unavailable (%s: %s); the stream is closed until it is "
                             "back", self.spec.name, type(exc).__name__, exc)
@@ -122,6 +124,12 @@ class StreamReader(threading.Thread):
             self.seen[external_id] = None
         while len(self.seen) > SEEN_IDS:
             self.seen.popitem(last=False)
+
+    def _record(self, reason: str) -> None:
+        try:
+            store.record_stream_error(self.spec.id, reason)
+        except UNAVAILABLE:  # the database is away: the log has it
+            pass
 
     def hand_off(self, payload: dict) -> None:
         """Send a parse message. When that fails (the broker is away) the next backfill reads the whole list, not

@@ -89,6 +89,8 @@ def test_a_dropped_stream_reconnects_and_backfills_nothing_missed_nothing_twice(
         exchange.publish(announcement(n), live=False)
     refused_before = exchange.connections
     wait_for(lambda: exchange.connections >= refused_before + 2, 15, "the consumer tried again (and was refused)")
+    push_source.refresh_from_db()
+    assert push_source.last_error.startswith("stream: ConnectionClosedError") and push_source.failure_count == 0
     exchange.refusing = False
     exchange.wait_for_subscribers()
     for n in range(10, 15):
@@ -98,6 +100,8 @@ def test_a_dropped_stream_reconnects_and_backfills_nothing_missed_nothing_twice(
 
     ids = stored_ids(push_source)
     assert sorted(ids) == sorted(f"ann-{n}" for n in range(15))
+    push_source.refresh_from_db()
+    assert push_source.last_error == ""  # the backfill after the reconnect parsed: healthy again
     mentions = Mention.objects.filter(source=push_source)
     assert mentions.count() == mentions.values("document").distinct().count() == 15
     log = consumer.log_text()
