@@ -9,6 +9,7 @@ publish while the stream is down (listed only), drop every connection, refuse ne
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -23,6 +24,8 @@ from tgesweeper.bench.local_process import LocalProcess
 from workers.push import READY_MARK
 
 TOPIC = "announcements_en"
+_server_log = logging.getLogger(__name__ + ".websocket")
+_server_log.setLevel(logging.WARNING)  # connections opening and closing are the point of the tests, not news
 LIST_PATH = "/announcements"
 
 
@@ -43,7 +46,7 @@ class AnnouncementServer:
     def start(self) -> AnnouncementServer:
         self.http.start()
         self._render_list()
-        self._server = server = serve(self._handle, "127.0.0.1", 0, ping_interval=None)
+        self._server = server = serve(self._handle, "127.0.0.1", 0, ping_interval=None, logger=_server_log)
         self._thread = threading.Thread(target=server.serve_forever, name="announcement-ws", daemon=True)
         self._thread.start()
         return self

@@ -2,6 +2,7 @@
 slow sources), ``benchmark push`` (a push source's detection delay), ``benchmark match`` (the match stage) and
 ``benchmark api`` (the REST API under the locust mix)."""
 import json
+from collections.abc import Callable
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -58,47 +59,35 @@ class Command(BaseCommand):
         if which == "pipeline":
             if options["docs"] < 1:
                 raise CommandError("--docs must be at least 1")
-            try:
-                result = run_pipeline_benchmark(options["docs"], per_feed=options["per_feed"],
-                                                concurrency=options["concurrency"],
-                                                spawn_worker=not options["use_running_workers"], keep=options["keep"])
-            except RuntimeError as exc:
-                raise CommandError(str(exc)) from None
-            self._print(result, options["json"])
-            if result["lost"] or result["duplicated"] or result["unexpected"] or not result["finished"]:
-                raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
+            self._counted(lambda: run_pipeline_benchmark(
+                options["docs"], per_feed=options["per_feed"], concurrency=options["concurrency"],
+                spawn_worker=not options["use_running_workers"], keep=options["keep"]), options["json"])
         elif which == "fetch":
-            self._benchmark_fetch(options)
+            if min(options["sources"], options["items"], options["threads"], options["cpu_concurrency"],
+                   options["io_concurrency"]) < 1 or options["delay"] < 0:
+                raise CommandError("--sources, --items, --threads and the concurrencies must be at least 1, "
+                                   "--delay >= 0")
+            self._counted(lambda: run_fetch_benchmark(
+                options["sources"], delay=options["delay"], items_per_feed=options["items"],
+                threads=options["threads"], cpu_concurrency=options["cpu_concurrency"],
+                io_concurrency=options["io_concurrency"]), options["json"])
         elif which == "push":
-            self._benchmark_push(options)
+            if options["messages"] < 1 or options["concurrency"] < 1 or options["interval"] < 0:
+                raise CommandError("--messages and --concurrency must be at least 1, --interval >= 0")
+            self._counted(lambda: run_push_benchmark(options["messages"], interval=options["interval"],
+                                                     concurrency=options["concurrency"]), options["json"])
         elif which == "api":
             self._benchmark_api(options)
         else:
             self._print(run_match_benchmark(docs=options["docs"], engine=stage_engine()), options["json"])
 
-    def _benchmark_fetch(self, options: dict) -> None:
-        if min(options["sources"], options["items"], options["threads"], options["cpu_concurrency"],
-               options["io_concurrency"]) < 1 or options["delay"] < 0:
-            raise CommandError("--sources, --items, --threads and the concurrencies must be at least 1, --delay >= 0")
+    def _counted(self, run: Callable[[], dict], as_json: bool) -> None:
+        """Run a benchmark that counts lost, duplicated and unexpected items, print it, and fail unless all are 0."""
         try:
-            result = run_fetch_benchmark(options["sources"], delay=options["delay"], items_per_feed=options["items"],
-                                         threads=options["threads"], cpu_concurrency=options["cpu_concurrency"],
-                                         io_concurrency=options["io_concurrency"])
+            result = run()
         except RuntimeError as exc:
             raise CommandError(str(exc)) from None
-        self._print(result, options["json"])
-        if result["lost"] or result["duplicated"] or result["unexpected"] or not result["finished"]:
-            raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
-
-    def _benchmark_push(self, options: dict) -> None:
-        if options["messages"] < 1 or options["concurrency"] < 1 or options["interval"] < 0:
-            raise CommandError("--messages and --concurrency must be at least 1, --interval >= 0")
-        try:
-            result = run_push_benchmark(options["messages"], interval=options["interval"],
-                                        concurrency=options["concurrency"])
-        except RuntimeError as exc:
-            raise CommandError(str(exc)) from None
-        self._print(result, options["json"])
+        self._print(result, as_json)
         if result["lost"] or result["duplicated"] or result["unexpected"] or not result["finished"]:
             raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
 
