@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 BIN    := $(abspath $(VENV))/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-rabbitmq demo install migrate web worker worker-browser beat flower lint check clean dashboard dashboard-check
+.PHONY: run test test-rabbitmq demo install migrate web worker worker-browser beat push flower lint check clean dashboard dashboard-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ worker-browser: install
 
 beat: install
 	$(BIN)/celery -A tgesweeper beat --loglevel INFO
+
+## The push consumer: holds the stream of every enabled websocket source open (docs/operations.md#push-sources).
+push: migrate
+	$(PY) manage.py consume_push
 
 flower: install
 	@test -n "$$FLOWER_BASIC_AUTH" || { echo "set FLOWER_BASIC_AUTH=user:password first"; exit 1; }

@@ -5,6 +5,7 @@ Unique keys (source + external id, event key, event + document, batch id) make r
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -22,6 +23,7 @@ class Source(models.Model):
         JSON = "json", "JSON endpoint (field mapping)"
         X = "x", "X / Twitter (API v2)"
         BROWSER = "browser", "JS-rendered page (headless browser)"
+        WEBSOCKET = "websocket", "WebSocket announcement stream (with its JSON list)"
 
     class Circuit(models.TextChoices):
         CLOSED = "closed", "closed (fetching)"
@@ -71,8 +73,16 @@ class Source(models.Model):
         return self.last_error.startswith(NOT_CONFIGURED)
 
     @property
+    def fixed_interval(self) -> bool:
+        """An interval under ADAPTIVE_POLL_MIN_SECONDS is the operator's on purpose (an exchange's announcement list
+        polled every 10–30 s): adaptive polling leaves it as it is."""
+        return self.interval_seconds < settings.CONFIG["ADAPTIVE_POLL_MIN_SECONDS"]
+
+    @property
     def poll_interval_seconds(self) -> int:
         """The interval beat uses: the adaptive one when adaptive polling has set it, else the operator's."""
+        if self.fixed_interval:
+            return self.interval_seconds
         return self.adaptive_interval_seconds or self.interval_seconds
 
     def clean(self) -> None:

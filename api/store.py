@@ -54,6 +54,12 @@ def record_not_configured(source_id: int, reason: str) -> None:
         last_fetched_at=timezone.now(), last_error=f"{NOT_CONFIGURED}{reason}"[:MAX_ERROR_CHARS])
 
 
+def record_stream_error(source_id: int, reason: str) -> None:
+    """A push source's stream was lost or refused: shown as its last error (the admin's health column), without
+    counting a failure — the consumer reconnects by itself, and the next list read that parses clears it."""
+    Source.objects.filter(pk=source_id).update(last_error=f"stream: {reason}"[:MAX_ERROR_CHARS])
+
+
 def record_fetch_failure(source_id: int, error: str) -> None:
     """Count a failed fetch (or parse); enough in a row open the source's circuit (``tgesweeper.circuit``)."""
     now = timezone.now()

@@ -22,6 +22,8 @@ def validate_source(source) -> None:
     if kind.reads_url:
         validate_source_url(source)
     validate_source_options(source, kind)
+    if kind.stream_url is not None:
+        validate_stream_url(kind.stream_url(source.options or {}))
 
 
 def validate_source_url(source) -> None:
@@ -38,6 +40,16 @@ def validate_source_url(source) -> None:
         return
     except net.FetchError as exc:
         raise ValidationError({"url": exc.reason}) from None
+
+
+def validate_stream_url(url: str) -> None:
+    """A push kind's stream: ws or wss, and the host rule of Source URLs."""
+    try:
+        net.check_stream_url(url, allow_private=settings.CONFIG["SCRAPING_ALLOW_PRIVATE_NETWORKS"])
+    except net.ConnectionFailed:
+        return
+    except net.FetchError as exc:
+        raise ValidationError({"options": f"stream: {exc.reason}"}) from None
 
 
 def validate_source_options(source, kind: SourceKind) -> None:

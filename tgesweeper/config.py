@@ -160,6 +160,12 @@ VARIABLES: tuple[Variable, ...] = (
              yaml=("resilience.retry.base_delay",), bounds=(0, 600)),
     Variable("SCRAPING_RETRY_MAX_DELAY", float, 60.0, "retry delay cap, s", yaml=("resilience.retry.max_delay",),
              bounds=(0, 3600)),
+    Variable("PUSH_RECONNECT_BASE_DELAY", float, 1.0, "first reconnect delay of a push source's stream, s "
+             "(exponential with full jitter)", bounds=(0.01, 600)),
+    Variable("PUSH_RECONNECT_MAX_DELAY", float, 60.0, "reconnect delay cap of a push source's stream, s",
+             bounds=(0.1, 3600)),
+    Variable("PUSH_SOURCES_REFRESH", float, 30.0, "how often the push consumer looks for push sources added, changed, "
+             "disabled or removed, s", bounds=(0.1, 3600)),
     Variable("NEWS_SCRAPER_RATE_LIMIT", int, 100, "requests per host per `NEWS_SCRAPER_RATE_PERIOD`, one budget shared "
              "by all workers (Redis); beyond it the fetch is put off to the next window",
              yaml=("scraping.news.rate_limit.max_requests",), bounds=(1, 100000)),
@@ -174,7 +180,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("CIRCUIT_BREAKER_RECOVERY_TIMEOUT", float, 60, "seconds an open circuit rests before one trial fetch",
              yaml=("resilience.circuit_breaker.recovery_timeout",), bounds=(1, 86400)),
     Variable("ADAPTIVE_POLLING", bool, True, "poll sources that publish often more often, quiet ones less"),
-    Variable("ADAPTIVE_POLL_MIN_SECONDS", int, 60, "shortest adaptive interval, s", bounds=(10, 86400)),
+    Variable("ADAPTIVE_POLL_MIN_SECONDS", int, 60, "shortest adaptive interval, s; a source whose own interval is "
+             "shorter (an exchange list polled every 10–30 s) keeps it, never adapted", bounds=(10, 86400)),
     Variable("ADAPTIVE_POLL_MAX_SECONDS", int, 3600, "longest adaptive interval, s", bounds=(10, 7 * 86400)),
     Variable("KEYWORD_MIN_CONFIDENCE", float, 0.85, "confidence at which a match is a published event; below, a "
              "candidate for review", yaml=("keyword_matching.min_confidence",), bounds=(0, 1)),

@@ -345,6 +345,45 @@ def guarded_session() -> requests.Session:
 _session = guarded_session()
 
 
+# --- streams (WebSocket) ----------------------------------------------------------------------
+
+STREAM_SCHEMES = {"ws": "http", "wss": "https"}
+
+
+def check_stream_url(url: str, *, allow_private: bool = False,
+                     allow_addresses: frozenset[str] = frozenset()) -> list[IPAddress]:
+    """``check_url`` for a ws:// or wss:// URL: the same host rule (public addresses only unless allowed)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in STREAM_SCHEMES:
+        raise BlockedURL(f"only ws and wss URLs can be streamed (got {scheme if sep else 'no'} scheme): {url}", url=url)
+    return check_url(f"{STREAM_SCHEMES[scheme.lower()]}://{rest}", allow_private=allow_private,
+                     allow_addresses=allow_addresses)
+
+
+def connect_stream(url: str, *, policy: FetchPolicy = _STRICT) -> socket.socket:
+    """A TCP connection for a long-lived stream (a WebSocket client is handed it): the host checked as for a fetch,
+    the socket connected to one of the addresses checked (no second lookup to rebind) and its peer checked again.
+    Blocking, no timeout: the stream's client sets its own."""
+    addresses = check_stream_url(url, allow_private=policy.allow_private, allow_addresses=policy.allow_addresses)
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme.lower() == "wss" else 80)
+    failures = []
+    for ip in addresses:
+        try:
+            sock = socket.create_connection((str(ip), port), timeout=policy.connect_timeout)
+        except OSError as exc:
+            failures.append(f"{ip}: {exc}")
+            continue
+        peer = sock.getpeername()
+        if not _peer_allowed(ipaddress.ip_address(peer[0].split("%")[0]), peer[1], policy.allow_private,
+                             policy.allow_addresses):
+            sock.close()
+            raise BlockedURL(f"refused to stream from {peer[0]}: not a public internet address", url=url)
+        sock.settimeout(None)
+        return sock
+    raise ConnectionFailed(f"could not connect to {url}: {'; '.join(failures)}", url=url)
+
+
 # --- fetch ----------------------------------------------------------------------------------
 
 def fetch(url: str, *, policy: FetchPolicy = _STRICT, etag: str | None = None,

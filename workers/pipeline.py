@@ -9,6 +9,7 @@ import base64
 import functools
 import hashlib
 import logging
+import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from api.models import Source
 from tgesweeper import circuit, net, throttle
 from tgesweeper.matching import MatchEngine, MatchInput
 from tgesweeper.matching.detector import DetectorError
-from tgesweeper.sources import SourceKind, SourceSpec, kind_for
+from tgesweeper.sources import Fetched, SourceKind, SourceSpec, kind_for
 from tgesweeper.sources.documents import NormalizedDocument
 from workers import metrics, observability, schedule
 from workers.task_base import UNAVAILABLE
@@ -149,17 +150,25 @@ def fetch(source_id: int, *, sweep_source_id: int | None = None, scheduled: bool
         store.mark_not_modified(sweep_source_id, elapsed)
         schedule.adapt_interval(source.pk, new_items=0)
         return None
+    return payload_for_parse(source_spec(source), fetched, sweep_source_id=sweep_source_id, fetch_seconds=elapsed)
+
+
+def payload_for_parse(spec: SourceSpec, fetched: Fetched, *, sweep_source_id: int | None = None,
+                      fetch_seconds: float = 0.0) -> dict:
+    """The parse stage's message for bytes read from a source: a fetch's, or a message a push source's stream sent
+    (``fetched.url`` is then the stream's)."""
+    assert fetched.body is not None
     return {
-        "source_id": source.pk,
+        "source_id": spec.id,
         "sweep_source_id": sweep_source_id,
-        "kind": source.kind,
-        "options": source.options or {},
+        "kind": spec.kind,
+        "options": spec.options or {},
         "url": fetched.url,
         "etag": fetched.etag,
         "last_modified": fetched.last_modified,
         "cursor": fetched.cursor,
         "fetched_at": datetime.now(timezone.utc).isoformat(),
-        "fetch_seconds": elapsed,
+        "fetch_seconds": fetch_seconds,
         "body": base64.b64encode(zlib.compress(fetched.body, 6)).decode("ascii"),
     }
 
@@ -259,20 +268,32 @@ class Engines:
     live: MatchEngine
     shadow: MatchEngine | None
 
+    def current(self, key: tuple) -> bool:
+        return self.key == key and self.files == tuple(detector_models.model_state(state[0]) for state in self.files)
+
 
 _engines: Engines | None = None
+_engines_lock = threading.Lock()
 
 
 def engines() -> Engines:
     """One pair of engines per worker process, rebuilt only when the keyword rules change, a model is promoted or
-    rolled back, or a model file changes (building costs ~1 s). A shadow model that cannot be loaded is logged and
-    left out: it must never stop the live pipeline."""
+    rolled back, or a model file changes (building costs ~1 s). Under a threads pool the threads share them, and only
+    one of them builds. A shadow model that cannot be loaded is logged and left out: it must never stop the live
+    pipeline."""
     global _engines
 
     key = (keyword_rules.version(), detector_models.promotion_version())
-    if _engines is not None and _engines.key == key and _engines.files == tuple(
-            detector_models.model_state(state[0]) for state in _engines.files):
+    built = _engines
+    if built is not None and built.current(key):
+        return built
+    with _engines_lock:
+        if _engines is None or not _engines.current(key):
+            _engines = _build_engines(key)
         return _engines
+
+
+def _build_engines(key: tuple) -> Engines:
     live_path, shadow_path = detector_models.live_model(), detector_models.shadow_model()
     live = keyword_rules.build_engine(live_path or False)
     shadow = None
@@ -281,9 +302,8 @@ def engines() -> Engines:
             shadow = MatchEngine(live.config, detector_models.load_detector(shadow_path))
         except DetectorError as exc:
             log.error("shadow model left out: %s", exc)
-    _engines = Engines(key, (detector_models.model_state(live_path), detector_models.model_state(shadow_path)),
-                       live, shadow)
-    return _engines
+    return Engines(key, (detector_models.model_state(live_path), detector_models.model_state(shadow_path)),
+                   live, shadow)
 
 
 def engine() -> MatchEngine:

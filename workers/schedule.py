@@ -83,7 +83,7 @@ def adapt_interval(source_id: int, *, new_items: int) -> int | None:
     if not config["ADAPTIVE_POLLING"]:
         return None
     source = Source.objects.filter(pk=source_id).only("interval_seconds", "adaptive_interval_seconds").first()
-    if source is None:
+    if source is None or source.fixed_interval:
         return None
     current = source.poll_interval_seconds
     interval = polling.next_interval(current, new_items, low=config["ADAPTIVE_POLL_MIN_SECONDS"],

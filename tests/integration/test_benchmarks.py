@@ -101,3 +101,42 @@ def test_latency_benchmark_gets_one_verified_alert_per_item_through_real_beat_an
                                                                                       "delivery"}
     assert not (Source.objects.exists() or TGEEvent.objects.exists() or Subscription.objects.exists()
                 or ApiKey.objects.exists())
+
+
+def test_fetch_benchmark_keeps_every_fetch_thread_busy_with_slow_sources(allow_local, worker_env):
+    from tgesweeper.bench.fetch_benchmark import run_fetch_benchmark
+
+    result = run_fetch_benchmark(24, delay=1.0, items_per_feed=4, threads=8, worker_env=worker_env, timeout=120)
+    print(result)
+    assert result["finished"] and result["failed_sources"] == 0
+    assert (result["lost"], result["duplicated"], result["unexpected"]) == (0, 0, 0)
+    # Served one by one, 24 sources answering in 1 s each would take 24 s with one request in flight.
+    assert result["in_flight"]["max"] == 8
+    assert result["fetching"]["seconds"] < 12
+    assert result["answered_to_persisted_ms"]["p95"] is not None
+    assert set(result["rss_mb"]) >= {"fetch main", "cpu main", "cpu child 1", "io main", "io child 1"}
+    assert not Source.objects.filter(name__startswith="bench ").exists()
+
+
+def test_in_flight_is_counted_as_the_server_sees_it():
+    import threading
+    import time
+
+    from tgesweeper.bench.fetch_benchmark import InFlight
+
+    gauge = InFlight()
+    barrier = threading.Barrier(5)
+
+    def request():
+        barrier.wait()
+        gauge.enter()
+        time.sleep(0.2)
+        gauge.leave()
+
+    threads = [threading.Thread(target=request) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert gauge.max == 5 and gauge.now == 0
+    assert 3.5 < gauge.mean <= 5

@@ -187,6 +187,30 @@ def test_adaptive_polling_can_be_switched_off(allow_local, feed_server, config):
     assert PeriodicTask.objects.get(name=task_name(source.pk)).interval.every == 300
 
 
+def test_an_exchange_list_polled_every_15_s_keeps_its_interval_and_asks_conditionally(allow_local, feed_server, config):
+    """An interval under ADAPTIVE_POLL_MIN_SECONDS is the operator's choice: empty polls do not stretch it."""
+    config(ADAPTIVE_POLLING=True, ADAPTIVE_POLL_MIN_SECONDS=60, ADAPTIVE_POLL_MAX_SECONDS=3600)
+    listing = b'{"data": {"articles": [{"id": 1, "title": "Kalomi (KALO) listing"}]}}'
+    feed_server.add("/announcements", listing, "application/json")
+    source = Source.objects.create(name="Exchange", kind="json", url=feed_server.url("/announcements"),
+                                   interval_seconds=15, options={"items": "data.articles", "title": "title", "id": "id"})
+    assert PeriodicTask.objects.get(name=task_name(source.pk)).interval.every == 15
+
+    pipeline.parse(pipeline.fetch(source.pk))
+    for _ in range(3):
+        assert pipeline.fetch(source.pk) is None  # 304: nothing new
+    assert feed_server.not_modified["/announcements"] == 3
+    source.refresh_from_db()
+    assert source.adaptive_interval_seconds is None and source.poll_interval_seconds == 15
+    assert PeriodicTask.objects.get(name=task_name(source.pk)).interval.every == 15
+
+    source.interval_seconds = 60  # at the floor: adaptive again, and the empty polls stretch it
+    source.save()
+    pipeline.fetch(source.pk)
+    source.refresh_from_db()
+    assert source.adaptive_interval_seconds == 90
+
+
 # --- a server's Retry-After never puts a fetch off past the broker's visibility timeout ----------------
 
 

@@ -84,12 +84,12 @@ def test_run_starts_web_worker_and_beat_and_ctrl_c_stops_them(tmp_path):
                     web_ok = urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=2).status == 200
                 except OSError:
                     pass
-            if web_ok and "ready." in text and "beat: Starting" in text:
+            if web_ok and "ready." in text and "beat: Starting" in text and "push consumer ready:" in text:
                 break
             time.sleep(0.5)
         text = log.read_text(errors="replace")
         assert web_ok, text[-3000:]
-        assert "ready." in text and "beat: Starting" in text, text[-3000:]
+        assert "ready." in text and "beat: Starting" in text and "push consumer ready:" in text, text[-3000:]
 
         honcho.send_signal(signal.SIGINT)
         assert honcho.wait(45) is not None

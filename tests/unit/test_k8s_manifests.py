@@ -87,6 +87,14 @@ def test_one_beat_recreated_never_two_and_workers_scale_with_budgets():
         assert pdb["spec"]["selector"]["matchLabels"] in labels.values()
 
 
+def test_one_push_consumer_recreated_running_what_compose_runs():
+    consumer = BY_KIND["Deployment"]["push-consumer"]
+    assert consumer["spec"]["replicas"] == 1 and consumer["spec"]["strategy"] == {"type": "Recreate"}
+    compose = yaml.safe_load((BASE.parents[2] / "docker-compose.yml").read_text())["services"]["push-consumer"]
+    assert pod(consumer)["containers"][0]["command"] == compose["command"]
+    assert consumer["spec"]["template"]["metadata"]["labels"]["tge-sweeper/fetches"] == "true"  # reaches the streams
+
+
 def test_secrets_come_from_the_secret_object_only():
     for workload in {**WORKLOADS, **BY_KIND["Job"]}.values():
         spec = pod(workload)

@@ -5,7 +5,7 @@ import pytest
 
 from tgesweeper.sources import InvalidOptions, kind_for
 
-KINDS = ("rss", "html", "json", "x", "browser")
+KINDS = ("rss", "html", "json", "x", "browser", "websocket")
 
 
 def unknown_refused(kind: str, name: str) -> bool:

@@ -91,6 +91,9 @@ class SourceKind:
     # API's quota); the workers know its limits.
     budget: str | None = None
     config_keys: tuple[str, ...] = ()  # the settings ``fetch`` reads from its ``config`` argument
+    # A push kind: the stream URL (ws/wss) its options name, which a long-lived consumer holds open; None for kinds
+    # that are only polled. The URL gets the same host rule as the Source's URL.
+    stream_url: Callable[[dict], str] | None = None
 
     def check_options(self, options: object, query: str = "") -> None:
         """Raise InvalidOptions unless the kind can fetch and parse with ``options`` and ``query``."""
@@ -119,6 +122,7 @@ _MODULES = {
     "json": "json_api",
     "x": "x_api",
     "browser": "browser",
+    "websocket": "websocket",
 }
 
 

@@ -144,7 +144,14 @@ def parse_json(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: i
         raise JSONSourceError("the JSON is nested too deeply") from None
     except ValueError as exc:
         raise JSONSourceError(f"the response is not JSON: {str(exc)[:200]}") from None
-    items = _items(data, options["items"])
+    return item_documents(_items(data, options["items"]), options, feed_url=feed_url, fetched_at=fetched_at,
+                          max_items=max_items)
+
+
+def item_documents(items: list[object], options: dict, *, feed_url: str, fetched_at: datetime,
+                   max_items: int) -> list[NormalizedDocument]:
+    """Items (dicts; anything else is skipped) mapped by ``options`` to at most ``max_items`` documents, deduplicated by
+    external_id. ``options`` are checked already."""
     fetched_at = utc(fetched_at).replace(microsecond=0)
     max_items = min(max_items, options.get("max_items") or max_items)
     documents: dict[str, NormalizedDocument] = {}

@@ -1,15 +1,19 @@
-"""Benchmarks that print figures: ``benchmark pipeline`` (end to end), ``benchmark match`` (the match stage),
+"""Benchmarks that print figures: ``benchmark pipeline`` (end to end), ``benchmark fetch`` (concurrent fetching of
+slow sources), ``benchmark push`` (a push source's detection delay), ``benchmark match`` (the match stage),
 ``benchmark api`` (the REST API under the locust mix), ``benchmark latency`` (publication → alert) and
 ``benchmark dashboard`` (each page in a browser)."""
 import json
+from collections.abc import Callable
 
 from django.core.management.base import BaseCommand, CommandError
 
 from tgesweeper.bench.api_benchmark import run_api_benchmark
 from tgesweeper.bench.dashboard_benchmark import run_dashboard_benchmark
+from tgesweeper.bench.fetch_benchmark import run_fetch_benchmark
 from tgesweeper.bench.latency_benchmark import run_latency_benchmark
 from tgesweeper.bench.match_benchmark import run_match_benchmark
 from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
+from tgesweeper.bench.push_benchmark import run_push_benchmark
 from tgesweeper.bench.stage_engine import stage_engine
 from tgesweeper.config import PROJECT_DIR
 from tgesweeper.matching import MatchEngine
@@ -30,6 +34,19 @@ class Command(BaseCommand):
                               help="do not start a worker; use the ones already consuming the broker")
         pipeline.add_argument("--keep", action="store_true", help="keep the generated sources and documents")
         pipeline.add_argument("--json", action="store_true")
+        fetch = sub.add_parser("fetch", help="N slow feeds through a threaded fetch worker and the CPU-stage workers")
+        fetch.add_argument("--sources", type=int, default=200)
+        fetch.add_argument("--delay", type=float, default=1.0, help="seconds each feed waits before answering (default 1)")
+        fetch.add_argument("--items", type=int, default=10, help="items per feed (default 10)")
+        fetch.add_argument("--threads", type=int, default=20, help="fetch worker threads (default 20, as compose)")
+        fetch.add_argument("--cpu-concurrency", type=int, default=1, help="parse+match worker processes (default 1)")
+        fetch.add_argument("--io-concurrency", type=int, default=1, help="persist+notify worker processes (default 1)")
+        fetch.add_argument("--json", action="store_true")
+        push = sub.add_parser("push", help="announcements pushed by a local WebSocket → consume_push → a worker")
+        push.add_argument("--messages", type=int, default=20)
+        push.add_argument("--interval", type=float, default=0.25, help="seconds between announcements (default 0.25)")
+        push.add_argument("--concurrency", type=int, default=2, help="worker processes to start (default 2)")
+        push.add_argument("--json", action="store_true")
         match = sub.add_parser("match", help="documents per second per core and latency of the match stage")
         match.add_argument("--docs", type=int, default=5000)
         match.add_argument("--shadow", metavar="PATH", help="score every item past the prefilter with this model in "
@@ -61,15 +78,23 @@ class Command(BaseCommand):
         if which == "pipeline":
             if options["docs"] < 1:
                 raise CommandError("--docs must be at least 1")
-            try:
-                result = run_pipeline_benchmark(options["docs"], per_feed=options["per_feed"],
-                                                concurrency=options["concurrency"],
-                                                spawn_worker=not options["use_running_workers"], keep=options["keep"])
-            except RuntimeError as exc:
-                raise CommandError(str(exc)) from None
-            self._print(result, options["json"])
-            if result["lost"] or result["duplicated"] or result["unexpected"] or not result["finished"]:
-                raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
+            self._counted(lambda: run_pipeline_benchmark(
+                options["docs"], per_feed=options["per_feed"], concurrency=options["concurrency"],
+                spawn_worker=not options["use_running_workers"], keep=options["keep"]), options["json"])
+        elif which == "fetch":
+            if min(options["sources"], options["items"], options["threads"], options["cpu_concurrency"],
+                   options["io_concurrency"]) < 1 or options["delay"] < 0:
+                raise CommandError("--sources, --items, --threads and the concurrencies must be at least 1, "
+                                   "--delay >= 0")
+            self._counted(lambda: run_fetch_benchmark(
+                options["sources"], delay=options["delay"], items_per_feed=options["items"],
+                threads=options["threads"], cpu_concurrency=options["cpu_concurrency"],
+                io_concurrency=options["io_concurrency"]), options["json"])
+        elif which == "push":
+            if options["messages"] < 1 or options["concurrency"] < 1 or options["interval"] < 0:
+                raise CommandError("--messages and --concurrency must be at least 1, --interval >= 0")
+            self._counted(lambda: run_push_benchmark(options["messages"], interval=options["interval"],
+                                                     concurrency=options["concurrency"]), options["json"])
         elif which == "api":
             self._benchmark_api(options)
         elif which == "latency":
@@ -100,6 +125,16 @@ class Command(BaseCommand):
         self._print(result, options["json"])
         if result["lost"] or result["duplicated"] or result["unverified"]:
             raise CommandError("alerts were lost, duplicated or not verified (see above)")
+
+    def _counted(self, run: Callable[[], dict], as_json: bool) -> None:
+        """Run a benchmark that counts lost, duplicated and unexpected items, print it, and fail unless all are 0."""
+        try:
+            result = run()
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
+        self._print(result, as_json)
+        if result["lost"] or result["duplicated"] or result["unexpected"] or not result["finished"]:
+            raise CommandError("the pipeline lost, duplicated or did not finish work (see above)")
 
     def _benchmark_api(self, options: dict) -> None:
         if options["events"] < 1 or options["users"] < 1 or options["duration"] < 1:
