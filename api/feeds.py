@@ -58,6 +58,8 @@ def filtered_events(request, own: tuple[str, ...], *, cancelled_too: bool):
     if unknown:
         raise exceptions.ValidationError({name: ["Not a parameter of this feed."] for name in unknown})
     preset = request.auth.filters if isinstance(request.auth, FeedAccess) else {}
+    if "include_candidates" in preset and "include_candidates" not in params:
+        params["include_candidates"] = preset["include_candidates"]  # unsaid in the URL: the subscription's choice
     events, wants_candidates = TGEEvent.objects.all(), True
     for data in ([_query(preset)] if preset else []) + [params]:
         given = data.getlist("include_candidates")
