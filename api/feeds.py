@@ -1,7 +1,8 @@
 """The events where people already look: an iCalendar feed of TGE dates and an Atom feed of new and changed events.
 
-Both take the filters of ``GET tge-events`` (``api.filters.EventFilter``) and the API's credentials or a feed token
-in the URL (``api.feed_access``).
+Both take the filters of ``GET tge-events`` (``api.filters.EventFilter``) and the API's credentials or a secret in
+the URL (``api.feed_access``): a feed token, or an alert subscription's feed secret (its selection, narrowed by the
+URL's filters, and its reminder).
 """
 from __future__ import annotations
 
@@ -31,10 +32,12 @@ CALENDAR_PAST_DAYS = 30  # a launch stays in calendars this long after its date
 FEED_DEFAULT_LIMIT = 50
 UID_DOMAIN = "tge-news-sweeper"
 CANCELLED = (TGEEvent.Review.REJECTED, TGEEvent.Review.MERGED)
-NO_FEED_TOKEN = OpenApiResponse(description="No feed at this address: the feed token is wrong or was revoked.")
-TOKEN_PARAMETER = OpenApiParameter(TOKEN_PARAM, OpenApiTypes.STR, pattern="^tgef_[A-Za-z0-9]{32}$",
-                                   description="a feed token, for apps that cannot send headers (else use the API's "
-                                               "credentials)")
+NO_FEED_TOKEN = OpenApiResponse(description="No feed at this address: the feed token or subscription feed secret "
+                                            "is wrong, revoked or rotated (or its subscription disabled).")
+TOKEN_PARAMETER = OpenApiParameter(TOKEN_PARAM, OpenApiTypes.STR, pattern="^tge[fs]_[A-Za-z0-9]{32}$",
+                                   description="a feed token (tgef_), or an alert subscription's feed secret (tges_: "
+                                               "its selection and reminder), for apps that cannot send headers (else "
+                                               "use the API's credentials)")
 
 
 def _integer_param(params: QueryDict, name: str, *, low: int, high: int, default: int | None) -> int | None:
