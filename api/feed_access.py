@@ -77,11 +77,9 @@ def _token_access(raw: str) -> FeedAccess | None:
 
 
 def _subscription_access(raw: str) -> FeedAccess | None:
-    """An enabled subscription whose owner still has access (as alerts require: ``api.alerts.plan_deliveries``)."""
-    subscription = (Subscription.objects.select_related("owner_user", "owner_key")
-                    .filter(feed_secret_hash=keys.hash_key(raw), enabled=True)
-                    .exclude(owner_key__revoked_at__isnull=False).exclude(owner_user__is_active=False)
-                    .first())
+    """An enabled subscription whose owner still has access, as for alerts (``Subscription.objects.active``)."""
+    subscription = (Subscription.objects.active().select_related("owner_user", "owner_key")
+                    .filter(feed_secret_hash=keys.hash_key(raw)).first())
     if subscription is None:
         return None
     owner = subscription.owner_user if subscription.owner_user_id else ApiKeyUser(subscription.owner_key)

@@ -423,6 +423,13 @@ def default_change_kinds() -> list[str]:
     return [kind for kind in EventChange.Kind.values if kind != EventChange.Kind.UPDATED]
 
 
+class SubscriptionQuerySet(models.QuerySet):
+    def active(self):
+        """Enabled, and its owner still has access (key not revoked, user active): these alert and open feeds."""
+        return (self.filter(enabled=True).exclude(owner_key__revoked_at__isnull=False)
+                .exclude(owner_user__is_active=False))
+
+
 class Subscription(models.Model):
     """Who hears about which event changes, and where (its channels). Owned by a user or by an API key without one.
 
@@ -455,6 +462,8 @@ class Subscription(models.Model):
                                                           f"(0 to {MAX_ALARM_MINUTES}); empty: none.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
