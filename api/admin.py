@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 
 from api import alerts
 from api import channels as alert_channels
+from api.feed_access import feed_urls, new_subscription_feed_secret, rotate_feed_secret
 from api.keys import create_key
 from api.models import (
     ApiKey,
@@ -343,15 +344,17 @@ class ChannelInline(admin.TabularInline):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
-    """Who hears about which changes, where. Adding one shows its webhook secret once; the owner starts as you."""
+    """Who hears about which changes, where. Adding one shows its webhook secret and its calendar/feed URLs once (the
+    rotate action shows new URLs and ends the old ones); the owner starts as you."""
 
     list_display = ("name", "owner_user", "owner_key", "enabled", "min_confidence", "channel_states", "created_at")
     list_filter = ("enabled",)
     search_fields = ("name", "owner_user__username", "owner_key__name")
     list_select_related = ("owner_user", "owner_key")
     raw_id_fields = ("owner_user", "owner_key")
+    readonly_fields = ("feed_secret_prefix",)
     inlines = (ChannelInline,)
-    actions = ("send_test_alert", "resume_channels")
+    actions = ("send_test_alert", "resume_channels", "rotate_feed_secrets")
 
     @admin.display(description="channels")
     def channel_states(self, subscription: Subscription) -> str:
@@ -363,10 +366,24 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         if not change:
             obj.secret = alert_channels.new_secret()
+            raw, feed_secret = new_subscription_feed_secret()
+            for name, value in feed_secret.items():
+                setattr(obj, name, value)
         super().save_model(request, obj, form, change)
         if not change:
             self.message_user(request, f"Webhook signing secret: {obj.secret} — copy it now, it will not be shown "
                                        "again.", messages.WARNING)
+            self._show_feed_urls(request, obj, raw)
+
+    def _show_feed_urls(self, request, subscription: Subscription, raw: str) -> None:
+        urls = feed_urls(request, raw)
+        self.message_user(request, f"{subscription}: calendar {urls['calendar_url']} · Atom feed {urls['feed_url']} — "
+                                   "copy them now, they will not be shown again.", messages.WARNING)
+
+    @admin.action(description="Rotate the feed secret (new calendar/feed URLs; the old ones stop working)")
+    def rotate_feed_secrets(self, request, queryset) -> None:
+        for subscription in queryset:
+            self._show_feed_urls(request, subscription, rotate_feed_secret(subscription))
 
     @admin.action(description="Send a test alert to each channel (un-pauses those it reaches)")
     def send_test_alert(self, request, queryset) -> None:

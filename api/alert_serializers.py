@@ -8,8 +8,15 @@ from rest_framework import serializers
 
 from api import channels
 from api.errors import validation_detail
-from api.models import Channel, Delivery, EventChange, Subscription, TGEEvent
-from api.serializers import StrictBooleanField, StrictCharField, StrictFloatField, StrictModelSerializer
+from api.feed_access import feed_urls, new_subscription_feed_secret
+from api.models import MAX_ALARM_MINUTES, Channel, Delivery, EventChange, Subscription, TGEEvent
+from api.serializers import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictModelSerializer,
+)
 
 MAX_CHANNELS = 10
 
@@ -68,13 +75,19 @@ class SubscriptionSerializer(StrictModelSerializer):
     chains = _names(60)
     sources = _names(120)
     channels = ChannelListField()
+    alarm_minutes = StrictIntegerField(required=False, allow_null=True, min_value=0, max_value=MAX_ALARM_MINUTES,
+                                       help_text="Calendar reminder (VALARM) this many minutes before the day starts; "
+                                                 "null: none.")
+    feed_secret_prefix = serializers.CharField(read_only=True, help_text="The start of the current feed secret "
+                                               "(empty until one is made by rotate-feed-secret).")
     owner = serializers.SerializerMethodField()
 
     class Meta:
         model = Subscription
         fields = ("id", "name", "enabled", "change_kinds", "min_confidence", "include_candidates", "statuses",
-                  "projects", "tickers", "chains", "sources", "channels", "owner", "created_at", "updated_at")
-        read_only_fields = ("id", "owner", "created_at", "updated_at")
+                  "projects", "tickers", "chains", "sources", "channels", "alarm_minutes", "feed_secret_prefix",
+                  "owner", "created_at", "updated_at")
+        read_only_fields = ("id", "owner", "feed_secret_prefix", "created_at", "updated_at")
 
     def get_owner(self, subscription: Subscription) -> str:
         if subscription.owner_user_id:
@@ -83,9 +96,11 @@ class SubscriptionSerializer(StrictModelSerializer):
 
     def create(self, validated_data):
         wanted = validated_data.pop("channels")
+        raw, feed_secret = new_subscription_feed_secret()
         with transaction.atomic():
-            subscription = Subscription.objects.create(**validated_data, secret=channels.new_secret())
+            subscription = Subscription.objects.create(**validated_data, **feed_secret, secret=channels.new_secret())
             Channel.objects.bulk_create(Channel(subscription=subscription, **c) for c in wanted)
+        subscription.raw_feed_secret = raw  # for the answer to this create only
         return subscription
 
     def update(self, instance, validated_data):
@@ -101,13 +116,32 @@ class SubscriptionSerializer(StrictModelSerializer):
         return subscription
 
 
-class CreatedSubscriptionSerializer(SubscriptionSerializer):
-    """The answer to a create: the one time the webhook signing secret is shown."""
+class FeedSecretSerializer(serializers.Serializer):
+    """A new feed secret and the calendar and Atom URLs that carry it: shown once (when made or rotated)."""
+
+    feed_secret = serializers.CharField(read_only=True, source="raw_feed_secret",
+                                        help_text="`tges_` + 32 characters; shown only now.")
+    calendar_url = serializers.SerializerMethodField(help_text="Subscribe a calendar app to it.")
+    feed_url = serializers.SerializerMethodField(help_text="Subscribe a feed reader to it.")
+
+    def get_calendar_url(self, subscription) -> str:
+        return feed_urls(self.context["request"], subscription.raw_feed_secret)["calendar_url"]
+
+    def get_feed_url(self, subscription) -> str:
+        return feed_urls(self.context["request"], subscription.raw_feed_secret)["feed_url"]
+
+
+class CreatedSubscriptionSerializer(SubscriptionSerializer, FeedSecretSerializer):
+    """The answer to a create: the one time the webhook signing secret and the feed URLs are shown."""
 
     secret = serializers.CharField(read_only=True, help_text="Verify webhook signatures with it; shown only now.")
 
     class Meta(SubscriptionSerializer.Meta):
-        fields = (*SubscriptionSerializer.Meta.fields, "secret")
+        fields = (*SubscriptionSerializer.Meta.fields, "secret", "feed_secret", "calendar_url", "feed_url")
+
+
+class RotatedFeedSecretSerializer(FeedSecretSerializer):
+    feed_secret_prefix = serializers.CharField(read_only=True)
 
 
 class DeliverySerializer(serializers.ModelSerializer):

@@ -16,10 +16,12 @@ from api.alert_serializers import (
     CreatedSubscriptionSerializer,
     DeliverySerializer,
     ResendSerializer,
+    RotatedFeedSecretSerializer,
     SubscriptionSerializer,
     TestAlertSerializer,
 )
 from api.auth import ApiKeyUser
+from api.feed_access import rotate_feed_secret
 from api.filters import DeliveryFilter
 from api.models import Delivery, Subscription
 from workers import enqueue
@@ -43,7 +45,8 @@ def owned(queryset, user, prefix: str = ""):
 
 @extend_schema_view(
     list=extend_schema(summary="Your alert subscriptions (staff: everyone's)"),
-    create=extend_schema(summary="Subscribe: filters and channels; the answer shows the webhook secret, once",
+    create=extend_schema(summary="Subscribe: filters and channels; the answer shows the webhook secret and the "
+                                 "calendar and feed URLs, once",
                          responses={201: CreatedSubscriptionSerializer}),
 )
 class SubscriptionViewSet(viewsets.ModelViewSet):
@@ -59,7 +62,17 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         subscription = serializer.save(**owner_of(request.user))
-        return Response(CreatedSubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED)
+        answer = CreatedSubscriptionSerializer(subscription, context=self.get_serializer_context())
+        return Response(answer.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Give the subscription a new feed secret: the answer shows the new calendar and feed URLs, "
+                           "once; the old ones are 404 from now on", request=None,
+                   responses={200: RotatedFeedSecretSerializer})
+    @action(detail=True, methods=["post"], url_path="rotate-feed-secret")
+    def rotate_feed_secret(self, request, pk=None):
+        subscription = self.get_object()
+        subscription.raw_feed_secret = rotate_feed_secret(subscription)
+        return Response(RotatedFeedSecretSerializer(subscription, context=self.get_serializer_context()).data)
 
     @extend_schema(summary="Send a test alert to each channel now; one that gets through is un-paused", request=None,
                    responses={200: TestAlertSerializer})

@@ -54,8 +54,7 @@ def plan_deliveries(change_ids: list[int]) -> list[int]:
     found = list(EventChange.objects.filter(pk__in=change_ids).select_related("event").order_by("pk"))
     if not found:
         return []
-    subscriptions = list(Subscription.objects.filter(enabled=True).exclude(owner_key__revoked_at__isnull=False)
-                         .exclude(owner_user__is_active=False).prefetch_related("channels"))
+    subscriptions = list(Subscription.objects.active().prefetch_related("channels"))
     if not subscriptions:
         return []
     sources = _source_names({c.event_id for c in found}) if any(s.sources for s in subscriptions) else {}

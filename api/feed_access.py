@@ -1,9 +1,12 @@
 """Who may read the calendar and the Atom feed: the API's credentials, or a revocable secret in the URL.
 
-Calendar apps and feed readers cannot send headers, so ``?token=tgef_...`` stands for its owner there.
-``feed_access`` is the one place that reads that secret: today it finds a ``FeedToken`` (owned by an API key or a
-user); a per-subscription secret can take its place by returning that subscription's owner and filters.
-A wrong or revoked token is a 404: the secret address does not exist (any more).
+Calendar apps and feed readers cannot send headers, so a secret in the URL stands for its owner there.
+``feed_access`` is the one place that reads it: ``?token=tgef_...`` is a ``FeedToken`` (owned by an API key or a
+user; the URL's filters decide), ``?token=tges_...`` an alert subscription's feed secret (its owner, its filters —
+``api.filters.subscription_filters`` — and its reminder; the URL's filters narrow further). A subscription's feed
+secret is its own, never its webhook signing secret: rotating it revokes the old URLs.
+A wrong, revoked or rotated secret, a disabled subscription, or an owner who lost access is a 404: the secret address
+does not exist (any more).
 """
 from __future__ import annotations
 
@@ -19,11 +22,13 @@ from rest_framework.settings import api_settings
 
 from api import keys
 from api.auth import ApiKeyUser
-from api.models import ApiKey, FeedToken
+from api.filters import subscription_filters
+from api.models import ApiKey, FeedToken, Subscription
 from api.serializers import StrictCharField
 
 TOKEN_PARAM = "token"
 PREFIX = "tgef_"
+SUBSCRIPTION_PREFIX = "tges_"
 
 
 @dataclass(frozen=True)
@@ -32,13 +37,15 @@ class FeedAccess:
     the URL's own parameters decide)."""
 
     user: object
-    token: FeedToken
+    token: FeedToken | None = None
     filters: dict[str, str] = field(default_factory=dict)
     alarm_minutes: int | None = None
+    subscription: Subscription | None = None
 
     @property
-    def feed_token_id(self) -> int:
-        return self.token.pk
+    def throttle_ident(self) -> str:
+        """Each secret URL has its own request budget."""
+        return f"feed:{self.token.pk}" if self.token is not None else f"subscription-feed:{self.subscription.pk}"
 
 
 def feed_access(request) -> FeedAccess | None:
@@ -46,19 +53,59 @@ def feed_access(request) -> FeedAccess | None:
     values = request.query_params.getlist(TOKEN_PARAM)
     if not values:
         return None
-    raw = values[0]
-    token = None
+    raw, access = values[0], None
     if len(values) == 1 and keys.looks_like_secret(raw, PREFIX):
-        token = (FeedToken.objects.select_related("api_key__user", "user")
-                 .filter(token_hash=keys.hash_key(raw), revoked_at__isnull=True)
-                 .filter(Q(api_key__isnull=True) | Q(api_key__revoked_at__isnull=True))
-                 .first())
-    if token is None or (token.user is not None and not token.user.is_active):
+        access = _token_access(raw)
+    elif len(values) == 1 and keys.looks_like_secret(raw, SUBSCRIPTION_PREFIX):
+        access = _subscription_access(raw)
+    if access is None:
         raise exceptions.NotFound("No feed at this address: the token is wrong or was revoked.")
+    return access
+
+
+def _token_access(raw: str) -> FeedAccess | None:
+    token = (FeedToken.objects.select_related("api_key__user", "user")
+             .filter(token_hash=keys.hash_key(raw), revoked_at__isnull=True)
+             .filter(Q(api_key__isnull=True) | Q(api_key__revoked_at__isnull=True))
+             .first())
+    if token is None or (token.user is not None and not token.user.is_active):
+        return None
     if token.user is not None:
         return FeedAccess(token.user, token)
     owner = token.api_key.user
     return FeedAccess(owner if owner is not None and owner.is_active else ApiKeyUser(token.api_key), token)
+
+
+def _subscription_access(raw: str) -> FeedAccess | None:
+    """An enabled subscription whose owner still has access, as for alerts (``Subscription.objects.active``)."""
+    subscription = (Subscription.objects.active().select_related("owner_user", "owner_key")
+                    .filter(feed_secret_hash=keys.hash_key(raw)).first())
+    if subscription is None:
+        return None
+    owner = subscription.owner_user if subscription.owner_user_id else ApiKeyUser(subscription.owner_key)
+    return FeedAccess(owner, filters=subscription_filters(subscription), alarm_minutes=subscription.alarm_minutes,
+                      subscription=subscription)
+
+
+def new_subscription_feed_secret() -> tuple[str, dict]:
+    """A fresh feed secret and the subscription fields that store it (its hash and prefix); the secret is shown once."""
+    raw = keys.new_secret(SUBSCRIPTION_PREFIX)
+    return raw, {"feed_secret_hash": keys.hash_key(raw), "feed_secret_prefix": raw[:9]}
+
+
+def rotate_feed_secret(subscription: Subscription) -> str:
+    """Replace the subscription's feed secret: the old calendar and feed URLs are 404 from now on."""
+    raw, fields = new_subscription_feed_secret()
+    Subscription.objects.filter(pk=subscription.pk).update(**fields, updated_at=timezone.now())
+    for name, value in fields.items():
+        setattr(subscription, name, value)
+    return raw
+
+
+def feed_urls(request, raw: str) -> dict[str, str]:
+    """The calendar and Atom addresses that carry ``raw``."""
+    return {field_name: request.build_absolute_uri(reverse(view) + f"?{TOKEN_PARAM}={raw}")
+            for field_name, view in (("calendar_url", "calendar"), ("feed_url", "event-feed"))}
 
 
 class FeedTokenAuthentication(authentication.BaseAuthentication):
@@ -83,8 +130,9 @@ class FeedTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "query", "name": TOKEN_PARAM,
-                "description": "A feed token (`tgef_` + 32 characters) from `POST /api/v1/feed-tokens`: for calendar "
-                               "apps and feed readers, which cannot send headers. Wrong or revoked: 404."}
+                "description": "A feed token (`tgef_` + 32 characters) from `POST /api/v1/feed-tokens`, or an alert "
+                               "subscription's feed secret (`tges_` + 32 characters): for calendar apps and feed "
+                               "readers, which cannot send headers. Wrong, revoked or rotated: 404."}
 
 
 def create_feed_token(name: str, *, user=None, api_key: ApiKey | None = None) -> tuple[FeedToken, str]:
@@ -123,17 +171,15 @@ class FeedTokenSerializer(serializers.ModelSerializer):
     def get_token(self, obj) -> str | None:
         return self.context.get("raw")
 
-    def _url(self, obj, name: str) -> str | None:
+    def _url(self, name: str) -> str | None:
         raw = self.context.get("raw")
-        if raw is None:
-            return None
-        return self.context["request"].build_absolute_uri(reverse(name) + f"?{TOKEN_PARAM}={raw}")
+        return None if raw is None else feed_urls(self.context["request"], raw)[name]
 
     def get_calendar_url(self, obj) -> str | None:
-        return self._url(obj, "calendar")
+        return self._url("calendar_url")
 
     def get_feed_url(self, obj) -> str | None:
-        return self._url(obj, "event-feed")
+        return self._url("feed_url")
 
 
 class HasIdentity(permissions.BasePermission):

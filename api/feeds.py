@@ -1,7 +1,8 @@
 """The events where people already look: an iCalendar feed of TGE dates and an Atom feed of new and changed events.
 
-Both take the filters of ``GET tge-events`` (``api.filters.EventFilter``) and the API's credentials or a feed token
-in the URL (``api.feed_access``).
+Both take the filters of ``GET tge-events`` (``api.filters.EventFilter``) and the API's credentials or a secret in
+the URL (``api.feed_access``): a feed token, or an alert subscription's feed secret (its selection, narrowed by the
+URL's filters, and its reminder).
 """
 from __future__ import annotations
 
@@ -24,18 +25,19 @@ from rest_framework.settings import api_settings
 from api.event_stream import NegotiationFreeView
 from api.feed_access import FEED_AUTHENTICATION, TOKEN_PARAM, FeedAccess
 from api.filters import EventFilter
-from api.models import TGEEvent
+from api.models import MAX_ALARM_MINUTES, TGEEvent
 
 CALENDAR_MAX_EVENTS = 1000
 CALENDAR_PAST_DAYS = 30  # a launch stays in calendars this long after its date
-MAX_ALARM_MINUTES = 7 * 24 * 60
 FEED_DEFAULT_LIMIT = 50
 UID_DOMAIN = "tge-news-sweeper"
 CANCELLED = (TGEEvent.Review.REJECTED, TGEEvent.Review.MERGED)
-NO_FEED_TOKEN = OpenApiResponse(description="No feed at this address: the feed token is wrong or was revoked.")
-TOKEN_PARAMETER = OpenApiParameter(TOKEN_PARAM, OpenApiTypes.STR, pattern="^tgef_[A-Za-z0-9]{32}$",
-                                   description="a feed token, for apps that cannot send headers (else use the API's "
-                                               "credentials)")
+NO_FEED_TOKEN = OpenApiResponse(description="No feed at this address: the feed token or subscription feed secret "
+                                            "is wrong, revoked or rotated (or its subscription disabled).")
+TOKEN_PARAMETER = OpenApiParameter(TOKEN_PARAM, OpenApiTypes.STR, pattern="^tge[fs]_[A-Za-z0-9]{32}$",
+                                   description="a feed token (tgef_), or an alert subscription's feed secret (tges_: "
+                                               "its selection and reminder), for apps that cannot send headers (else "
+                                               "use the API's credentials)")
 
 
 def _integer_param(params: QueryDict, name: str, *, low: int, high: int, default: int | None) -> int | None:
@@ -48,7 +50,8 @@ def _integer_param(params: QueryDict, name: str, *, low: int, high: int, default
 
 
 def filtered_events(request, own: tuple[str, ...], *, cancelled_too: bool):
-    """The events ``GET tge-events`` would list for these filters (without this view's ``own`` parameters).
+    """The events ``GET tge-events`` would list for these filters (without this view's ``own`` parameters), within
+    what the secret URL's subscription selects (``FeedAccess.filters``): the URL may narrow it, never widen it.
 
     ``cancelled_too``: also rejected and merged events, which a calendar must show as cancelled."""
     params = request.query_params.copy()
@@ -57,19 +60,28 @@ def filtered_events(request, own: tuple[str, ...], *, cancelled_too: bool):
     unknown = [name for name in ("limit", "offset", api_settings.URL_FORMAT_OVERRIDE) if name in params]
     if unknown:
         raise exceptions.ValidationError({name: ["Not a parameter of this feed."] for name in unknown})
-    if isinstance(request.auth, FeedAccess):
-        params.update(request.auth.filters)
-    given = params.getlist("include_candidates")
-    wants_candidates = given == ["true"]
-    if cancelled_too and given in ([], ["true"], ["false"]):  # anything else: the filters' 400
-        params.setlist("include_candidates", ["true"])
-    filterset = EventFilter(data=params, queryset=TGEEvent.objects.all(), request=request)
-    if not filterset.is_valid():
-        raise exceptions.ValidationError(filterset.errors)
-    events = filterset.qs
+    preset = request.auth.filters if isinstance(request.auth, FeedAccess) else {}
+    if "include_candidates" in preset and "include_candidates" not in params:
+        params["include_candidates"] = preset["include_candidates"]  # unsaid in the URL: the subscription's choice
+    events, wants_candidates = TGEEvent.objects.all(), True
+    for data in ([_query(preset)] if preset else []) + [params]:
+        given = data.getlist("include_candidates")
+        wants_candidates = wants_candidates and given == ["true"]
+        if cancelled_too and given in ([], ["true"], ["false"]):  # anything else: the filters' 400
+            data.setlist("include_candidates", ["true"])
+        filterset = EventFilter(data=data, queryset=events, request=request)
+        if not filterset.is_valid():
+            raise exceptions.ValidationError(filterset.errors)
+        events = filterset.qs
     if cancelled_too and not wants_candidates:
         events = events.filter(Q(published=True) | Q(review__in=CANCELLED))
     return events, params
+
+
+def _query(values: dict[str, str]) -> QueryDict:
+    query = QueryDict(mutable=True)
+    query.update(values)
+    return query
 
 
 def event_url(request, event: TGEEvent) -> str:

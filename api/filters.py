@@ -160,6 +160,22 @@ class EventFilter(StrictFilterSet):
         return queryset.filter(Q(project__icontains=value) | Q(ticker=value.lstrip("$").upper()))
 
 
+def subscription_filters(subscription) -> dict[str, str]:
+    """An alert subscription's selection as ``EventFilter`` parameters: what its calendar and feed show.
+
+    Its floor, candidates, statuses, projects, tickers, chains and sources; blank names are left out (an empty list
+    selects everything, as for alerts). Which changes alert (``change_kinds``) is no filter of events."""
+    params = {"confidence_min": str(subscription.min_confidence),
+              "include_candidates": "true" if subscription.include_candidates else "false"}
+    for name, values in (("status", subscription.statuses), ("project", subscription.projects),
+                         ("ticker", subscription.tickers), ("chain", subscription.chains),
+                         ("source", subscription.sources)):
+        given = [str(v).strip() for v in values if str(v).strip()] if isinstance(values, list) else []
+        if given:
+            params[name] = ",".join(given[:MAX_VALUES])
+    return params
+
+
 class DocumentFilter(StrictFilterSet):
     source = IdFilter(field_name="source_id", help_text="source id")
     matched = StrictBooleanFilter()

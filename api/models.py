@@ -6,6 +6,7 @@ Unique keys (source + external id, event key, event + document, batch id) make r
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils import timezone
 from api.validation import validate_channel, validate_source
 
 NOT_CONFIGURED = "not configured: "  # how last_error starts when a source waits for a configuration variable
+MAX_ALARM_MINUTES = 7 * 24 * 60  # a calendar reminder at most a week ahead
 MAX_ID = 2**63 - 1  # the largest id a row can have (bigint); a larger one in a request is refused, not sent to the database
 
 
@@ -431,10 +433,18 @@ def default_change_kinds() -> list[str]:
     return [kind for kind in EventChange.Kind.values if kind != EventChange.Kind.UPDATED]
 
 
+class SubscriptionQuerySet(models.QuerySet):
+    def active(self):
+        """Enabled, and its owner still has access (key not revoked, user active): these alert and open feeds."""
+        return (self.filter(enabled=True).exclude(owner_key__revoked_at__isnull=False)
+                .exclude(owner_user__is_active=False))
+
+
 class Subscription(models.Model):
     """Who hears about which event changes, and where (its channels). Owned by a user or by an API key without one.
 
     Empty lists filter nothing. ``secret`` signs its webhooks (Standard Webhooks); the API shows it once, at creation.
+    The feed secret is another one, for the calendar and Atom URLs (``api.feed_access``): stored hashed, rotated to revoke.
     """
 
     name = models.CharField(max_length=120)
@@ -453,8 +463,17 @@ class Subscription(models.Model):
     chains = models.JSONField(default=list, blank=True)
     sources = models.JSONField(default=list, blank=True, help_text="Source names; any of the event's sources counts.")
     secret = models.CharField(max_length=100, editable=False, help_text="Signs webhooks (whsec_...).")
+    feed_secret_hash = models.CharField(max_length=64, null=True, unique=True, editable=False,
+                                        help_text="SHA-256 of the calendar/feed secret (tges_...); none until rotated "
+                                                  "for subscriptions made before feed secrets existed.")
+    feed_secret_prefix = models.CharField(max_length=12, blank=True, editable=False)
+    alarm_minutes = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(MAX_ALARM_MINUTES)],
+                                                help_text="Calendar reminder this many minutes before the day starts "
+                                                          f"(0 to {MAX_ALARM_MINUTES}); empty: none.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

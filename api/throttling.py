@@ -1,5 +1,5 @@
-"""One request budget per identity: the API key, the feed token, else the user, else the client address
-(API_THROTTLE_RATE)."""
+"""One request budget per identity: the API key, the feed token or subscription feed secret, else the user, else the
+client address (API_THROTTLE_RATE)."""
 from __future__ import annotations
 
 from rest_framework.throttling import SimpleRateThrottle
@@ -12,8 +12,8 @@ class IdentityRateThrottle(SimpleRateThrottle):
         key = getattr(request, "auth", None)
         if key is not None and hasattr(key, "key_hash"):
             ident = f"key:{key.pk}"
-        elif getattr(key, "feed_token_id", None):  # api.feed_access.FeedAccess (its module imports DRF's settings)
-            ident = f"feed:{key.feed_token_id}"
+        elif getattr(key, "throttle_ident", None):  # api.feed_access.FeedAccess (its module imports DRF's settings)
+            ident = key.throttle_ident
         elif request.user and request.user.is_authenticated and getattr(request.user, "pk", None):
             ident = f"user:{request.user.pk}"
         else:

@@ -112,3 +112,20 @@ def test_a_feed_token_revoked_in_the_admin_opens_no_calendar(admin_client, clien
     assert admin_client.get(f"/admin/api/feedtoken/{token.pk}/change/").status_code == 200
     admin_client.post("/admin/api/feedtoken/", {"action": "revoke", "_selected_action": [token.pk]})
     assert client.get(f"/api/v1/calendar.ics?token={raw}").status_code == 404
+
+
+def test_a_subscriptions_feed_urls_are_shown_once_and_rotated_from_the_admin(admin_client, client):
+    response = admin_client.post("/admin/api/subscription/add/", _inline("https://hooks.example.com/tge"), follow=True)
+    [shown] = [str(m) for m in get_messages(response.wsgi_request) if "calendar.ics?token=" in str(m)]
+    first = shown.split("calendar.ics?token=")[1].split()[0]
+    assert first.startswith("tges_") and client.get(f"/api/v1/calendar.ics?token={first}").status_code == 200
+    subscription = Subscription.objects.get()
+    assert first not in admin_client.get(f"/admin/api/subscription/{subscription.pk}/change/").content.decode()
+
+    rotated = admin_client.post("/admin/api/subscription/", {"action": "rotate_feed_secrets",
+                                                             "_selected_action": [subscription.pk]}, follow=True)
+    [shown] = [str(m) for m in get_messages(rotated.wsgi_request) if "calendar.ics?token=" in str(m)]
+    second = shown.split("calendar.ics?token=")[1].split()[0]
+    assert second != first
+    assert client.get(f"/api/v1/calendar.ics?token={first}").status_code == 404
+    assert client.get(f"/api/v1/tge-events/feed.atom?token={second}").status_code == 200

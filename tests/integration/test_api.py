@@ -137,6 +137,25 @@ def test_each_identity_has_its_own_budget(config, events, settings):
         IdentityRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
 
 
+def test_each_feed_secret_has_its_own_budget(config, events, settings):
+    from api.feed_access import create_feed_token, new_subscription_feed_secret
+    from api.models import Subscription
+    from api.throttling import IdentityRateThrottle
+
+    key, _ = create_key("owner")
+    _, token = create_feed_token("phone", api_key=key)
+    secret, stored = new_subscription_feed_secret()
+    Subscription.objects.create(name="launches", owner_key=key, secret="whsec_unused", **stored)
+    IdentityRateThrottle.THROTTLE_RATES = {"identity": "2/min"}
+    try:
+        client = APIClient()
+        codes = [client.get(f"/api/v1/calendar.ics?token={secret}").status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        assert client.get(f"/api/v1/calendar.ics?token={token}").status_code == 200
+    finally:
+        IdentityRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+
+
 # --- validation --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("query, field", [

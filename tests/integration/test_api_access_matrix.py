@@ -40,6 +40,7 @@ NOT_STAFF_ONLY = {
     ("DELETE", "/api/v1/subscriptions/{id}/"): OWN,
     ("POST", "/api/v1/subscriptions/{id}/test/"): OWN,
     ("POST", "/api/v1/subscriptions/{id}/resume/"): OWN,
+    ("POST", "/api/v1/subscriptions/{id}/rotate-feed-secret/"): OWN,
     ("POST", "/api/v1/deliveries/{id}/resend/"): OWN,
     **PUBLIC,
 }
@@ -106,6 +107,7 @@ VALID = {
     ("DELETE", "/api/v1/subscriptions/{id}/"): Valid(204, "subscription"),
     ("POST", "/api/v1/subscriptions/{id}/test/"): Valid(200, "subscription"),
     ("POST", "/api/v1/subscriptions/{id}/resume/"): Valid(200, "subscription"),
+    ("POST", "/api/v1/subscriptions/{id}/rotate-feed-secret/"): Valid(200, "subscription"),
     ("GET", "/api/v1/deliveries/"): Valid(200),
     ("GET", "/api/v1/deliveries/{id}/"): Valid(200, "delivery"),
     ("POST", "/api/v1/deliveries/{id}/resend/"): Valid(202, "delivery"),
