@@ -150,13 +150,14 @@ class DeliverySerializer(serializers.ModelSerializer):
     merged_changes = serializers.SerializerMethodField()
     published_at = serializers.DateTimeField(source="change.published_at", read_only=True)
     fetched_at = serializers.DateTimeField(source="change.fetched_at", read_only=True)
+    matched_at = serializers.DateTimeField(source="change.matched_at", read_only=True)
     persisted_at = serializers.DateTimeField(source="change.created_at", read_only=True)
 
     class Meta:
         model = Delivery
         fields = ("id", "subscription", "channel", "channel_kind", "event", "change", "change_kind", "merged_into",
                   "merged_changes", "state", "attempts", "last_error", "status_code", "published_at", "fetched_at",
-                  "persisted_at",
+                  "matched_at", "persisted_at",
                   "created_at", "send_after", "attempted_at", "delivered_at")
         read_only_fields = fields
 

@@ -34,13 +34,14 @@ def kinds_between(before: dict, after: dict) -> list[str]:
 
 def record(event: TGEEvent, before: dict, kinds: list[str] | None = None, *, batch_id: str = "", reviewed_by=None,
            source_kind: str = "", published_at: datetime | None = None,
-           fetched_at: datetime | None = None) -> list[EventChange]:
+           fetched_at: datetime | None = None, matched_at: datetime | None = None) -> list[EventChange]:
     """Store the changes from ``before`` to the event as it is now (``kinds`` given, or computed)."""
     after = snapshot(event)
     kinds = kinds_between(before, after) if kinds is None else kinds
     return EventChange.objects.bulk_create(
         EventChange(event=event, kind=kind, old=before, new=after, batch_id=batch_id, reviewed_by=reviewed_by,
-                    source_kind=source_kind, published_at=published_at, fetched_at=fetched_at)
+                    source_kind=source_kind, published_at=published_at, fetched_at=fetched_at,
+                    matched_at=matched_at)
         for kind in kinds
     )
 

@@ -416,6 +416,7 @@ class EventChange(models.Model):
     published_at = models.DateTimeField(null=True, blank=True,
                                         help_text="Newest publication time of the batch's documents about the event.")
     fetched_at = models.DateTimeField(null=True, blank=True)
+    matched_at = models.DateTimeField(null=True, blank=True, help_text="When the match stage finished its batch.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True, help_text="Persisted at.")
 
     class Meta:

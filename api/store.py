@@ -312,7 +312,8 @@ def _store_mentions(batch: dict, found: list[tuple[int, Match]],
     recorded = [
         change for pk, event in unique.items()
         for change in changes.record(event, before[pk], batch_id=batch["batch_id"], source_kind=source_kind,
-                                     published_at=timing.get(pk), fetched_at=_when(batch.get("fetched_at")))
+                                     published_at=timing.get(pk), fetched_at=_when(batch.get("fetched_at")),
+                                     matched_at=_when(batch.get("matched_at")))
     ]
     changed = sorted({c.event_id for c in recorded})
     if changed:

@@ -341,7 +341,8 @@ def match(batch: dict, *, source_name: str | None = None) -> dict:
                 shadows.append(None)
     metrics.MATCHES.labels(source_id=batch["source_id"]).inc(sum(found is not None for found in matches))
     extra = {"shadow": shadows} if shadow is not None else {}
-    return {**batch, "matches": matches, "failures": failures, "match_seconds": time.monotonic() - started, **extra}
+    return {**batch, "matches": matches, "failures": failures, "match_seconds": time.monotonic() - started,
+            "matched_at": datetime.now(timezone.utc).isoformat(), **extra}
 
 
 def match_message(found: list) -> dict | list[dict] | None:

@@ -73,7 +73,8 @@ def launch(source, batch_id: str, external_id: str, *, project="Quillstone", tic
     match = Match(project=project, ticker=ticker, tge_date=when, kind=kind, confidence=confidence,
                   matched_terms=("token generation event",), snippet=f"{project} TGE").to_dict()
     return {"batch_id": batch_id, "source_id": source.pk, "sweep_source_id": None, "fetched_at": published,
-            "documents": [document], "matches": [match], "failures": []}
+            "matched_at": datetime.now(timezone.utc).isoformat(), "documents": [document], "matches": [match],
+            "failures": []}
 
 
 def wait_until(condition, timeout: float = 30.0, what: str = "", worker=None):
@@ -118,7 +119,7 @@ def test_a_launch_reaches_a_signed_webhook_once_even_when_its_batch_is_persisted
     assert delivery.created_at <= delivery.attempted_at <= delivery.delivered_at
     shown = owner.get("/api/v1/deliveries").json()["results"]
     assert [(d["state"], d["change_kind"], d["channel_kind"]) for d in shown] == [("delivered", "new", "webhook")]
-    times = [datetime.fromisoformat(shown[0][k]) for k in ("published_at", "persisted_at", "delivered_at")]
+    times = [datetime.fromisoformat(shown[0][k]) for k in ("published_at", "matched_at", "persisted_at", "delivered_at")]
     assert shown[0]["fetched_at"] == batch["fetched_at"].replace("+00:00", "Z")
     assert times == sorted(times)
 

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from api.models import Document, Mention, Source, SweepSource, TGEEvent
+from api.models import Document, EventChange, Mention, Source, SweepSource, TGEEvent
 from tgesweeper.bench.feedserver import render_rss
 from workers import sweeps
 
@@ -43,6 +43,8 @@ def test_a_sweep_through_a_real_worker_stores_events_once(feed_server, celery_wo
     projects = {e.ticker: e for e in TGEEvent.objects.all()}
     assert {"QSN", "FWD"} <= set(projects), celery_worker_process.log_text()[-3000:]
     assert projects["QSN"].tge_date.isoformat() == "2026-12-04"
+    change = EventChange.objects.get(event=projects["QSN"], kind="new")  # each stage's time, in order
+    assert change.published_at <= change.fetched_at <= change.matched_at <= change.created_at
     assert not Document.objects.get(external_id="e2e-2").matched
     first = counts()
 
