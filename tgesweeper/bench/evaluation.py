@@ -47,9 +47,6 @@ def _evaluate(items: Iterable[dict], engine: MatchEngine) -> tuple[list, dict]:
 
 def _add_top_features(result: dict, by_id: dict, engine: MatchEngine, detector: Detector) -> None:
     """Beside each error, the model's features that weighed most on it (none when the prefilter dropped it)."""
-    detector = engine.detector
-    if detector is None:
-        return
     for error in (*result["false_positives"], *result["false_negatives"]):
         a = engine.assess(match_input(by_id[error["id"]]))
         error["top_features"] = detector.top_features(detector_text(a), detector_signals(a)) if a.hits else []

@@ -133,7 +133,9 @@ def _measure(receiver: WebhookReceiver, published: dict[str, float], source: Sou
              other_schedules: int) -> dict:
     by_item = _alerts_by_item(receiver)
     deliveries = {d.pk: d for d in Delivery.objects.filter(channel__url=receiver.url("/alerts")).select_related("change")}
-    end_to_end, pipeline, stages = [], [], {"poll_wait": [], "processing": [], "delivery": []}
+    end_to_end: list[float] = []
+    pipeline: list[float] = []
+    stages: dict[str, list[float]] = {"poll_wait": [], "processing": [], "delivery": []}
     for link, at in published.items():
         alerts = by_item.get(link)
         if not alerts:
