@@ -264,3 +264,9 @@ def test_missing_absurd_or_misformatted_dates_fall_back_to_fetch_time(value, dat
 def test_a_blank_html_selector_is_refused_by_name():
     problems = html_problems({"item": "article", "title": "h2", "link": "  "})
     assert problems == ["the html option 'link' must not be blank (leave it out for its default)"]
+
+
+def test_a_blank_json_path_other_than_items_is_refused_by_name():
+    problems = json_problems({"items": "", "title": "name", "url": " "})
+    assert "the json option 'url' must not be blank (leave it out for its default)" in problems
+    assert not any("'items'" in problem for problem in problems)

@@ -103,6 +103,9 @@ def validate_options(options: object) -> list[str]:
         problems.append("the json option 'title' is required")
     problems += [f"unknown json option {name!r}" for name in sorted(set(options) - set(OPTIONS_SCHEMA["properties"]))]
     problems += fields.string_option_problems("json", options, _PATH_OPTIONS, expected="path string", check=_path_problem)
+    problems += [f"the json option {name!r} must not be blank (leave it out for its default)"
+                 for name in (*_PATH_OPTIONS, "url") if name != "items"
+                 and isinstance(options.get(name), str) and not options[name].strip()]  # only "" means the top level
     url = options.get("url")
     if url is not None:
         if not isinstance(url, str):
