@@ -16,7 +16,9 @@ def _closed_channels_raise_connection_errors() -> None:
     restoring unacked messages while it closes the lost connection (kin of celery/kombu#659 and #970). The channel's
     ``connection`` (or its ``client``) is then None and the AttributeError fails the task, or stops the whole worker
     ("Unrecoverable error"). Raise the connection error it really is: kombu retries or ignores those and reconnects;
-    the message stays unacked and comes back after the visibility timeout. (Found by the Redis-restart fault test.)"""
+    the message stays unacked and comes back after the visibility timeout. (Found by the Redis-restart fault test:
+    opening a connection (``_connparams``), and publishing to an exchange (``state``, read by ``typeof``), which
+    parked a match message that was publishing its persist as the connection dropped.)"""
     connparams = redis_transport.Channel._connparams
 
     def _connparams(self, *args, **kwargs):
@@ -24,7 +26,13 @@ def _closed_channels_raise_connection_errors() -> None:
             raise RedisConnectionError("broker channel already closed (connection lost)")
         return connparams(self, *args, **kwargs)
 
+    def _state(self):
+        if self.connection is None:
+            raise RedisConnectionError("broker channel already closed (connection lost)")
+        return self.connection.state
+
     redis_transport.Channel._connparams = _connparams  # type: ignore[method-assign]
+    redis_transport.Channel.state = property(_state)  # type: ignore[assignment,method-assign]
 
 
 _closed_channels_raise_connection_errors()

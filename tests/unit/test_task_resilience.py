@@ -66,3 +66,16 @@ def test_publishing_on_a_channel_closed_by_a_lost_connection_raises_a_connection
         channel.close()
         with pytest.raises(RedisConnectionError):
             producer.publish({"stage": "persist"}, routing_key="never-consumed")
+
+
+def test_publishing_to_an_exchange_on_a_channel_closed_by_a_lost_connection_raises_a_connection_error():
+    """The same through an exchange, as every stage publishes the next (the exchange's type is read from the
+    channel's broker state, which a closed channel no longer has)."""
+    with Connection(app.conf.broker_url) as connection:
+        if not connection.transport_cls.startswith("redis"):
+            pytest.skip("the Redis transport's behaviour (CI always has Redis)")
+        channel = connection.channel()
+        producer = Producer(channel)
+        channel.close()
+        with pytest.raises(RedisConnectionError):
+            producer.publish({"stage": "persist"}, exchange="persist", routing_key="persist")
