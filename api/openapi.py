@@ -12,6 +12,7 @@ from api import views
 from api.models import Source
 from api.serializers import KIND_UNIT_DEFAULTS
 from tgesweeper.sources import kind_for
+from tgesweeper.sources.fields import URL_PORT
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -41,7 +42,7 @@ APPRISE_URL = "apprise-url"
 NO_NUL = "^[^\\x00]*$"  # PostgreSQL cannot store NUL; the server refuses it in every string
 CSV_ITEM = "^[^\\x00,]+(,[^\\x00,]+)*$"  # items are joined with commas; an empty piece ("A,,B") is refused
 # http(s) and a host with a top-level domain of letters (Django's URLValidator), at most 253 characters
-PUBLIC_URL = "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]{1,250}[.][A-Za-z]{2,63}[.]?(:[0-9]{1,5})?([/?#].*)?$"
+PUBLIC_URL = f"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\\x00]{{1,250}}[.][A-Za-z]{{2,63}}[.]?{URL_PORT}([/?#][^\\x00]*)?$"
 SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"  # str.isspace
 NOT_BLANK = f"^[^\\x00]*[^{SPACE}\\x00][^\\x00]*$"  # a required string is refused when only whitespace (trimmed)
 

@@ -103,6 +103,7 @@ def test_latency_benchmark_gets_one_verified_alert_per_item_through_real_beat_an
                 or ApiKey.objects.exists())
 
 
+@pytest.mark.django_db(transaction=True)
 def test_fetch_benchmark_keeps_every_fetch_thread_busy_with_slow_sources(allow_local, worker_env):
     from tgesweeper.bench.fetch_benchmark import run_fetch_benchmark
 

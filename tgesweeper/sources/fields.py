@@ -176,6 +176,9 @@ def string_option_problems(kind: str, options: dict, names: Iterable[str], *, ex
     return problems
 
 
+# An optional ``:port`` of a URL in a JSON schema pattern: 0 to 65535, as a URL parser takes it.
+URL_PORT = "(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?"
+
 DATE_FORMAT_SCHEMA = {"anyOf": [{"type": "string", "enum": list(DATE_FORMATS)},
                                {"type": "string", "pattern": "^[^\\x00]*%[^\\x00]*$"}],
                       "description": "a named format or a strptime pattern"}

@@ -150,7 +150,7 @@ def parse(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: int = 
 _FRAME = [{"type": "object"}, {"type": "string"}]
 # ws(s) and a host with a top-level domain of letters, as the API's schema describes Source URLs; where the host
 # resolves to is checked at save time and at every connect, not here.
-STREAM_URL_PATTERN = "^[Ww][Ss][Ss]?://[^/?#]{1,250}[.][A-Za-z]{2,63}[.]?(:[0-9]{1,5})?([/?#].*)?$"
+STREAM_URL_PATTERN = f"^[Ww][Ss][Ss]?://[^/?#\\x00]{{1,250}}[.][A-Za-z]{{2,63}}[.]?{fields.URL_PORT}([/?#][^\\x00]*)?$"
 OPTIONS_SCHEMA: dict[str, Any] = {
     **json_api.OPTIONS_SCHEMA,
     "required": [*json_api.OPTIONS_SCHEMA["required"], "stream"],
