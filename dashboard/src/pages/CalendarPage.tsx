@@ -2,6 +2,7 @@ import { useQueries, useQuery } from "@tanstack/react-query";
 import { format, isSameMonth, isToday } from "date-fns";
 import { Link, useSearchParams } from "react-router-dom";
 import { Confidence } from "../components/Badges";
+import { Button } from "../components/Controls";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { api } from "../lib/api";
 import { byDay, isoDay, parseAnchor, rangeFor, shift, type Span } from "../lib/calendar";
@@ -49,43 +50,23 @@ export default function CalendarPage() {
           Calendar: {title}
         </h1>
         <div className="ml-auto flex flex-wrap gap-2 text-sm">
-          <button
-            type="button"
-            onClick={() => go({ date: shift(span, anchor, -1) })}
-            className="rounded border border-slate-400 px-3 py-1"
-          >
-            ← Previous {span}
-          </button>
-          <button
-            type="button"
-            onClick={() => go({ date: new Date() })}
-            className="rounded border border-slate-400 px-3 py-1"
-          >
-            Today
-          </button>
-          <button
-            type="button"
-            onClick={() => go({ date: shift(span, anchor, 1) })}
-            className="rounded border border-slate-400 px-3 py-1"
-          >
-            Next {span} →
-          </button>
-          <button
-            type="button"
+          <Button onClick={() => go({ date: shift(span, anchor, -1) })}>← Previous {span}</Button>
+          <Button onClick={() => go({ date: new Date() })}>Today</Button>
+          <Button onClick={() => go({ date: shift(span, anchor, 1) })}>Next {span} →</Button>
+          <Button
+            look={span === "week" ? "primary" : "outline"}
             aria-pressed={span === "week"}
             onClick={() => go({ view: "week" })}
-            className={`rounded px-3 py-1 ${span === "week" ? "bg-slate-900 text-white" : "border border-slate-400"}`}
           >
             Week
-          </button>
-          <button
-            type="button"
+          </Button>
+          <Button
+            look={span === "month" ? "primary" : "outline"}
             aria-pressed={span === "month"}
             onClick={() => go({ view: "month" })}
-            className={`rounded px-3 py-1 ${span === "month" ? "bg-slate-900 text-white" : "border border-slate-400"}`}
           >
             Month
-          </button>
+          </Button>
         </div>
       </div>
       {query.isPending ? (
