@@ -1,4 +1,4 @@
-import { useQueries, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { format, isSameMonth, isToday } from "date-fns";
 import { Link, useSearchParams } from "react-router-dom";
 import { Confidence } from "../components/Badges";
@@ -6,12 +6,9 @@ import { Button } from "../components/Controls";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { api } from "../lib/api";
 import { byDay, isoDay, parseAnchor, rangeFor, shift, type Span } from "../lib/calendar";
-import { previousDate } from "../lib/eventDetail";
 import { day, ticker } from "../lib/format";
 
 const MAX_EVENTS = 500;
-// Each old date costs one event request (the API lists no date history); a calendar shows the first few.
-const MAX_POSTPONED_LOOKUPS = 12;
 
 export default function CalendarPage() {
   const [params, setParams] = useSearchParams();
@@ -28,13 +25,6 @@ export default function CalendarPage() {
         limit: String(MAX_EVENTS),
       }),
   });
-  const postponed = (query.data?.results ?? [])
-    .filter((e) => e.status === "postponed")
-    .slice(0, MAX_POSTPONED_LOOKUPS);
-  const details = useQueries({
-    queries: postponed.map((e) => ({ queryKey: ["event", e.id], queryFn: () => api.event(e.id) })),
-  });
-  const wasOn = new Map(details.flatMap((d) => (d.data ? [[d.data.id, previousDate(d.data)] as const] : [])));
 
   const go = (next: { view?: Span; date?: Date }) =>
     setParams({ view: next.view ?? span, date: isoDay(next.date ?? anchor) });
@@ -102,7 +92,7 @@ export default function CalendarPage() {
                         <Confidence value={e.confidence} />
                         {e.status === "postponed" && (
                           <span className="ml-1 rounded bg-orange-100 px-1 text-orange-900">
-                            postponed{wasOn.get(e.id) ? ` (was ${day(wasOn.get(e.id))})` : ""}
+                            postponed{e.previous_tge_date ? ` (was ${day(e.previous_tge_date)})` : ""}
                           </span>
                         )}
                       </li>
