@@ -247,6 +247,11 @@ def test_a_percentage_is_price_talk_only_when_it_moves(engine):
     assert "price_talk" not in found(engine, "Pump.fun-style launchpad Tarrow confirms TRW token").reason
 
 
+def test_a_ticker_that_is_a_price_word_is_not_price_talk(engine):
+    assert "price_talk" not in found(engine, "Harrowgate is re-launching its SURGE token on two exchanges").reason
+    assert "minus price_talk" in judge(engine, "Harrowgate token SURGE surges on two exchanges after launch").reason
+
+
 def test_time_since_launch_is_not_a_launch(engine):
     assert judge(engine, "Tarnow token has been in free fall since launch").match is None
 

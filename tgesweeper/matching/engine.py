@@ -147,7 +147,7 @@ class MatchEngine:
                 a.established, a.relaunch = False, True  # a new token under an old name or ticker, or beside it
         if not complete and (not named.project or a.established):
             return a
-        a.penalties = noise.all_hits(noise.PENALTY, low_title)
+        a.penalties = noise.all_hits(noise.PENALTY, _without(low_title, named.ticker))
         a.penalties.update(noise.all_hits(noise.LEAD_PENALTY, low_lead[:600]))
         a.penalties.update(a.softened)
         if a.title_shapes or a.body_shapes:
@@ -351,6 +351,14 @@ def _parts(title: str, lead: str) -> list[tuple[str, bool]]:
     parts = [(p, True) for p in _TITLE_PARTS.split(title)]
     parts += [(p, False) for p in _LEAD_PARTS.split(lead[:SHAPE_CHARS])]
     return [(p.strip(), in_title) for p, in_title in parts if len(p.strip()) >= 12][:MAX_PARTS]
+
+
+def _without(lowered: str, ticker: str | None) -> str:
+    """The text with the token's ticker blanked: a ticker that is also a word ("GAIN", "PUMP") is a name, not price
+    talk."""
+    if not ticker or len(ticker) < 2:
+        return lowered
+    return re.sub(rf"(?<![\w$])\$?{re.escape(ticker.lower())}(?!\w)", " ", lowered)
 
 
 def _clean(text: str, limit: int) -> str:
