@@ -252,6 +252,11 @@ def test_a_ticker_that_is_a_price_word_is_not_price_talk(engine):
     assert "minus price_talk" in judge(engine, "Harrowgate token SURGE surges on two exchanges after launch").reason
 
 
+def test_a_project_debuting_on_a_blockchain_is_a_deployment(engine):
+    assert found(engine, "Corvel (CRV3) token debuts on two exchanges").kind == "live"
+    assert judge(engine, "Metaverse project Corvel debuts on the Halden blockchain").match is None
+
+
 def test_time_since_launch_is_not_a_launch(engine):
     assert judge(engine, "Tarnow token has been in free fall since launch").match is None
 

@@ -84,7 +84,9 @@ SHAPES = (
            rf"|\b{_TOKEN} debut(?:s|ed)?\b|\b(?:begins?|began|starts?|started|commences?) trading\b"
            r"|\btrading (?:begins|began|started|opens|opened)\b"
            r"|\bhits? (?:the )?market|\b(?:trading|market) debut\b"
-           r"|first day of trading|\bdebuts? (?:on|at|with)\b|\bopen(?:s|ed)? for trading\b"
+           r"|first day of trading|\bopen(?:s|ed)? for trading\b"
+           # "debuts on MEXC" is trading; "debuts on the Cardano blockchain" is a deployment
+           r"|\bdebuts? (?:on|at|with)\b(?! (?:the )?\S+ (?:blockchain|network|mainnet|testnet|chain)\b)"
            rf"|\b(?:launch|open|start|begin|enabl)\w* (?:\S+ ){{0,4}}?{_TOKEN} trading\b"),
     _shape("after_launch", "live", 0.88,
            r"\b(?:after|following) (?:its |the )?(?:token )?launch\b"
