@@ -71,6 +71,7 @@ def test_it_finds_the_ways_launches_are_reported(engine, title, text, kind):
     ("Exchange operator's shares fall 5% on debut", "tradfi"),
     ("Lending app enables pre-TGE points trading", "points_program"),
     ("What's next for the network after its token launch", "explainer"),
+    ("Asset manager launches tokenized money market fund", "real_world_asset"),
 ])
 def test_it_rejects_each_noise_family(engine, title, family):
     verdict = judge(engine, title)
@@ -179,6 +180,9 @@ def test_date_of_an_alpha_listing_comes_from_the_title(engine):
     ("Vastmere confirms VSM token, airdrop to follow", "announce"),
     ("Quorrel launches airdrop claim and $QRL token trading", "airdrop_claim"),
     ("Exchange launches Corvane (CVN) on HODLer Airdrops", "listing_at_launch"),
+    ("Marrowind (MRW) debuts — traders split on its value", "live"),
+    ("Quellis unveils tokenomics for its QLS token", "announce"),
+    ("Brindle unveils BRND as its native token", "announce"),
 ])
 def test_more_launch_shapes(engine, title, kind):
     assert found(engine, title).kind == kind
@@ -232,6 +236,17 @@ def test_a_presale_that_starts_is_a_launch_not_a_rejection(engine):
     verdict = judge(engine, "Gallowmere launches GLW token", "Its presale ended last month.")
     plain = found(engine, "Gallowmere launches GLW token")
     assert "minus presale" in verdict.reason and verdict.match.confidence < plain.confidence
+
+
+def test_presale_wording_with_a_date_is_not_promotion(engine):
+    verdict = judge(engine, "Marwick opens its token presale next week")
+    assert verdict.match is not None and not verdict.reason.startswith("presale_promo")
+
+
+def test_a_stablecoin_beside_a_launch_shape_lowers_confidence(engine):
+    verdict = judge(engine, "Harrowgate (HGUSD) stablecoin debuts — will it offer yield")
+    assert verdict.match is not None and "real_world_asset" in verdict.reason
+    assert verdict.match.confidence < engine.config.min_confidence
 
 
 def test_a_raise_ahead_of_a_launch_takes_nothing_away(engine):

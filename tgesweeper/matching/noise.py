@@ -69,8 +69,11 @@ REJECT = (
                            r"|\btoken launches\b"),
     _family("presale_promo", r"\bto buy\b|\bbuy now\b|\b\d+x\b|\bgems?\b|\bsponsored\b"
                              r"|\bpre-?sales?\b.{0,60}\b(?:could|might|investors?|whales?|buyers|hits?|tops?|crosses|passes|"
-                             r"nears|surpass\w*|millions?|stage|next|rally|explode|soar|moon)\b"
-                             r"|\b(?:could|might|investors?|whales?|buyers|millions?|next|top|new)\b.{0,60}\bpre-?sales?\b"),
+                             r"nears|surpass\w*|millions?|stage|rally|explode|soar|moon)\b"
+                             r"|\b(?:could|might|investors?|whales?|buyers|millions?|top)\b.{0,60}\bpre-?sales?\b"),
+    # stablecoins, deposit tokens and tokenized real-world assets are products, not token generation events
+    _family("real_world_asset", r"\bstablecoins?\b|\bdeposit tokens?\b|\btokeni[sz]ed (?:stocks?|shares|equit\w*|treasur\w*"
+                                  r"|funds?|gold|bonds?|deposits?|money)|\bgold-backed\b|\bpre-ipo\b"),
     _family("points_program", r"\bpoints? (?:program|campaign|system|season|trading|market)s?\b|\bloyalty\b"),
 )
 # Checked on the first lines of the body too: they settle the question whatever the headline says.
@@ -103,7 +106,7 @@ PENALTY = (
 # Families that end the judgement unless the headline has a launch shape: "X raises $5M ahead of its IDO" and
 # "X token debuts: can it hold?" are launches reported beside a raise or a question; with such a shape the family
 # only lowers confidence.
-SOFT_REJECT = frozenset({"fundraise", "question"})
+SOFT_REJECT = frozenset({"fundraise", "question", "real_world_asset"})
 # A raise "ahead of its IDO" says the launch is coming: beside a headline launch shape it takes nothing away.
 RAISE_AHEAD = re.compile(r"\b(?:ahead of|before|prepares? for|preparing for|in preparation for)\s+(?:its |the |a |an |their )?"
                          r"(?:\S+\s+){0,3}?(?:ido|ico|ieo|tge|token generation event|token launch|public sale|token sale)\b")

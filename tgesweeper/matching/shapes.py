@@ -51,7 +51,7 @@ SHAPES = (
            rf"debut(?:s|ed|ing)?|roll(?:s|ed|ing)? out|reveal(?:s|ed|ing)?|drop(?:s|ping)?|issu(?:es|ed|e|ing)|"
            rf"mint(?:s|ed|ing)?|announc(?:es|ed|e|ing)|confirm(?:s|ed|ing)?)\s+{_MODIFIERS}{{0,3}}(?:\$?[a-z0-9]{{2,10}}\s+)?"
            rf"(?:governance\s+|utility\s+|native\s+)?(?:token|coin|cryptocurrency|meme ?coin)\b(?!\s+{_NOT_A_TOKEN})"
-           rf"|\b(?:launch|unveil|introduc|releas|debut|roll)\w*\s+(?:out\s+)?\$?[a-z0-9]{{2,10}},?\s+(?:its|a|the|their)\s+"
+           rf"|\b(?:launch|unveil|introduc|releas|debut|roll)\w*\s+(?:out\s+)?\$?[a-z0-9]{{2,10}},?\s+(?:as\s+)?(?:its|a|the|their)\s+"
            rf"(?:new\s+)?(?:native|governance|utility)\s+{_TOKEN}"
            rf"|\b(?:launch|unveil|introduc|releas|debut|roll)\w*\s+(?:\S+\s+){{0,3}}?(?:meme ?coin|memecoin)\b"
            # a launch verb, then a few words, then the token's role: "launches mainnet with a dedicated governance token"
@@ -77,6 +77,10 @@ SHAPES = (
            r"|\b(?:ico|ido|ieo|pre-?sale|public sale|token sale) (?:goes live|is live|kicks off|begins|starts|opens|launches)"
            r"|\b(?:ico|ido|pre-?sale|public sale|token sale) sells? out|\bsold out\b"),
     _shape("pre_market", "listing_at_launch", 0.86, r"\bpre-?market (?:listing|trading)\b"),
+    # a project publishing the economics of its token is about to launch it
+    _shape("tokenomics", "announce", 0.86,
+           r"\b(?:announc|unveil|releas|reveal|publish|detail|outlin|share)\w*\s+(?:its\s+|the\s+)?(?:\$?[a-z0-9]{2,10}\s+)?"
+           r"tokenomics\b"),
     _shape("mainnet_and_token", "live", 0.86,
            rf"\bmainnet\b.{{0,30}}\b(?:and|with|alongside|plus)\b.{{0,30}}\b(?:{_TOKEN}|tge|airdrop)\b"),
     _shape("token_live", "live", 0.88,
@@ -84,7 +88,7 @@ SHAPES = (
            rf"|\b{_TOKEN} debut(?:s|ed)?\b|\b(?:begins?|began|starts?|started|commences?) trading\b"
            r"|\btrading (?:begins|began|started|opens|opened)\b"
            r"|\bhits? (?:the )?market|\b(?:trading|market) debut\b"
-           r"|first day of trading|\bopen(?:s|ed)? for trading\b"
+           r"|first day of trading|\bopen(?:s|ed)? for trading\b|\bdebut(?:s|ed)(?:\s*$|\s*[,;:!—–]|\s+-\s)"
            # "debuts on MEXC" is trading; "debuts on the Cardano blockchain" is a deployment
            r"|\bdebuts? (?:on|at|with)\b(?! (?:the )?\S+ (?:blockchain|network|mainnet|testnet|chain)\b)"
            rf"|\b(?:launch|open|start|begin|enabl)\w* (?:\S+ ){{0,4}}?{_TOKEN} trading\b"),
