@@ -183,6 +183,9 @@ def test_date_of_an_alpha_listing_comes_from_the_title(engine):
     ("Marrowind (MRW) debuts — traders split on its value", "live"),
     ("Quellis unveils tokenomics for its QLS token", "announce"),
     ("Brindle unveils BRND as its native token", "announce"),
+    ("Tessaline (TSL) token slides in the first hours of trading", "live"),
+    ("Corvane (CVN) becomes tradable on three exchanges", "live"),
+    ("Harrowgate opens community sale for HRW token", "scheduled"),
 ])
 def test_more_launch_shapes(engine, title, kind):
     assert found(engine, title).kind == kind

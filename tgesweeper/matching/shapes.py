@@ -73,8 +73,9 @@ SHAPES = (
            rf"|\blisting date\b"),
     _shape("sale_start", "scheduled", 0.86,
            r"\b(?:launch|announc|start|kick|open|begin|unveil|initiat|commenc)\w*\s+(?:off\s+)?(?:its\s+|the\s+|a\s+|an\s+)?"
-           r"(?:\S+\s+){0,2}?(?:ico|ido|ieo|pre-?sale|public sale|token sale)\b"
-           r"|\b(?:ico|ido|ieo|pre-?sale|public sale|token sale) (?:goes live|is live|kicks off|begins|starts|opens|launches)"
+           r"(?:\S+\s+){0,2}?(?:ico|ido|ieo|pre-?sale|public sale|token sale|community (?:token )?sale|initial coin offering)\b"
+           r"|\b(?:ico|ido|ieo|pre-?sale|public sale|token sale|community sale) (?:goes live|is live|kicks off|begins|starts"
+           r"|opens|launches)"
            r"|\b(?:ico|ido|pre-?sale|public sale|token sale) sells? out|\bsold out\b"),
     _shape("pre_market", "listing_at_launch", 0.86, r"\bpre-?market (?:listing|trading)\b"),
     # a project publishing the economics of its token is about to launch it
@@ -88,7 +89,8 @@ SHAPES = (
            rf"|\b{_TOKEN} debut(?:s|ed)?\b|\b(?:begins?|began|starts?|started|commences?) trading\b"
            r"|\btrading (?:begins|began|started|opens|opened)\b"
            r"|\bhits? (?:the )?market|\b(?:trading|market) debut\b"
-           r"|first day of trading|\bopen(?:s|ed)? for trading\b|\bdebut(?:s|ed)(?:\s*$|\s*[,;:!—–]|\s+-\s)"
+           r"|first (?:day|hours?|minutes) of trading|\bwithin (?:hours|minutes) of (?:its )?(?:debut|launch|listing)\b"
+           r"|\bbecomes? tradable\b|\bopen(?:s|ed)? for trading\b|\bdebut(?:s|ed)(?:\s*$|\s*[,;:!—–]|\s+-\s)"
            # "debuts on MEXC" is trading; "debuts on the Cardano blockchain" is a deployment
            r"|\bdebuts? (?:on|at|with)\b(?! (?:the )?\S+ (?:blockchain|network|mainnet|testnet|chain)\b)"
            rf"|\b(?:launch|open|start|begin|enabl)\w* (?:\S+ ){{0,4}}?{_TOKEN} trading\b"),
@@ -120,7 +122,7 @@ SHAPES = (
            r"\blist(?:s|ed|ing)?\b.{0,60}\bairdrop|\bairdrop\b.{0,60}\blist(?:s|ed|ing)\b"),
     _shape("sale", "announce", 0.86,
            r"\b(?:ido|ieo|initial dex offering|initial exchange offering|public (?:token )?sale|token sale|"
-           r"initial token offering)\b"),
+           r"initial token offering|initial coin offering|community (?:token )?sale)\b"),
     _shape("sale_live", "live", 0.9, r"\b(?:token |public )?sale (?:goes|went|is now) live\b"),
     _shape("listing_at_launch", "listing_at_launch", 0.9,
            r"\blists? .{0,40}\bat launch\b|\blisting at launch\b|\bday-one listing\b"),
