@@ -250,6 +250,8 @@ def test_a_stablecoin_beside_a_launch_shape_lowers_confidence(engine):
     verdict = judge(engine, "Harrowgate (HGUSD) stablecoin debuts — will it offer yield")
     assert verdict.match is not None and "real_world_asset" in verdict.reason
     assert verdict.match.confidence < engine.config.min_confidence
+    protocol = found(engine, "Stablecoin protocol Harrowgate launches HGT governance token")
+    assert "real_world_asset" not in protocol.reason
 
 
 def test_a_raise_ahead_of_a_launch_takes_nothing_away(engine):

@@ -71,9 +71,11 @@ REJECT = (
                              r"|\bpre-?sales?\b.{0,60}\b(?:could|might|investors?|whales?|buyers|hits?|tops?|crosses|passes|"
                              r"nears|surpass\w*|millions?|stage|rally|explode|soar|moon)\b"
                              r"|\b(?:could|might|investors?|whales?|buyers|millions?|top)\b.{0,60}\bpre-?sales?\b"),
-    # stablecoins, deposit tokens and tokenized real-world assets are products, not token generation events
-    _family("real_world_asset", r"\bstablecoins?\b|\bdeposit tokens?\b|\btokeni[sz]ed (?:stocks?|shares|equit\w*|treasur\w*"
-                                  r"|funds?|gold|bonds?|deposits?|money)|\bgold-backed\b|\bpre-ipo\b"),
+    # stablecoins, deposit tokens and tokenized real-world assets are products, not token generation events; a headline
+    # that also speaks of a token ("stablecoin protocol X launches governance token") is about that token
+    _family("real_world_asset", r"^(?!.*\btokens?\b).*\bstablecoins?\b|\bdeposit tokens?\b"
+                                  r"|\btokeni[sz]ed (?:stocks?|shares|equit\w*|treasur\w*|funds?|gold|bonds?|deposits?|money)"
+                                  r"|\bgold-backed\b|\bpre-ipo\b"),
     _family("points_program", r"\bpoints? (?:program|campaign|system|season|trading|market)s?\b|\bloyalty\b"),
 )
 # Checked on the first lines of the body too: they settle the question whatever the headline says.
