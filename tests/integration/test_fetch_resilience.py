@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from kombu.transport.native_delayed_delivery import calculate_routing_key
 
 from api.models import Document, Source, SweepSource
@@ -176,6 +176,22 @@ def test_adaptive_polling_follows_what_the_source_publishes(allow_local, feed_se
     source.refresh_from_db()
     assert source.adaptive_interval_seconds == 225
     assert PeriodicTask.objects.get(name=task_name(source.pk)).interval.every == 225
+
+
+def test_adaptive_polling_moves_onto_an_interval_that_two_workers_created_twice(allow_local, feed_server, config):
+    """IntervalSchedule has no unique (every, period): two workers moving sources to 150 s at once left two rows
+    (tests/integration/test_host_budget_across_workers.py), and every later move to 150 s, or save of a source
+    polled every 150 s, raised MultipleObjectsReturned."""
+    config(ADAPTIVE_POLLING=True, ADAPTIVE_POLL_MIN_SECONDS=60, ADAPTIVE_POLL_MAX_SECONDS=3600)
+    first = IntervalSchedule.objects.create(every=150, period=IntervalSchedule.SECONDS)
+    IntervalSchedule.objects.create(every=150, period=IntervalSchedule.SECONDS)  # the racing worker's
+    feed_server.add("/news.xml", feed("first", "second"))
+    source = Source.objects.create(name="News", url=feed_server.url("/news.xml"), interval_seconds=300)
+
+    pipeline.parse(pipeline.fetch(source.pk))
+    assert PeriodicTask.objects.get(name=task_name(source.pk)).interval == first
+    Source.objects.create(name="Also 150", url=feed_server.url("/other.xml"), interval_seconds=150)
+    assert PeriodicTask.objects.filter(interval=first).count() == 2
 
 
 def test_adaptive_polling_can_be_switched_off(allow_local, feed_server, config):
