@@ -26,6 +26,15 @@ def task_name(source_id: int) -> str:
     return f"fetch source #{source_id}"
 
 
+def interval_schedule(seconds: int) -> IntervalSchedule:
+    """The schedule of "every ``seconds`` s". django-celery-beat puts no unique constraint on (every, period), so two
+    workers moving intervals at once can each create one, and ``get_or_create`` then raises MultipleObjectsReturned
+    for that interval ever after (every parse of such a source failed, and so did saving one). Equal rows are
+    interchangeable: take the oldest, as django-celery-beat's own ``IntervalSchedule.from_schedule`` does."""
+    found = IntervalSchedule.objects.filter(every=seconds, period=IntervalSchedule.SECONDS).order_by("pk").first()
+    return found or IntervalSchedule.objects.create(every=seconds, period=IntervalSchedule.SECONDS)
+
+
 def sync_source_schedule(source: Source) -> PeriodicTask:
     """A new source, or one going from disabled to enabled, is due at once, then every interval.
 
@@ -34,7 +43,7 @@ def sync_source_schedule(source: Source) -> PeriodicTask:
     gets ``start_time`` now and no ``last_run_at`` (so does an enabled one written before this rule that never ran);
     any other save leaves both alone and does not fire it again.
     """
-    every, _ = IntervalSchedule.objects.get_or_create(every=source.poll_interval_seconds, period=IntervalSchedule.SECONDS)
+    every = interval_schedule(source.poll_interval_seconds)
     name = task_name(source.pk)
     fields = {
         "task": FETCH_TASK,
@@ -91,7 +100,7 @@ def adapt_interval(source_id: int, *, new_items: int) -> int | None:
     if interval == current and source.adaptive_interval_seconds:
         return interval
     Source.objects.filter(pk=source_id).update(adaptive_interval_seconds=interval)
-    every, _ = IntervalSchedule.objects.get_or_create(every=interval, period=IntervalSchedule.SECONDS)
+    every = interval_schedule(interval)
     for task in PeriodicTask.objects.filter(name=task_name(source_id)):
         task.interval = every
         task.save(update_fields=["interval"])  # save(), not update(): beat learns of the change from its signal

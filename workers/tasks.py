@@ -25,8 +25,14 @@ FETCH_TIME_LIMIT = 90  # the fetch task's hard time limit, s
 RETRY_MARGIN = FETCH_TIME_LIMIT + 30  # the retried fetch's own run, plus slack for the worker to take the message
 
 
-def retry_countdown(seconds: float) -> float:
-    """``seconds`` as a fetch retry's countdown: at most CELERY_VISIBILITY_TIMEOUT − RETRY_MARGIN (at least 1 s).
+def retry_countdown(seconds: float) -> int:
+    """``seconds`` as a retry's countdown (a fetch's or an alert's): whole seconds, rounded up, and at most
+    CELERY_VISIBILITY_TIMEOUT − RETRY_MARGIN (at least 1 s).
+
+    Whole seconds because RabbitMQ's native delayed delivery (quorum queues, Celery 5.5+) counts in whole seconds:
+    Celery truncates a countdown with ``int()`` and raises on one under a second, so ``retry`` rejects the message
+    and the retry is lost (a jittered backoff is often under a second). Rounded up, no retry comes back before the
+    wait it asked for (a server's ``Retry-After``) on any broker; a wait of 0 is an immediate retry.
 
     The worker that receives a message with an ETA holds it unacked until the ETA has passed and the task has run;
     Redis gives a message unacked for longer than the visibility timeout to another worker, so a longer countdown
@@ -35,10 +41,10 @@ def retry_countdown(seconds: float) -> float:
     (the retry then counts as one more deferral or attempt, so a server that keeps asking ends as a recorded failure);
     a wait that is not a finite number (never from ``net.parse_retry_after``) also gets the cap.
     """
-    ceiling = max(1.0, settings.CONFIG["CELERY_VISIBILITY_TIMEOUT"] - RETRY_MARGIN)
+    ceiling = max(1, math.floor(settings.CONFIG["CELERY_VISIBILITY_TIMEOUT"] - RETRY_MARGIN))
     if not math.isfinite(seconds) or seconds > ceiling:
         return ceiling
-    return max(0.0, seconds)
+    return max(0, math.ceil(seconds))
 
 
 def queue_fetches(runs: dict[int, int | None], connection=None) -> None:

@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 
 from api.keys import create_key
 from api.models import ApiKey, Channel, Delivery, EventChange, Source, Subscription
+from tests.conftest import purge_queues
 from tgesweeper.bench.webhook_receiver import WebhookReceiver
-from tgesweeper.celery import app
 from tgesweeper.matching import Match
 from workers import tasks
 
@@ -33,9 +33,7 @@ def receiver():
 @pytest.fixture
 def alert_worker(start_worker):
     """``alert_worker(**env)``: a real worker on every queue (alerts included), the queues emptied first."""
-    with app.connection_for_write() as conn:
-        for queue in app.amqp.queues.values():
-            queue.bind(conn.default_channel).purge()
+    purge_queues()
 
     def start(**env: str):
         return start_worker(**{**FAST_RETRIES, **env})

@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from kombu.transport.native_delayed_delivery import calculate_routing_key
 
 from api.models import Document, Source, SweepSource
 from api.store import start_sweep
@@ -177,6 +178,22 @@ def test_adaptive_polling_follows_what_the_source_publishes(allow_local, feed_se
     assert PeriodicTask.objects.get(name=task_name(source.pk)).interval.every == 225
 
 
+def test_adaptive_polling_moves_onto_an_interval_that_two_workers_created_twice(allow_local, feed_server, config):
+    """IntervalSchedule has no unique (every, period): two workers moving sources to 150 s at once left two rows
+    (tests/integration/test_host_budget_across_workers.py), and every later move to 150 s, or save of a source
+    polled every 150 s, raised MultipleObjectsReturned."""
+    config(ADAPTIVE_POLLING=True, ADAPTIVE_POLL_MIN_SECONDS=60, ADAPTIVE_POLL_MAX_SECONDS=3600)
+    first = IntervalSchedule.objects.create(every=150, period=IntervalSchedule.SECONDS)
+    IntervalSchedule.objects.create(every=150, period=IntervalSchedule.SECONDS)  # the racing worker's
+    feed_server.add("/news.xml", feed("first", "second"))
+    source = Source.objects.create(name="News", url=feed_server.url("/news.xml"), interval_seconds=300)
+
+    pipeline.parse(pipeline.fetch(source.pk))
+    assert PeriodicTask.objects.get(name=task_name(source.pk)).interval == first
+    Source.objects.create(name="Also 150", url=feed_server.url("/other.xml"), interval_seconds=150)
+    assert PeriodicTask.objects.filter(interval=first).count() == 2
+
+
 def test_adaptive_polling_can_be_switched_off(allow_local, feed_server, config):
     config(ADAPTIVE_POLLING=False)
     feed_server.add("/news.xml", feed("first"))
@@ -258,11 +275,20 @@ def test_a_server_that_keeps_asking_for_forever_ends_as_a_recorded_failure(allow
     assert row.state == SweepSource.State.FAILED and "429" in row.error
 
 
-@pytest.mark.parametrize(("asked", "given"), [(float("inf"), 3480.0), (float("nan"), 3480.0), (1e11, 3480.0),
-                                              (3480.0, 3480.0), (120.5, 120.5), (-3.0, 0.0)])
+@pytest.mark.parametrize(("asked", "given"), [(float("inf"), 3480), (float("nan"), 3480), (1e11, 3480), (3480.0, 3480),
+                                              (3479.2, 3480), (120.5, 121), (-3.0, 0), (0.0, 0)])
 def test_retry_countdown_is_bounded_below_the_visibility_timeout(config, asked, given):
     config(CELERY_VISIBILITY_TIMEOUT=3600)
     assert tasks.retry_countdown(asked) == given
+
+
+@pytest.mark.parametrize("asked", [1e-9, 0.2, 0.999])
+def test_a_sub_second_wait_is_a_countdown_of_a_whole_second(config, asked):
+    """RabbitMQ's native delayed delivery counts whole seconds and refuses a countdown under one (the retry was lost:
+    tests/integration/test_alerts.py on RabbitMQ); rounded up, never earlier than asked."""
+    countdown = tasks.retry_countdown(asked)
+    assert countdown == 1 and isinstance(countdown, int)
+    assert calculate_routing_key(countdown, "alerts").endswith(".1.alerts")  # what Celery then sends to RabbitMQ
 
 
 def test_retry_countdown_is_at_least_a_second_under_a_tiny_visibility_timeout(config):

@@ -77,25 +77,44 @@ def test_scheduled_runs_that_fail_are_recorded_and_open_the_circuit(worker):
     assert source.next_fetch_not_before is not None
 
 
-def test_a_scheduled_run_put_off_by_a_rate_limit_fetches_when_it_comes_back(worker, feed_server):
+def refusing_once(status: int, headers: dict[str, str]):
+    """A feed route that answers ``status`` with ``headers`` to its first request and the feed to every other."""
     answers = []
 
-    def busy_once(handler):
+    def handler(request):
         answers.append(1)
-        body, status, headers = (b"", 429, {"Retry-After": "1"}) if len(answers) == 1 else (FEED, 200, {})
-        handler.send_response(status)
-        for name, value in {**headers, "Content-Type": "application/rss+xml"}.items():
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        handler.wfile.write(body)
+        body, code, sent = (b"", status, headers) if len(answers) == 1 else (FEED, 200, {})
+        request.send_response(code)
+        for name, value in {**sent, "Content-Type": "application/rss+xml"}.items():
+            request.send_header(name, value)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
 
-    feed_server.add_route("/busy.xml", busy_once)
+    return handler
+
+
+def test_a_scheduled_run_put_off_by_a_rate_limit_fetches_when_it_comes_back(worker, feed_server):
+    feed_server.add_route("/busy.xml", refusing_once(429, {"Retry-After": "1"}))
     celery_worker = worker()
     source = Source.objects.create(name="Busy once", url=feed_server.url("/busy.xml"), interval_seconds=300)
     send_as_beat(source)
     wait_until(lambda: source.documents.exists(), 60, message=celery_worker.log_text()[-3000:])
     assert feed_server.hits["/busy.xml"] == 2
+    source.refresh_from_db()
+    assert (source.failure_count, source.last_error) == (0, "")
+
+
+def test_a_scheduled_run_whose_fetch_failed_comes_back_after_a_backoff_under_a_second(worker, feed_server):
+    """The backoff (full jitter up to SCRAPING_RETRY_BASE_DELAY) is under a second: RabbitMQ's native delayed delivery
+    refused such a countdown and the retry, and so the run, was lost (``workers.tasks.retry_countdown``)."""
+    feed_server.add_route("/flaky.xml", refusing_once(503, {}))
+    celery_worker = worker(SCRAPING_RETRY_BASE_DELAY="0.5")
+    source = Source.objects.create(name="Flaky once", url=feed_server.url("/flaky.xml"), interval_seconds=300)
+    run = send_as_beat(source)
+    wait_until(lambda: source.documents.exists(), 30, message=celery_worker.log_text()[-3000:])
+    assert feed_server.hits["/flaky.xml"] == 2
+    assert celery_worker.log_text().count(f"[{run}] retry") == 1
     source.refresh_from_db()
     assert (source.failure_count, source.last_error) == (0, "")
 

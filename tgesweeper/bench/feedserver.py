@@ -10,6 +10,7 @@ import email.utils
 import hashlib
 import re
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable
@@ -38,7 +39,8 @@ def _resource(body: bytes, content_type: str, last_modified: datetime | None = N
 class FeedServer:
     """``with FeedServer() as server: server.add("/feed.xml", body); fetch(server.url("/feed.xml"))``.
 
-    ``hits`` counts every request per path; ``not_modified`` counts the 304 answers per path.
+    ``hits`` counts every request per path; ``not_modified`` counts the 304 answers per path; ``requests`` holds
+    the arrival (``time.time()``) and path of each request, in order (a budget over time can be checked).
     ``add_route`` installs a handler ``fn(request_handler)`` for tests that need odd servers
     (slow, endless, redirects); such handlers should stop when ``stopping`` is set.
     """
@@ -49,6 +51,7 @@ class FeedServer:
         self._lock = threading.Lock()
         self.hits: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
+        self.requests: list[tuple[float, str]] = []
         self.stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -136,6 +139,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         with server._lock:
             server.hits[path] += 1
+            server.requests.append((time.time(), path))
         found = server._lookup(path)
         if found is None:
             self._send(404, b"not found\n", "text/plain")
