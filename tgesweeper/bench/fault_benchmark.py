@@ -138,8 +138,12 @@ def log_lines(log: str, *parts: str) -> list[str]:
 
 
 def sweep(load: Load, broker_url: str) -> int:
+    return _sweep_sources(load.sources, broker_url)
+
+
+def _sweep_sources(sources: list[Source], broker_url: str) -> int:
     with app.connection_for_write(broker_url) as conn:
-        return sweeps.start_sweep([s.pk for s in load.sources], connection=conn)
+        return sweeps.start_sweep([s.pk for s in sources], connection=conn)
 
 
 # --- the brokers ----------------------------------------------------------------------------------------------------
@@ -266,6 +270,7 @@ class FaultRun:
     worker: LocalWorker
     struck: float
     seen: dict = field(default_factory=dict)
+    check: Callable[[], None] | None = None  # what must hold once drained, beyond the ledger (raises if not)
 
     def drained(self, timeout: float = 60.0) -> bool:
         return sweeps.wait_for_sweep(self.run_id, timeout=timeout, poll=0.1)
@@ -381,19 +386,55 @@ def cut_postgresql(rig: Rig, *, docs: int = 60, outage: float = 3.0) -> FaultRun
     return FaultRun(load, run_id, worker, struck, {"event": event})
 
 
+def slow_source(rig: Rig, *, docs: int = 60, deadline: float = 2.0, rest: float = 3.0) -> FaultRun:
+    """Fault 7: one feed of the load answers 1 byte/s. Each fetch ends at the total deadline (SCRAPING_TIMEOUT, here
+    ``deadline``, one attempt a sweep) while the other feed is stored; CIRCUIT_BREAKER_FAILURE_THRESHOLD failed sweeps
+    open its circuit, the next sweep does not fetch it, and once it answers again and the circuit has rested
+    (``rest`` s) the trial fetch stores it and closes the circuit. Recovery counts from the moment it answers again."""
+    per_feed = max(1, docs // 2)
+    load = tagged_load(rig, feeds=2, per_feed=per_feed)
+    slow, path = load.sources[1], urlsplit(load.sources[1].url).path
+    rig.feeds.add_route(path, lambda handler: rig.feeds.stall(handler, every=1.0))
+    worker = rig.start_worker(SCRAPING_TIMEOUT=str(deadline), SCRAPING_RETRY_MAX_ATTEMPTS="1",
+                              CIRCUIT_BREAKER_RECOVERY_TIMEOUT=str(rest))
+    threshold = settings.CONFIG["CIRCUIT_BREAKER_FAILURE_THRESHOLD"]
+    for n in range(threshold + 1):
+        started = time.monotonic()
+        run_id = _sweep_sources(load.sources if n == 0 else [slow], rig.broker.url)
+        if not sweeps.wait_for_sweep(run_id, timeout=deadline + 30, poll=0.1):
+            raise AssertionError(f"sweep {n + 1} of the slow source did not finish:\n{worker.log_text()[-3000:]}")
+        slow.refresh_from_db()
+        if n < threshold:
+            assert time.monotonic() - started < deadline + 10, "the fetch outlived its deadline by far"
+            assert slow.failure_count == n + 1, (n, slow.failure_count, slow.last_error)
+    assert slow.circuit_state == "open" and rig.feeds.hits[path] == threshold, "the open circuit let a fetch through"
+    assert load.stored() == per_feed, "the other feed was not stored meanwhile"
+    del rig.feeds._routes[path]
+    struck = time.monotonic()
+    wait_until(lambda: (time.time() - slow.circuit_opened_at.timestamp()) > rest + 0.2, rest + 5)
+    run_id = _sweep_sources([slow], rig.broker.url)
+
+    def closed_again() -> None:
+        slow.refresh_from_db()
+        assert (slow.circuit_state, slow.failure_count) == ("closed", 0), (slow.circuit_state, slow.failure_count)
+
+    return FaultRun(load, run_id, worker, struck, check=closed_again)
+
+
 def item_raises_in_match(rig: Rig, *, docs: int = 60) -> FaultRun:
     """Fault 9: one item of a batch raises in match (a planted bug, ``item_fault``); it is recorded as a pipeline
     failure with its error and stored without a launch; the rest of its batch persists."""
     load = tagged_load(rig, feeds=1, per_feed=docs, launch_share=0.02, poison=True)
     worker = rig.start_worker(app="tgesweeper.bench.item_fault")
     struck = time.monotonic()
-    return FaultRun(load, sweep(load, rig.broker.url), worker, struck)
 
+    def failure_recorded() -> None:
+        poisoned = f"bench-{load.tag}-{load.docs - 1}"
+        assert PipelineFailure.objects.filter(source__in=load.sources, stage="match", external_id=poisoned,
+                                              error__startswith="RuntimeError: injected fault").exists(), \
+            "the item that raised was not recorded as a pipeline failure"
 
-def item_failure_recorded(run: FaultRun) -> bool:
-    poisoned = f"bench-{run.load.tag}-{run.load.docs - 1}"
-    return PipelineFailure.objects.filter(source__in=run.load.sources, stage="match", external_id=poisoned,
-                                          error__startswith="RuntimeError: injected fault").exists()
+    return FaultRun(load, sweep(load, rig.broker.url), worker, struck, check=failure_recorded)
 
 
 FAULTS: dict[int, tuple[str, Callable[..., FaultRun]]] = {
@@ -402,11 +443,11 @@ FAULTS: dict[int, tuple[str, Callable[..., FaultRun]]] = {
     3: ("3 poison message (kills its worker each time)", poison_message),
     4: ("4 broker restarted under load", restart_broker),
     5: ("5 PostgreSQL cut mid-persist for 3 s", cut_postgresql),
+    7: ("7 a source answering 1 byte/s (deadline, breaker)", slow_source),
     9: ("9 one item raises in match", item_raises_in_match),
 }
 NOT_IN_THE_TABLE = {
     6: "two beats: tests/integration/test_notify_and_schedule_guard.py (the harness has no beat yet)",
-    7: "a source answering 1 byte/s: tests/integration/test_fetch_resilience.py (deadline, breaker)",
     8: "X answering 429: tests/integration/test_x_source.py",
 }
 
@@ -465,8 +506,8 @@ def run_fault(number: int, broker: str = "redis", *, docs: int | None = None, ti
         if not finished:
             raise RuntimeError(f"fault {number}: the sweep did not finish in {timeout:g} s:\n"
                                f"{run.worker.log_text()[-3000:]}")
-        if number == 9 and not item_failure_recorded(run):
-            raise RuntimeError("fault 9: the item that raised was not recorded as a pipeline failure")
+        if run.check:
+            run.check()
         return {"fault": name, "sent": run.load.docs, "stored": run.load.stored(), **run.load.ledger(),
                 "recover_seconds": round(recovered, 1)}
 
