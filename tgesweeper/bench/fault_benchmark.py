@@ -33,6 +33,8 @@ from django.conf import settings
 
 from api.models import DeadLetter, Document, PipelineFailure, Source, SweepRun, TGEEvent
 from celeryconfig import PIPELINE_QUEUES
+from tgesweeper.bench.fake_x_api import TOKEN as X_TOKEN
+from tgesweeper.bench.fake_x_api import FakeXAPI, reset_in
 from tgesweeper.bench.feedserver import FeedServer, render_rss
 from tgesweeper.bench.item_fault import POISON
 from tgesweeper.bench.local_process import database_url_for_processes
@@ -51,6 +53,7 @@ from tgesweeper.bench.processes import (
 from tgesweeper.celery import app
 from tgesweeper.matching import MatchInput
 from tgesweeper.matching.events import event_key
+from tgesweeper.sources.x_api import DEFAULT_MAX_RESULTS as X_PAGE
 from workers import pipeline, sweeps
 
 BATCH_SIZE = 10
@@ -69,10 +72,11 @@ class Load:
     sources: list[Source]
     docs: int
     batches: int
-    launch: tuple[str, str]
+    launch: tuple[str, str] = ("", "")
+    id_prefix: str | None = None  # of the items' external ids, when they are not generated feed items
 
     def ledger(self) -> dict[str, int]:
-        counts = count_ledger(self.sources, self.tag, self.docs)
+        counts = count_ledger(self.sources, self.tag, self.docs, id_prefix=self.id_prefix)
         return {key: counts[key] for key in COUNTED}
 
     def stored(self) -> int:
@@ -421,6 +425,39 @@ def slow_source(rig: Rig, *, docs: int = 60, deadline: float = 2.0, rest: float 
     return FaultRun(load, run_id, worker, struck, check=closed_again)
 
 
+def x_answers_429(rig: Rig, *, docs: int = 60, reset: float = 6.0) -> FaultRun:
+    """Fault 8: the X API (a local fake) answers 429 with ``x-rate-limit-reset`` ``reset`` s away. The fetch is put
+    off to the reset as a retry with a countdown (the worker never sleeps on it: the task ends at once) and stores the
+    tweets once the API answers again. Recovery counts from the first 429."""
+    api = rig.stack.enter_context(FakeXAPI())
+    tag = uuid.uuid4().hex[:8]
+    first = random.Random(tag).randrange(10**8, 10**9)
+    count = min(docs, X_PAGE)
+    api.add_user("101", "faultwire")
+    for i in range(count):
+        api.tweet(int(f"{first}{i:04d}"), "101", f"Fault wire {tag} note {i}: markets were quiet on the day.")
+    source = Source.objects.create(name=f"fault {tag} x", kind="x", enabled=False)
+    load = Load(tag, [source], count, -(-count // BATCH_SIZE), id_prefix=f"x:{first}")
+    rig.loads.append(load)
+    worker = rig.start_worker(X_BEARER_TOKEN=X_TOKEN, X_API_BASE_URL=api.base_url)
+    api.rate_limit_reset = reset_in(int(reset))
+    run_id = _sweep_sources([source], rig.broker.url)
+    wait_until(lambda: api.log, 30, message="the X API was never asked")
+    struck = time.monotonic()
+    wait_until(lambda: log_lines(worker.log_text(), "fetch_source[", "retry: Retry in"), 10,
+               message="the 429 was not put off as a retry")
+    asked = len(api.log)
+    wait_until(lambda: time.time() >= api.rate_limit_reset, reset + 5)
+    assert len(api.log) == asked, "the X API was asked again before its reset"
+    api.rate_limit_reset = None
+
+    def no_failure() -> None:
+        source.refresh_from_db()
+        assert source.failure_count == 0, f"a 429 counted as a failure: {source.last_error}"
+
+    return FaultRun(load, run_id, worker, struck, check=no_failure)
+
+
 def item_raises_in_match(rig: Rig, *, docs: int = 60) -> FaultRun:
     """Fault 9: one item of a batch raises in match (a planted bug, ``item_fault``); it is recorded as a pipeline
     failure with its error and stored without a launch; the rest of its batch persists."""
@@ -444,11 +481,11 @@ FAULTS: dict[int, tuple[str, Callable[..., FaultRun]]] = {
     4: ("4 broker restarted under load", restart_broker),
     5: ("5 PostgreSQL cut mid-persist for 3 s", cut_postgresql),
     7: ("7 a source answering 1 byte/s (deadline, breaker)", slow_source),
+    8: ("8 X answering 429 until its reset", x_answers_429),
     9: ("9 one item raises in match", item_raises_in_match),
 }
 NOT_IN_THE_TABLE = {
     6: "two beats: tests/integration/test_notify_and_schedule_guard.py (the harness has no beat yet)",
-    8: "X answering 429: tests/integration/test_x_source.py",
 }
 
 
