@@ -30,6 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 from django.conf import settings
+from django_celery_beat.models import PeriodicTask
 
 from api.models import DeadLetter, Document, PipelineFailure, Source, SweepRun, TGEEvent
 from celeryconfig import PIPELINE_QUEUES
@@ -37,6 +38,7 @@ from tgesweeper.bench.fake_x_api import TOKEN as X_TOKEN
 from tgesweeper.bench.fake_x_api import FakeXAPI, reset_in
 from tgesweeper.bench.feedserver import FeedServer, render_rss
 from tgesweeper.bench.item_fault import POISON
+from tgesweeper.bench.latency_benchmark import LocalBeat
 from tgesweeper.bench.local_process import database_url_for_processes
 from tgesweeper.bench.local_worker import LocalWorker
 from tgesweeper.bench.pipeline_benchmark import SYLLABLES, count_ledger, generate_items
@@ -55,6 +57,7 @@ from tgesweeper.matching import MatchInput
 from tgesweeper.matching.events import event_key
 from tgesweeper.sources.x_api import DEFAULT_MAX_RESULTS as X_PAGE
 from workers import pipeline, sweeps
+from workers.schedule import FETCH_TASK
 
 BATCH_SIZE = 10
 PERSIST = "workers.tasks.persist_results"
@@ -260,8 +263,10 @@ class Rig:
     broker: Broker
     feeds: FeedServer
     start_worker: StartWorker
-    stack: ExitStack  # what a fault starts on the side (a TCP proxy) lives until the rig is taken down
+    stack: ExitStack  # what a fault starts on the side (a TCP proxy, beats) lives until the workers have stopped
     loads: list[Load] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # the workers' environment (broker, cache, database)
+    directory: Path = Path(tempfile.gettempdir())  # logs
 
 
 @dataclass
@@ -270,13 +275,19 @@ class FaultRun:
     scenario saw on the way (``seen``)."""
 
     load: Load
-    run_id: int
+    run_id: int | None  # the sweep to wait for; None: wait until the load is stored
     worker: LocalWorker
     struck: float
     seen: dict = field(default_factory=dict)
+    recovered: float | None = None  # when the fault was over, if not when the load is drained
     check: Callable[[], None] | None = None  # what must hold once drained, beyond the ledger (raises if not)
 
     def drained(self, timeout: float = 60.0) -> bool:
+        if self.run_id is None:
+            deadline = time.monotonic() + timeout
+            while self.load.stored() < self.load.docs and time.monotonic() < deadline:
+                time.sleep(0.1)
+            return self.load.stored() >= self.load.docs
         return sweeps.wait_for_sweep(self.run_id, timeout=timeout, poll=0.1)
 
 
@@ -390,6 +401,39 @@ def cut_postgresql(rig: Rig, *, docs: int = 60, outage: float = 3.0) -> FaultRun
     return FaultRun(load, run_id, worker, struck, {"event": event})
 
 
+def two_beats(rig: Rig, *, docs: int = 60, interval: int = 5, intervals: int = 3) -> FaultRun:
+    """Fault 6: two ``celery beat`` processes by mistake, both on the database's schedule. The load's one source is
+    enabled with an ``interval``-second schedule (adaptive polling off); while both beats run for ``intervals``
+    intervals the source is fetched at most once an interval (the claim in the cache), the second beat's runs are
+    skipped, and every item is stored once. Recovery counts from the start of the beats to the load stored."""
+    others = PeriodicTask.objects.filter(enabled=True, task=FETCH_TASK).count()
+    if others:
+        raise RuntimeError(f"fault 6 runs two beats, which would fetch the {others} enabled sources of this database "
+                           "too: run it on a database of its own, or leave it out with --faults")
+    load = tagged_load(rig, feeds=1, per_feed=docs)
+    source, path = load.sources[0], urlsplit(load.sources[0].url).path
+    source.enabled, source.interval_seconds = True, interval
+    source.save()  # its PeriodicTask follows; an interval under ADAPTIVE_POLL_MIN_SECONDS is never adapted
+    worker = rig.start_worker(ADAPTIVE_POLLING="false")
+    beats = [LocalBeat(env={**os.environ, **rig.env, "ADAPTIVE_POLLING": "false"}, log_path=rig.directory / f"beat-{n}.log",
+                       pidfile=rig.directory / f"beat-{n}.pid") for n in range(2)]
+    struck = time.monotonic()
+    for beat in beats:
+        rig.stack.callback(beat.stop)
+        beat.start()
+    before = rig.feeds.hits[path]  # the first beat may have fetched already
+    wait_until(lambda: load.stored() >= load.docs, 60, message="the beats' fetch stored nothing")
+    recovered = time.monotonic()
+    time.sleep(interval * intervals + 2)
+    for beat in beats:
+        beat.stop()
+    fetched = rig.feeds.hits[path] - before
+    skipped = log_lines(worker.log_text(), "already fetched in this interval")
+    assert 1 <= fetched <= intervals + 1, f"{fetched} fetches in {intervals} intervals of two beats"
+    assert skipped, "no second run was skipped: did both beats send?"
+    return FaultRun(load, None, worker, struck, {"fetched": fetched, "skipped": len(skipped)}, recovered=recovered)
+
+
 def slow_source(rig: Rig, *, docs: int = 60, deadline: float = 2.0, rest: float = 3.0) -> FaultRun:
     """Fault 7: one feed of the load answers 1 byte/s. Each fetch ends at the total deadline (SCRAPING_TIMEOUT, here
     ``deadline``, one attempt a sweep) while the other feed is stored; CIRCUIT_BREAKER_FAILURE_THRESHOLD failed sweeps
@@ -466,10 +510,11 @@ def item_raises_in_match(rig: Rig, *, docs: int = 60) -> FaultRun:
     struck = time.monotonic()
 
     def failure_recorded() -> None:
+        """Persist records a batch's failures just after its transaction commits: the sweep may finish first."""
         poisoned = f"bench-{load.tag}-{load.docs - 1}"
-        assert PipelineFailure.objects.filter(source__in=load.sources, stage="match", external_id=poisoned,
-                                              error__startswith="RuntimeError: injected fault").exists(), \
-            "the item that raised was not recorded as a pipeline failure"
+        failures = PipelineFailure.objects.filter(source__in=load.sources, stage="match", external_id=poisoned,
+                                                  error__startswith="RuntimeError: injected fault")
+        wait_until(failures.exists, 10, message="the item that raised was not recorded as a pipeline failure")
 
     return FaultRun(load, sweep(load, rig.broker.url), worker, struck, check=failure_recorded)
 
@@ -480,15 +525,11 @@ FAULTS: dict[int, tuple[str, Callable[..., FaultRun]]] = {
     3: ("3 poison message (kills its worker each time)", poison_message),
     4: ("4 broker restarted under load", restart_broker),
     5: ("5 PostgreSQL cut mid-persist for 3 s", cut_postgresql),
+    6: ("6 two beats at once", two_beats),
     7: ("7 a source answering 1 byte/s (deadline, breaker)", slow_source),
     8: ("8 X answering 429 until its reset", x_answers_429),
     9: ("9 one item raises in match", item_raises_in_match),
 }
-NOT_IN_THE_TABLE = {
-    6: "two beats: tests/integration/test_notify_and_schedule_guard.py (the harness has no beat yet)",
-}
-
-
 # --- the harness ----------------------------------------------------------------------------------------------------
 
 @contextmanager
@@ -530,7 +571,7 @@ def private_rig(broker: str, directory: Path) -> Iterator[Rig]:
             for worker in started:
                 worker.stop()
 
-        yield Rig(rig_broker, feeds, start_worker, side, loads)
+        yield Rig(rig_broker, feeds, start_worker, side, loads, base_env, directory)
 
 
 def run_fault(number: int, broker: str = "redis", *, docs: int | None = None, timeout: float = 120.0) -> dict:
@@ -539,7 +580,7 @@ def run_fault(number: int, broker: str = "redis", *, docs: int | None = None, ti
     with tempfile.TemporaryDirectory(prefix="tge-faults-") as tmp, private_rig(broker, Path(tmp)) as rig:
         run = scenario(rig, **({"docs": docs} if docs else {}))
         finished = run.drained(timeout)
-        recovered = time.monotonic() - run.struck
+        recovered = (run.recovered or time.monotonic()) - run.struck
         if not finished:
             raise RuntimeError(f"fault {number}: the sweep did not finish in {timeout:g} s:\n"
                                f"{run.worker.log_text()[-3000:]}")

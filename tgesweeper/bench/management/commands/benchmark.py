@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tgesweeper.bench.api_benchmark import run_api_benchmark
 from tgesweeper.bench.dashboard_benchmark import run_dashboard_benchmark
-from tgesweeper.bench.fault_benchmark import FAULTS, NOT_IN_THE_TABLE, run_fault_benchmark
+from tgesweeper.bench.fault_benchmark import FAULTS, run_fault_benchmark
 from tgesweeper.bench.fetch_benchmark import run_fetch_benchmark
 from tgesweeper.bench.latency_benchmark import run_latency_benchmark
 from tgesweeper.bench.match_benchmark import run_match_benchmark
@@ -76,9 +76,7 @@ class Command(BaseCommand):
         dashboard.add_argument("--keep", action="store_true", help="keep the seeded events for the next run")
         dashboard.add_argument("--json", action="store_true")
         faults = sub.add_parser("faults", help="each fault of the reliability list on real workers under load, one row "
-                                               "each: sent, stored, lost, duplicated, unexpected, seconds to recover",
-                                epilog="Not in the table yet (each has its own test): " + "; ".join(
-                                    f"{n} {why}" for n, why in NOT_IN_THE_TABLE.items()))
+                                               "each: sent, stored, lost, duplicated, unexpected, seconds to recover")
         faults.add_argument("--broker", choices=("redis", "rabbitmq"), default="redis",
                             help="a private redis-server, or a private RabbitMQ node (default redis)")
         faults.add_argument("--faults", default=",".join(map(str, FAULTS)),
