@@ -37,7 +37,6 @@ from celeryconfig import PIPELINE_QUEUES
 from tgesweeper.bench.fake_x_api import TOKEN as X_TOKEN
 from tgesweeper.bench.fake_x_api import FakeXAPI, reset_in
 from tgesweeper.bench.feedserver import FeedServer, render_rss
-from tgesweeper.bench.item_fault import POISON
 from tgesweeper.bench.latency_benchmark import LocalBeat
 from tgesweeper.bench.local_process import database_url_for_processes
 from tgesweeper.bench.local_worker import LocalWorker
@@ -60,6 +59,7 @@ from workers import pipeline, sweeps
 from workers.schedule import FETCH_TASK
 
 BATCH_SIZE = 10
+POISON = "[fault 9: raises in match]"  # the planted bug of ``item_fault`` raises on an item whose title has it
 PERSIST = "workers.tasks.persist_results"
 COUNTED = ("lost", "duplicated", "unexpected")
 
@@ -77,6 +77,7 @@ class Load:
     batches: int
     launch: tuple[str, str] = ("", "")
     id_prefix: str | None = None  # of the items' external ids, when they are not generated feed items
+    made_events: list[int] = field(default_factory=list)
 
     def ledger(self) -> dict[str, int]:
         counts = count_ledger(self.sources, self.tag, self.docs, id_prefix=self.id_prefix)
@@ -89,15 +90,19 @@ class Load:
         """The event of ``launch``, made beforehand so its row can be locked: persist of the first batch waits there."""
         found = pipeline.engine().match(MatchInput(title=self.launch[0], text=self.launch[1]))
         assert found is not None, f"the engine sees no launch in {self.launch[0]!r}"
-        return TGEEvent.objects.create(key=event_key(found.project, found.ticker), project=found.project,
-                                       ticker=found.ticker or "")
+        event = TGEEvent.objects.create(key=event_key(found.project, found.ticker), project=found.project,
+                                        ticker=found.ticker or "")
+        self.made_events.append(event.pk)
+        return event
 
     def remove(self) -> None:
         """Everything the load left in the database: its sources (their documents, mentions, batches, ledger rows go
-        with them), its sweep runs, failures and dead letters, and the events only its documents mention."""
+        with them), its sweep runs, failures and dead letters, and the events only its documents mention (or that it
+        made beforehand and nothing mentions)."""
         ids = [s.pk for s in self.sources]
         runs = list(SweepRun.objects.filter(sources__source_id__in=ids).values_list("pk", flat=True).distinct())
-        events = list(TGEEvent.objects.filter(mentions__source_id__in=ids).values_list("pk", flat=True).distinct())
+        events = [*TGEEvent.objects.filter(mentions__source_id__in=ids).values_list("pk", flat=True).distinct(),
+                  *self.made_events]
         PipelineFailure.objects.filter(source_id__in=ids).delete()
         DeadLetter.objects.filter(args__0__in=ids).delete()
         Source.objects.filter(pk__in=ids).delete()
@@ -108,7 +113,7 @@ class Load:
 def tagged_load(rig: Rig, *, feeds: int, per_feed: int, launch_share: float = 0.0,
                 poison: bool = False) -> Load:
     """``feeds`` feeds of ``per_feed`` tagged items; with ``poison`` the last item's title carries the planted bug's
-    marker (``item_fault.POISON``)."""
+    marker (``POISON``)."""
     tag = uuid.uuid4().hex[:8]
     rng = random.Random(tag)
     items = generate_items(feeds * per_feed, tag, rng, launch_share=launch_share)
@@ -506,7 +511,7 @@ def item_raises_in_match(rig: Rig, *, docs: int = 60) -> FaultRun:
     """Fault 9: one item of a batch raises in match (a planted bug, ``item_fault``); it is recorded as a pipeline
     failure with its error and stored without a launch; the rest of its batch persists."""
     load = tagged_load(rig, feeds=1, per_feed=docs, launch_share=0.02, poison=True)
-    worker = rig.start_worker(app="tgesweeper.bench.item_fault")
+    worker = rig.start_worker(app="tgesweeper.bench.item_fault", TGE_FAULT_ITEM_MARKER=POISON)
     struck = time.monotonic()
 
     def failure_recorded() -> None:
@@ -575,19 +580,17 @@ def private_rig(broker: str, directory: Path) -> Iterator[Rig]:
 
 
 def run_fault(number: int, broker: str = "redis", *, docs: int | None = None, timeout: float = 120.0) -> dict:
-    """One row: the fault's load swept through it on a private rig, drained, counted, and removed again."""
+    """One row: the fault's load swept through it on a private rig, drained, counted, and removed again. A load that
+    never drains is counted as it stands, with ``recover_seconds`` None (it did not recover)."""
     name, scenario = FAULTS[number]
     with tempfile.TemporaryDirectory(prefix="tge-faults-") as tmp, private_rig(broker, Path(tmp)) as rig:
         run = scenario(rig, **({"docs": docs} if docs else {}))
         finished = run.drained(timeout)
         recovered = (run.recovered or time.monotonic()) - run.struck
-        if not finished:
-            raise RuntimeError(f"fault {number}: the sweep did not finish in {timeout:g} s:\n"
-                               f"{run.worker.log_text()[-3000:]}")
-        if run.check:
+        if finished and run.check:
             run.check()
         return {"fault": name, "sent": run.load.docs, "stored": run.load.stored(), **run.load.ledger(),
-                "recover_seconds": round(recovered, 1)}
+                "recover_seconds": round(recovered, 1) if finished else None}
 
 
 def run_fault_benchmark(broker: str = "redis", faults: list[int] | None = None, *, docs: int | None = None,

@@ -149,7 +149,7 @@ class Command(BaseCommand):
 
         def progress(row: dict) -> None:
             if not options["json"]:
-                self.stdout.write(f"{row['fault']:<48}" + "".join(f"{row[key]:>17}" for key in columns))
+                self.stdout.write(f"{row['fault']:<48}" + "".join(f"{row[key]!s:>17}" for key in columns))
 
         if not options["json"]:
             self.stdout.write(f"{'fault (broker: ' + options['broker'] + ')':<48}" + "".join(f"{k:>17}" for k in columns))
@@ -161,6 +161,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(rows))
         if any(row["lost"] or row["duplicated"] or row["unexpected"] for row in rows):
             raise CommandError("a fault lost, duplicated or added documents (see above)")
+        if any(row["recover_seconds"] is None for row in rows):
+            raise CommandError("a fault's load did not drain in time (recover_seconds None, see above)")
 
     def _counted(self, run: Callable[[], dict], as_json: bool) -> None:
         """Run a benchmark that counts lost, duplicated and unexpected items, print it, and fail unless all are 0."""
