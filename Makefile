@@ -38,12 +38,11 @@ dashboard/dist/index.html: $(DASHBOARD_DEPS) $(DASHBOARD_SOURCES)
 
 dashboard: dashboard/dist/index.html
 
-## The dashboard's own checks: ESLint, Prettier, tsc and its Vitest unit tests (make lint and make test run them).
+## The dashboard's static checks: ESLint, Prettier and tsc (make lint runs them; its Vitest unit tests run in make test).
 dashboard-check: $(DASHBOARD_DEPS)
 	cd dashboard && $(NODE_PATH_ENV) npm run --silent lint
 	cd dashboard && $(NODE_PATH_ENV) npm run --silent format:check
 	cd dashboard && $(NODE_PATH_ENV) npm run --silent typecheck
-	cd dashboard && $(NODE_PATH_ENV) npm run --silent test
 
 ## Sets up and starts the sweeper: web (API, admin, the dashboard at /app/ and its live channel) on 127.0.0.1:8000,
 ## a Celery worker and Celery beat.

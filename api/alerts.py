@@ -14,10 +14,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import QueryDict
 from django.utils import timezone
 from prometheus_client import Counter
+from rest_framework.exceptions import ValidationError
 
 from api import channels
+from api.filters import EventFilter, subscription_filters
 from api.models import Channel, Delivery, EventChange, Mention, Subscription, TGEEvent
 from tgesweeper import net
 
@@ -28,40 +32,20 @@ LEASE_MARGIN = 30  # s beyond a send's own deadline before another worker may ta
 
 # --- which subscriptions a change concerns -----------------------------------------------------------
 
-def concerns(subscription: Subscription, change: EventChange, event: TGEEvent, source_names: set[str]) -> bool:
-    """The subscription's filters against the event as it is now; empty lists filter nothing."""
-    if subscription.change_kinds and change.kind not in subscription.change_kinds:
-        return False
-    if event.review == TGEEvent.Review.MERGED:
-        return False
-    if event.review == TGEEvent.Review.REJECTED and change.kind != EventChange.Kind.REJECTED:
-        return False
-    if event.confidence < subscription.min_confidence:
-        return False
-    if event.is_candidate and not subscription.include_candidates and event.review != TGEEvent.Review.CONFIRMED:
-        return False
-    checks = ((subscription.statuses, event.status), (subscription.projects, event.project),
-              (subscription.tickers, event.ticker), (subscription.chains, event.chain))
-    if any(wanted and value.casefold() not in {w.casefold() for w in wanted} for wanted, value in checks):
-        return False
-    return not subscription.sources or bool({s.casefold() for s in subscription.sources} &
-                                            {s.casefold() for s in source_names})
-
-
 def plan_deliveries(change_ids: list[int]) -> list[int]:
     """Record a delivery for each channel of each subscription a change concerns; returns those to send now
     (new ones, and pending ones from an earlier run of this notify)."""
-    found = list(EventChange.objects.filter(pk__in=change_ids).select_related("event").order_by("pk"))
+    found = list(EventChange.objects.filter(pk__in=change_ids).order_by("pk"))
     if not found:
         return []
     subscriptions = list(Subscription.objects.active().prefetch_related("channels"))
     if not subscriptions:
         return []
-    sources = _source_names({c.event_id for c in found}) if any(s.sources for s in subscriptions) else {}
+    selection = Selection({change.event_id for change in found})
     to_send: list[int] = []
     for change in found:
         for subscription in subscriptions:
-            if not concerns(subscription, change, change.event, sources.get(change.event_id, set())):
+            if not concerns(subscription, change, selection):
                 continue
             for channel in subscription.channels.all():
                 delivery_id = _plan(channel, change)
@@ -70,11 +54,49 @@ def plan_deliveries(change_ids: list[int]) -> list[int]:
     return to_send
 
 
-def _source_names(event_ids: set[int]) -> dict[int, set[str]]:
-    names: dict[int, set[str]] = {}
-    for event_id, name in Mention.objects.filter(event_id__in=event_ids).values_list("event_id", "source__name").distinct():
-        names.setdefault(event_id, set()).add(name)
-    return names
+def concerns(subscription: Subscription, change: EventChange, selection: Selection) -> bool:
+    """A change alerts a subscription that hears its kind and selects its event."""
+    if subscription.change_kinds and change.kind not in subscription.change_kinds:
+        return False
+    return change.event_id in selection.of(subscription, rejected_too=change.kind == EventChange.Kind.REJECTED)
+
+
+class Selection:
+    """Which of a notify's events each subscription selects, by the rule its calendar and feed use
+    (``subscription_filters`` through ``EventFilter``), so that what alerts and what the calendar lists never
+    disagree. One query per distinct selection, whatever the number of changes."""
+
+    def __init__(self, event_ids: set[int]):
+        self.events = TGEEvent.objects.filter(pk__in=event_ids).exclude(review=TGEEvent.Review.MERGED)
+        self.found: dict[tuple, set[int]] = {}
+
+    def of(self, subscription: Subscription, *, rejected_too: bool = False) -> set[int]:
+        """``rejected_too``: a rejection is news to whoever followed the event, though it is published no more."""
+        params = subscription_filters(subscription)
+        events = self.events
+        if rejected_too:
+            params["include_candidates"] = "true"
+            if not subscription.include_candidates:
+                events = events.filter(Q(published=True) | Q(review=TGEEvent.Review.REJECTED, is_candidate=False))
+        key = (rejected_too, *sorted(params.items()))
+        if key not in self.found:
+            query = QueryDict(mutable=True)
+            query.update(params)
+            self.found[key] = _filtered(subscription, EventFilter(data=query, queryset=events))
+        return self.found[key]
+
+
+def _filtered(subscription: Subscription, filterset: EventFilter) -> set[int]:
+    """The filter's event ids; a subscription its filters refuse (saved before a rule tightened) selects nothing,
+    and the others' alerts go on."""
+    try:
+        problems = None if filterset.is_valid() else filterset.errors
+    except ValidationError as error:  # unknown, repeated or empty parameters
+        problems = error.detail
+    if problems:
+        log.warning("subscription %s selects nothing, its filters are refused: %s", subscription.pk, problems)
+        return set()
+    return set(filterset.qs.values_list("pk", flat=True))
 
 
 def _plan(channel: Channel, change: EventChange) -> int | None:

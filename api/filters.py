@@ -109,7 +109,8 @@ class EventFilter(StrictFilterSet):
     status = CSVChoiceFilter(field_name="status", lookup_expr="in", choices=TGEEvent.Status.choices)
     review = CSVChoiceFilter(field_name="review", lookup_expr="in", choices=TGEEvent.Review.choices)
     chain = CSVCharFilter(method="filter_chain", help_text="chains, comma-separated (case-insensitive)")
-    source = CSVCharFilter(method="filter_source", help_text="events with a mention from these source names")
+    source = CSVCharFilter(method="filter_source", help_text="events with a mention from these source names "
+                           "(case-insensitive)")
     since = UTCDateTimeFilter(field_name="first_seen_at", lookup_expr="gte", help_text="first seen at or after")
     until = UTCDateTimeFilter(field_name="first_seen_at", lookup_expr="lt", help_text="first seen before")
     tge_date_from = filters.DateFilter(field_name="tge_date", lookup_expr="gte")
@@ -144,13 +145,10 @@ class EventFilter(StrictFilterSet):
         return queryset.filter(ticker__in={v.strip().lstrip("$").upper() for v in value if v.strip()})
 
     def filter_chain(self, queryset, name, value):
-        query = Q()
-        for chain in value:
-            query |= Q(chain__iexact=chain.strip())
-        return queryset.filter(query)
+        return queryset.filter(_any_iexact("chain", value))
 
     def filter_source(self, queryset, name, value):
-        source_ids = list(Source.objects.filter(name__in=[v.strip() for v in value]).values_list("pk", flat=True))
+        source_ids = list(Source.objects.filter(_any_iexact("name", value)).values_list("pk", flat=True))
         return queryset.filter(Exists(Mention.objects.filter(event=OuterRef("pk"), source_id__in=source_ids)))
 
     def filter_text(self, queryset, name, value):
@@ -158,6 +156,13 @@ class EventFilter(StrictFilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(project__icontains=value) | Q(ticker=value.lstrip("$").upper()))
+
+
+def _any_iexact(field: str, values: list[str]) -> Q:
+    query = Q()
+    for value in values:
+        query |= Q(**{f"{field}__iexact": value.strip()})
+    return query
 
 
 def subscription_filters(subscription) -> dict[str, str]:

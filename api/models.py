@@ -8,7 +8,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Upper
 from django.utils import timezone
 
 from api.validation import validate_channel, validate_source
@@ -113,6 +114,16 @@ class Document(models.Model):
         return self.title[:80] or self.external_id
 
 
+class TGEEventQuerySet(models.QuerySet):
+    def with_previous_date(self):
+        """Annotate ``previous_tge_date``: the date before the last move (what a postponed event was set for), from
+        the outbox, so a list shows it without reading each event's history."""
+        moves = EventChange.objects.filter(event=models.OuterRef("pk"), kind=EventChange.Kind.DATE_CHANGED)
+        old_date = Cast(KeyTextTransform("tge_date", "old"), models.DateField())
+        return self.annotate(previous_tge_date=models.Subquery(
+            moves.order_by("-created_at", "-id").annotate(old_date=old_date).values("old_date")[:1]))
+
+
 class TGEEvent(models.Model):
     """One row per token launch, however many documents mention it.
 
@@ -155,6 +166,8 @@ class TGEEvent(models.Model):
     date_sequence = models.PositiveIntegerField(  # db_default too: the benchmarks insert rows with SQL of their own
         default=0, db_default=0, editable=False,
         help_text="Times the TGE date moved: the calendar's SEQUENCE (store.refresh_event).")
+
+    objects = TGEEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-first_seen_at", "-id"]

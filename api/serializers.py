@@ -68,10 +68,15 @@ class MentionSerializer(serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    previous_tge_date = serializers.DateField(
+        read_only=True, allow_null=True,
+        help_text="The TGE date before its last move (what a postponed event was set for); null if it never moved.")
+
     class Meta:
         model = TGEEvent
-        fields = ("id", "project", "ticker", "tge_date", "chain", "venues", "status", "confidence", "is_candidate",
-                  "review", "published", "merged_into", "mention_count", "source_count", "first_seen_at", "last_seen_at")
+        fields = ("id", "project", "ticker", "tge_date", "previous_tge_date", "chain", "venues", "status", "confidence",
+                  "is_candidate", "review", "published", "merged_into", "mention_count", "source_count",
+                  "first_seen_at", "last_seen_at")
         read_only_fields = fields
 
 

@@ -132,8 +132,8 @@ class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if self.action == "retrieve":
             mentions = Mention.objects.select_related("document", "source").order_by("-created_at")
-            return TGEEvent.objects.prefetch_related(Prefetch("mentions", queryset=mentions))
-        return TGEEvent.objects.all()
+            return TGEEvent.objects.with_previous_date().prefetch_related(Prefetch("mentions", queryset=mentions))
+        return TGEEvent.objects.with_previous_date()
 
     def filter_queryset(self, queryset):
         """Filters select lists (``_page``); one event is reachable by id whatever its state."""
@@ -143,7 +143,7 @@ class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
         return self.cached(request, lambda: self._page(request.query_params))
 
     def _page(self, params) -> dict:
-        filterset = EventFilter(data=params, queryset=TGEEvent.objects.all(), request=self.request)
+        filterset = EventFilter(data=params, queryset=TGEEvent.objects.with_previous_date(), request=self.request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         queryset = filterset.qs
@@ -177,7 +177,7 @@ class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
         return self._review(request, TGEEvent.Review.REJECTED)
 
     def _review(self, request, decision: str) -> Response:
-        return Response(EventSerializer(review.set_review(self.get_object().pk, decision, request.user)).data)
+        return self._event_response(review.set_review(self.get_object().pk, decision, request.user))
 
     @extend_schema(summary="Merge this event into another (staff): mentions move, later ones follow",
                    request=MergeSerializer, responses={200: EventSerializer})
@@ -185,8 +185,13 @@ class EventViewSet(CachedListMixin, viewsets.ReadOnlyModelViewSet):
     def merge(self, request, pk=None):
         body = MergeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        target = review.merge_events(self.get_object().pk, body.validated_data["into"], request.user)
-        return Response(EventSerializer(target).data)
+        return self._event_response(review.merge_events(self.get_object().pk, body.validated_data["into"],
+                                                        request.user))
+
+    @staticmethod
+    def _event_response(event: TGEEvent) -> Response:
+        """The event as lists show it after a review action changed it (read again for its annotations)."""
+        return Response(EventSerializer(TGEEvent.objects.with_previous_date().get(pk=event.pk)).data)
 
 
 class _ParamsRequest:

@@ -23,7 +23,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -228,8 +228,9 @@ class _FetchContext:
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._done = False
-        self._timer = threading.Timer(policy.total_timeout, self._expire)
-        self._timer.daemon = True
+        self._timer = threading.Timer(policy.total_timeout, self._expire) if math.isfinite(policy.total_timeout) else None
+        if self._timer is not None:
+            self._timer.daemon = True
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -251,13 +252,15 @@ class _FetchContext:
 
     def __enter__(self) -> _FetchContext:
         _local.context = self
-        self._timer.start()
+        if self._timer is not None:
+            self._timer.start()
         return self
 
     def __exit__(self, *exc) -> None:
         with self._lock:
             self._done = True
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         _local.context = None
 
 
@@ -382,6 +385,18 @@ def connect_stream(url: str, *, policy: FetchPolicy = _STRICT) -> socket.socket:
         sock.settimeout(None)
         return sock
     raise ConnectionFailed(f"could not connect to {url}: {'; '.join(failures)}", url=url)
+
+
+@contextmanager
+def http_stream(url: str, *, policy: FetchPolicy = _STRICT) -> Iterator[None]:
+    """The guards of a long-lived HTTP stream read on a ``guarded_session()`` (X's filtered stream): the URL checked
+    and the budget spent as for a fetch, every connection's peer checked; no total deadline, as the stream is meant to
+    last (its client sets a read timeout between chunks)."""
+    check_url(url, allow_private=policy.allow_private, allow_addresses=policy.allow_addresses)
+    if policy.before_request is not None:
+        policy.before_request(url)
+    with _FetchContext(replace(policy, total_timeout=math.inf)):
+        yield
 
 
 # --- fetch ----------------------------------------------------------------------------------

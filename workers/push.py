@@ -10,6 +10,7 @@ and full jitter. ``PushConsumer`` starts and stops the readers as sources are ad
 """
 from __future__ import annotations
 
+import json
 import logging
 import ssl
 import threading
@@ -28,7 +29,7 @@ from websockets.sync.client import connect
 from api import store
 from api.models import Source
 from tgesweeper import net
-from tgesweeper.sources import Fetched, SourceSpec, kind_for, websocket
+from tgesweeper.sources import Fetched, SourceSpec, kind_for, websocket, x_api
 from workers import pipeline
 from workers.task_base import UNAVAILABLE
 
@@ -39,20 +40,22 @@ READY_MARK = "push consumer ready:"
 
 
 def push_kinds() -> list[str]:
-    """The source kinds a consumer holds open (their ``SourceKind.stream_url`` is set)."""
-    return [kind for kind, _ in Source.Kind.choices if kind_for(kind).stream_url is not None]
+    """The source kinds a consumer holds open: a stream per source (``SourceKind.stream_url``), or one per app
+    (``SourceKind.app_stream``)."""
+    return [kind for kind, _ in Source.Kind.choices
+            if kind_for(kind).stream_url is not None or kind_for(kind).app_stream is not None]
 
 
-class StreamReader(threading.Thread):
-    """One source's stream, until ``stop()``. ``send`` takes each parse message (the parse task's ``delay``)."""
+class PushReader(threading.Thread):
+    """A stream held open until ``stop()``: reconnected with exponential backoff and full jitter, the reason it was
+    lost recorded on its sources. ``send`` takes each parse message (the parse task's ``delay``)."""
 
-    def __init__(self, spec: SourceSpec, send: Callable[[dict], object]) -> None:
-        super().__init__(name=f"push-{spec.id}", daemon=True)
-        self.spec, self.send = spec, send
-        self.kind = kind_for(spec.kind)
+    label: str
+
+    def __init__(self, name: str, send: Callable[[dict], object]) -> None:
+        super().__init__(name=name, daemon=True)
+        self.send = send
         self.stopping = threading.Event()
-        self.seen: OrderedDict[str, None] = OrderedDict()
-        self.list_etag, self.list_last_modified = spec.etag, spec.last_modified
         self.connections = 0
 
     def stop(self) -> None:
@@ -65,13 +68,13 @@ class StreamReader(threading.Thread):
             try:
                 self._stream()
             except (ConnectionClosed, InvalidHandshake, InvalidURI, OSError, TimeoutError, net.FetchError) as exc:
-                log.warning("push source %s: stream lost (%s: %s)", self.spec.name, type(exc).__name__, exc)
+                log.warning("%s: stream lost (%s: %s)", self.label, type(exc).__name__, exc)
                 self._record(f"{type(exc).__name__}: {exc}")
             except UNAVAILABLE as exc:  # the broker or the cache is away: reconnect later, and backfill then
-                log.warning("push source %s: the pipeline is unavailable (%s: %s); the stream is closed until it is "
-                            "back", self.spec.name, type(exc).__name__, exc)
+                log.warning("%s: the pipeline is unavailable (%s: %s); the stream is closed until it is back",
+                            self.label, type(exc).__name__, exc)
             except Exception:  # a gap in the checks: log it, and keep the stream alive
-                log.exception("push source %s: the stream reader failed", self.spec.name)
+                log.exception("%s: the stream reader failed", self.label)
             finally:
                 close_old_connections()
             if self.stopping.is_set():
@@ -80,8 +83,33 @@ class StreamReader(threading.Thread):
             config = settings.CONFIG
             delay = websocket.reconnect_delay(attempt, base=config["PUSH_RECONNECT_BASE_DELAY"],
                                               cap=config["PUSH_RECONNECT_MAX_DELAY"])
-            log.info("push source %s: reconnecting in %.2fs (attempt %d)", self.spec.name, delay, attempt)
+            log.info("%s: reconnecting in %.2fs (attempt %d)", self.label, delay, attempt)
             self.stopping.wait(delay)
+
+    def _stream(self) -> None:
+        raise NotImplementedError
+
+    def _record(self, reason: str) -> None:
+        raise NotImplementedError
+
+
+def record_stream_error(source_id: int, reason: str) -> None:
+    try:
+        store.record_stream_error(source_id, reason)
+    except UNAVAILABLE:  # the database is away: the log has it
+        pass
+
+
+class StreamReader(PushReader):
+    """One push source's own stream (a ``websocket`` source)."""
+
+    def __init__(self, spec: SourceSpec, send: Callable[[dict], object]) -> None:
+        super().__init__(f"push-{spec.id}", send)
+        self.spec = spec
+        self.label = f"push source {spec.name}"
+        self.kind = kind_for(spec.kind)
+        self.seen: OrderedDict[str, None] = OrderedDict()
+        self.list_etag, self.list_last_modified = spec.etag, spec.last_modified
 
     def _stream(self) -> None:
         options = self.spec.options
@@ -126,10 +154,7 @@ class StreamReader(threading.Thread):
             self.seen.popitem(last=False)
 
     def _record(self, reason: str) -> None:
-        try:
-            store.record_stream_error(self.spec.id, reason)
-        except UNAVAILABLE:  # the database is away: the log has it
-            pass
+        record_stream_error(self.spec.id, reason)
 
     def hand_off(self, payload: dict) -> None:
         """Send a parse message. When that fails (the broker is away) the next backfill reads the whole list, not
@@ -157,27 +182,106 @@ class StreamReader(threading.Thread):
                  f"{len(fetched.body):,} bytes")
 
 
+class XFilteredStream(PushReader):
+    """X's filtered stream for every x source that asks for it: the API gives an app one connection, so one reader
+    holds it for all of them, with one rule per source (tagged with its id), and hands each tweet to the parse stage of
+    each source whose rule it matched. Once the stream answered, each source is polled once (the backfill: what was
+    posted while the stream was down). A token without filtered-stream access is refused (HTTP 403); the sources stay
+    polled at their interval, and the stream is tried again after the reconnect delay."""
+
+    def __init__(self, specs: list[SourceSpec], send: Callable[[dict], object]) -> None:
+        super().__init__("push-x", send)
+        self.label = "X filtered stream"
+        self.kind = kind_for("x")
+        self.specs = {spec.id: spec for spec in specs}
+        self.seen: OrderedDict[tuple[int, str], None] = OrderedDict()
+        self.client: x_api.GuardedStream | None = None
+
+    def stop(self) -> None:
+        super().stop()
+        if self.client is not None:
+            self.client.disconnect()
+
+    def _stream(self) -> None:
+        config = pipeline.kind_config(self.kind)
+        if not config["X_BEARER_TOKEN"]:
+            raise net.NotConfigured("X_BEARER_TOKEN is not set")
+        self.client = x_api.GuardedStream(str(config["X_BEARER_TOKEN"]), base_url=str(config["X_API_BASE_URL"]),
+                                          policy=pipeline.fetch_policy(self.kind), on_line=self.received,
+                                          on_connect=self.backfill)
+        self.client.sync_rules({x_api.rule_tag(spec.id): x_api.stream_rule(spec.query, spec.options)
+                                for spec in self.specs.values()})
+        if not self.stopping.is_set():
+            self.client.run()
+
+    def backfill(self) -> None:
+        self.connections += 1
+        log.info("%s: connected for %d source(s) (connection %d)", self.label, len(self.specs), self.connections)
+        for spec in self.specs.values():
+            try:
+                fetched = self.kind.fetch(spec, pipeline.fetch_policy(self.kind), pipeline.kind_config(self.kind))
+            except net.FetchError as exc:
+                log.warning("%s: backfill of %s failed: %s", self.label, spec.name, exc.reason)
+                continue
+            if fetched.body is not None:
+                self.send(pipeline.payload_for_parse(spec, fetched))
+
+    def received(self, line: bytes) -> None:
+        """Hand a tweet to the parse stage of each source it matched, unless hostile or seen already."""
+        try:
+            tweet = x_api.stream_message(line)
+        except x_api.XParseError as exc:
+            log.warning("%s: skipped a line: %s", self.label, exc)
+            return
+        if tweet is None:
+            return
+        url = f"{self.client.base_url if self.client else ''}{x_api.STREAM_PATH}"
+        for source_id in tweet.source_ids:
+            if source_id in self.specs and (source_id, tweet.tweet_id) not in self.seen:
+                self.send(pipeline.payload_for_parse(self.specs[source_id], Fetched(url=url, body=tweet.body)))
+                self.seen[(source_id, tweet.tweet_id)] = None
+        while len(self.seen) > SEEN_IDS:
+            self.seen.popitem(last=False)
+
+    def _record(self, reason: str) -> None:
+        for source_id in self.specs:
+            record_stream_error(source_id, reason)
+
+
+APP_STREAMS = {"x": XFilteredStream}  # kind -> the reader of its app's one stream (``SourceKind.app_stream``)
+
+
+def _signature(specs: list[SourceSpec]) -> tuple:
+    """What a reader was started with: a change to any of it restarts the reader."""
+    return tuple((spec.id, spec.url, spec.query, json.dumps(spec.options, sort_keys=True)) for spec in specs)
+
+
 class PushConsumer:
     """Keeps one StreamReader per enabled push source, refreshed every PUSH_SOURCES_REFRESH seconds: a source added
     gets a reader, one changed gets a new one, one disabled or removed loses its reader."""
 
     def __init__(self, send: Callable[[dict], object]) -> None:
         self.send = send
-        self.readers: dict[int, tuple[SourceSpec, StreamReader]] = {}
+        self.readers: dict[object, tuple[tuple, PushReader]] = {}  # a source id, or an app stream's kind
 
     def refresh(self) -> None:
-        wanted = {s.pk: pipeline.source_spec(s) for s in Source.objects.filter(enabled=True, kind__in=push_kinds())}
-        for source_id, (spec, reader) in list(self.readers.items()):
-            current = wanted.get(source_id)
-            if current is None or (current.url, current.options) != (spec.url, spec.options) or not reader.is_alive():
+        wanted: dict[object, list[SourceSpec]] = {}
+        for source in Source.objects.filter(enabled=True, kind__in=push_kinds()).order_by("pk"):
+            spec, kind = pipeline.source_spec(source), kind_for(source.kind)
+            if kind.app_stream is None:
+                wanted[spec.id] = [spec]
+            elif kind.app_stream(spec.options):
+                wanted.setdefault(kind.name, []).append(spec)
+        for key, (signature, reader) in list(self.readers.items()):
+            if _signature(wanted.get(key, [])) != signature or not reader.is_alive():
                 reader.stop()
-                del self.readers[source_id]
-        for source_id, spec in wanted.items():
-            if source_id not in self.readers:
-                reader = StreamReader(spec, self.send)
+                del self.readers[key]
+        for key, specs in wanted.items():
+            if key not in self.readers:
+                reader = APP_STREAMS[key](specs, self.send) if isinstance(key, str) else StreamReader(specs[0], self.send)
                 reader.start()
-                self.readers[source_id] = (spec, reader)
-                log.info("push source %s: reading %s", spec.name, kind_for(spec.kind).stream_url(spec.options))
+                self.readers[key] = (_signature(specs), reader)
+                log.info("%s: reading for %s", reader.label, ", ".join(spec.name for spec in specs))
 
     def run(self, stopping: threading.Event, heartbeat: Path | None = None) -> None:
         """Until ``stopping`` is set; ``heartbeat``, a file touched after each refresh, tells a health check the

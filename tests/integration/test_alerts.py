@@ -325,6 +325,40 @@ def test_a_change_alerts_the_subscriptions_whose_filters_it_passes(source, filte
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("selection", [
+    {"tickers": ["$qsn"]},
+    {"projects": ["Quillstone Network"]},  # the same project, as the API's project filter normalizes names
+    {"sources": ["WIRE"], "chains": ["SOLANA"]},
+    {"statuses": ["scheduled"], "min_confidence": 0.9},
+    {"tickers": ["FWD"]},
+    {"include_candidates": True, "min_confidence": 0.99},
+])
+def test_an_event_alerts_a_subscription_exactly_when_its_calendar_lists_it(owner, source, selection):
+    from api import alerts, store
+
+    created = subscribe(owner, "https://hooks.example.com/tge", **selection)
+    batch = launch(source, "b1", "1")
+    batch["matches"][0]["chain"] = "Solana"
+    alerted = bool(alerts.plan_deliveries(store.persist_batch(batch).change_ids))
+    calendar = APIClient().get(created["calendar_url"])
+    assert calendar.status_code == 200, calendar.content
+    assert alerted is (b"QSN" in calendar.content)
+
+
+@pytest.mark.django_db
+def test_a_subscription_whose_saved_filters_are_refused_selects_nothing_and_the_others_are_alerted(source, caplog):
+    from api import alerts, store
+
+    key, _ = create_key("k")
+    for name, statuses in (("broken", ["someday"]), ("fine", [])):  # saved around the API's validation
+        subscription = Subscription.objects.create(name=name, owner_key=key, secret="whsec_AAAA", statuses=statuses)
+        Channel.objects.create(subscription=subscription, kind="webhook", url=f"https://hooks.example.com/{name}")
+    planned = alerts.plan_deliveries(store.persist_batch(launch(source, "b1", "1")).change_ids)
+    assert list(Delivery.objects.filter(pk__in=planned).values_list("subscription__name", flat=True)) == ["fine"]
+    assert "selects nothing, its filters are refused" in caplog.text and "someday" in caplog.text
+
+
+@pytest.mark.django_db
 def test_candidates_and_revoked_keys_get_no_alerts_unless_asked(source):
     from api import alerts, store
 

@@ -312,16 +312,30 @@ def test_confirm_and_reject_are_for_staff_and_stick(reader, staff, events):
     assert qsn.pk not in ids(reader.get("/api/v1/tge-events"))
 
 
-def match(project, ticker, confidence=0.95):
-    return Match(project=project, ticker=ticker, tge_date=date(2026, 12, 4), kind="scheduled", confidence=confidence,
+def match(project, ticker, confidence=0.95, kind="scheduled", when=date(2026, 12, 4)):
+    return Match(project=project, ticker=ticker, tge_date=when, kind=kind, confidence=confidence,
                  matched_terms=("tge",), snippet=f"{project} TGE").to_dict()
 
 
-def persist(source, batch_id, project, ticker, external_id):
+def persist(source, batch_id, project, ticker, external_id, **found):
     doc = {"external_id": external_id, "url": f"https://news.example.com/{external_id}", "title": project, "text": "",
            "author": "", "published_at": "2026-11-20T09:00:00+00:00", "date_missing": False}
     store.persist_batch({"batch_id": batch_id, "source_id": source.pk, "documents": [doc],
-                         "matches": [match(project, ticker)], "failures": []})
+                         "matches": [match(project, ticker, **found)], "failures": []})
+
+
+def test_a_postponed_event_is_listed_with_the_date_it_moved_from(reader, staff):
+    wire = Source.objects.create(name="Wire", url="https://news.example.com/rss")
+    persist(wire, "b1", "Quillstone Network", "QSN", "1")
+    persist(wire, "b2", "Ferrowind", "FWD", "2")
+    persist(wire, "b3", "Quillstone Network", "QSN", "3", kind="postponed", when=date(2027, 1, 15))
+    persist(wire, "b4", "Quillstone Network", "QSN", "4", kind="postponed", when=date(2027, 2, 1))
+    listed = {row["ticker"]: row for row in reader.get("/api/v1/tge-events").json()["results"]}
+    assert {ticker: (row["tge_date"], row["previous_tge_date"]) for ticker, row in listed.items()} == {
+        "QSN": ("2027-02-01", "2027-01-15"), "FWD": ("2026-12-04", None)}
+    qsn = listed["QSN"]["id"]
+    assert reader.get(f"/api/v1/tge-events/{qsn}").json()["previous_tge_date"] == "2027-01-15"
+    assert staff.post(f"/api/v1/tge-events/{qsn}/confirm").json()["previous_tge_date"] == "2027-01-15"
 
 
 def test_merge_moves_mentions_and_later_mentions_follow(staff, reader):

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connections
 
-from api.models import Document, Mention, Source, TGEEvent
+from api.models import Document, EventChange, Mention, Source, TGEEvent
 from tests.conftest import needs_postgres, needs_redis
 from tgesweeper.bench.feedserver import render_rss
 from tgesweeper.bench.local_process import ROOT
@@ -144,6 +144,8 @@ def seed(feed_url: str) -> dict:
         Mention.objects.create(event=moved, document=document, source=wire, kind="scheduled" if n == 0 else "postponed",
                                confidence=0.9, tge_date=tge, chain="Solana", snippet=f"Postponia moves its TGE ({n})",
                                created_at=published)
+    EventChange.objects.create(event=moved, kind=EventChange.Kind.DATE_CHANGED,  # as the persist that moved it records
+                               old={"tge_date": old_date.isoformat()}, new={"tge_date": moved.tge_date.isoformat()})
     return {"wire": wire, "broken": broken, "events": events, "moved": moved, "old_date": old_date}
 
 

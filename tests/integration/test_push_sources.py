@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from api.models import Document, Mention, Source
+from tests.processes import wait_until
 from tgesweeper import net
 from tgesweeper.bench.push_benchmark import run_push_benchmark
 from tgesweeper.bench.push_server import AnnouncementServer, LocalPushConsumer
@@ -28,11 +29,7 @@ def announcement(n: int) -> dict:
 
 
 def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not after {timeout:.0f} s: {what}")
-        time.sleep(0.05)
+    wait_until(predicate, timeout, poll=0.05, message=what)
 
 
 @pytest.fixture

@@ -41,6 +41,8 @@ def test_an_x_source_needs_no_url_but_sane_options():
         ({"max_results": 1000}, "max_results"),
         ({"search": False}, "needs \"accounts\""),
         ({"acounts": ["binance"]}, "unknown options"),
+        ({"stream": "yes"}, '"stream" must be true or false'),
+        ({"stream": True, "accounts": [f"account{n}" for n in range(40)]}, "filtered-stream rule"),
     ]:
         with pytest.raises(ValidationError) as caught:
             Source(name="x bad", kind="x", options=options).full_clean()

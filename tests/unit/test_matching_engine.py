@@ -64,6 +64,14 @@ def test_it_finds_the_ways_launches_are_reported(engine, title, text, kind):
     ("Exchange airdrops NFT collection to users", "nft_drop"),
     ("Introducing the Keystone TGE Model on Binance Wallet", "generic_tge"),
     ("Dogwave presale enters final stage before token launch", "presale_promo"),
+    ("Rollup network tips native token launch", "speculation"),
+    ("Ledgerline debuts testnet, rejects the token sale model", "speculation"),
+    ("Founder of a token launchpad arrested", "exploit_or_scam"),
+    ("Team to refund investors after token sale misses its target", "governance_vote"),
+    ("Exchange operator's shares fall 5% on debut", "tradfi"),
+    ("Lending app enables pre-TGE points trading", "points_program"),
+    ("What's next for the network after its token launch", "explainer"),
+    ("Asset manager launches tokenized money market fund", "real_world_asset"),
 ])
 def test_it_rejects_each_noise_family(engine, title, family):
     verdict = judge(engine, title)
@@ -164,6 +172,20 @@ def test_date_of_an_alpha_listing_comes_from_the_title(engine):
     ("Exchange opens pre-market trading for Ostrava (OSV)", "listing_at_launch"),
     ("Quellis launches mainnet and token airdrop", "live"),
     ("Vantor Listing Postponed to June 3", "postponed"),
+    ("Corvel Labs launches $CRVL on its own chain", "announce"),
+    ("Brennick launches mainnet with low gas fees, dedicated governance token", "announce"),
+    ("Tallmere Racing to launch fan token on a sports chain", "announce"),
+    ("Ardmoor unveils two new tokens in an overhaul", "announce"),
+    ("Pellinor announces the upcoming launch of its PLN token", "announce"),
+    ("Vastmere confirms VSM token, airdrop to follow", "announce"),
+    ("Quorrel launches airdrop claim and $QRL token trading", "airdrop_claim"),
+    ("Exchange launches Corvane (CVN) on HODLer Airdrops", "listing_at_launch"),
+    ("Marrowind (MRW) debuts — traders split on its value", "live"),
+    ("Quellis unveils tokenomics for its QLS token", "announce"),
+    ("Brindle unveils BRND as its native token", "announce"),
+    ("Tessaline (TSL) token slides in the first hours of trading", "live"),
+    ("Corvane (CVN) becomes tradable on three exchanges", "live"),
+    ("Harrowgate opens community sale for HRW token", "scheduled"),
 ])
 def test_more_launch_shapes(engine, title, kind):
     assert found(engine, title).kind == kind
@@ -196,7 +218,7 @@ def test_a_new_token_under_an_established_ticker_is_not_vetoed(engine):
 
 
 def test_a_raise_or_a_question_beside_a_launch_shape_lowers_confidence_instead_of_rejecting(engine):
-    verdict = judge(engine, "Pellucid raises $5M ahead of IDO on two launchpads")
+    verdict = judge(engine, "Pellucid raises $5M in a token sale on two launchpads")
     assert verdict.match is not None and "minus fundraise" in verdict.reason
     assert judge(engine, "Pellucid raises $5M for its token wallet").stage == "rejected"
     asked = judge(engine, "Tarnow token debuts on three exchanges: can it hold its gains?")
@@ -212,9 +234,61 @@ def test_presale_promotion_is_rejected(engine, title):
     assert judge(engine, title).reason.startswith("presale_promo")
 
 
-def test_a_presale_that_starts_is_a_candidate_not_a_rejection(engine):
-    verdict = judge(engine, "Gallowmere kicks off token presale on its own site")
-    assert verdict.match is not None and "minus presale" in verdict.reason
+def test_a_presale_that_starts_is_a_launch_not_a_rejection(engine):
+    assert found(engine, "Gallowmere kicks off token presale on its own site").kind == "scheduled"
+    verdict = judge(engine, "Gallowmere launches GLW token", "Its presale ended last month.")
+    plain = found(engine, "Gallowmere launches GLW token")
+    assert "minus presale" in verdict.reason and verdict.match.confidence < plain.confidence
+
+
+def test_presale_wording_with_a_date_is_not_promotion(engine):
+    verdict = judge(engine, "Marwick opens its token presale next week")
+    assert verdict.match is not None and not verdict.reason.startswith("presale_promo")
+
+
+def test_a_stablecoin_beside_a_launch_shape_lowers_confidence(engine):
+    verdict = judge(engine, "Harrowgate (HGUSD) stablecoin debuts — will it offer yield")
+    assert verdict.match is not None and "real_world_asset" in verdict.reason
+    assert verdict.match.confidence < engine.config.min_confidence
+    protocol = found(engine, "Stablecoin protocol Harrowgate launches HGT governance token")
+    assert "real_world_asset" not in protocol.reason
+
+
+def test_a_raise_ahead_of_a_launch_takes_nothing_away(engine):
+    ahead = found(engine, "Pellucid raises $5M ahead of its IDO on two launchpads")
+    assert "fundraise" not in ahead.reason
+    assert found(engine, "Pellucid closes $10M seed round ahead of PLC token launch").kind == "announce"
+
+
+def test_a_percentage_is_price_talk_only_when_it_moves(engine):
+    sized = found(engine, "Harrowgate launches HRW token with 25% airdrop")
+    assert "price_talk" not in sized.reason
+    assert "minus price_talk" in judge(engine, "Harrowgate launches HRW token, up 40% in a day").reason
+    assert "price_talk" not in found(engine, "Pump.fun-style launchpad Tarrow confirms TRW token").reason
+
+
+def test_a_ticker_that_is_a_price_word_is_not_price_talk(engine):
+    assert "price_talk" not in found(engine, "Harrowgate is re-launching its SURGE token on two exchanges").reason
+    assert "minus price_talk" in judge(engine, "Harrowgate token SURGE surges on two exchanges after launch").reason
+
+
+def test_a_project_debuting_on_a_blockchain_is_a_deployment(engine):
+    assert found(engine, "Corvel (CRV3) token debuts on two exchanges").kind == "live"
+    assert judge(engine, "Metaverse project Corvel debuts on the Halden blockchain").match is None
+
+
+def test_time_since_launch_is_not_a_launch(engine):
+    assert judge(engine, "Tarnow token has been in free fall since launch").match is None
+
+
+def test_a_role_word_after_to_or_for_is_an_existing_token(engine):
+    assert judge(engine, "Astrell unveils new roadmap to power native token").match is None
+
+
+def test_an_established_project_launching_another_ticker_is_not_vetoed(engine):
+    assert "established token DOGE" in judge(engine, "Dogecoin launches token airdrop app").reason
+    second = found(engine, "Dogecoin launches WOOFX token for its community")
+    assert (second.project, second.ticker) == ("Dogecoin", "WOOFX")
 
 
 def test_exploring_a_token_is_speculation(engine):

@@ -5,10 +5,16 @@ It answers the shapes the real API documents (``data``, ``includes.users``, ``me
 token, honours ``since_id``, ``max_results`` and its page tokens (``next_token`` for search, ``pagination_token``
 for timelines; ``meta.next_token`` when older matching tweets remain), logs every request, and can answer 429 with
 ``x-rate-limit-reset`` like the real one. The tweets are fictional.
+
+The filtered stream too: its rules (``GET``/``POST /2/tweets/search/stream/rules``: add, delete by id, with tags) and
+the stream (``GET /2/tweets/search/stream``: one JSON line per tweet ``push``ed, with ``includes.users`` and
+``matching_rules`` naming every rule held, and a keep-alive line break every ``keep_alive`` seconds). ``drop_streams``
+closes the open streams; ``stream_status`` (e.g. 403, an access level without the stream) refuses them.
 """
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "test-bearer-token"
+STREAM_PATH = "/2/tweets/search/stream"
+RULES_PATH = "/2/tweets/search/stream/rules"
 
 
 @dataclass
@@ -32,6 +40,11 @@ class FakeXAPI:
     log: list[Logged] = field(default_factory=list)
     rate_limit_reset: int | str | None = None  # epoch seconds: while set, every request answers 429
     retry_after: str | None = None  # also sent with a 429 when set
+    rules: dict[str, dict] = field(default_factory=dict)  # id -> {"id", "value", "tag"}
+    stream_status: int = 200
+    keep_alive: float = 0.3
+    streams: list[queue.Queue] = field(default_factory=list)
+    stream_connections: int = 0
 
     def add_user(self, user_id: str, username: str) -> None:
         self.users[user_id] = username
@@ -43,15 +56,51 @@ class FakeXAPI:
     def paths(self) -> list[str]:
         return [entry.path for entry in self.log]
 
+    def push(self, tweet_id: int, author_id: str, text: str, *, raw: bytes | None = None) -> None:
+        """Post a tweet (listed for search too) and send it down every open stream; ``raw`` sends that line instead."""
+        if raw is None:
+            self.tweet(tweet_id, author_id, text)
+            tweet = self.tweets[-1]
+            line = json.dumps({"data": tweet, "includes": {"users": [{"id": author_id, "username": self.users[author_id],
+                                                                      "name": self.users[author_id].title()}]},
+                               "matching_rules": [{"id": r["id"], "tag": r.get("tag")} for r in self.rules.values()]})
+            raw = line.encode()
+        for stream in list(self.streams):
+            stream.put(raw)
+
+    def drop_streams(self) -> None:
+        for stream in list(self.streams):
+            stream.put(None)
+
+    def wait_for_streams(self, count: int = 1, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.streams) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.streams)} stream(s) open after {timeout:.0f} s, wanted {count}")
+            time.sleep(0.02)
+
     def __enter__(self) -> FakeXAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                self._answer(None)
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                self._answer(json.loads(self.rfile.read(length) or b"{}"))
+
+            def _answer(self, posted: dict | None) -> None:
                 parts = urlsplit(self.path)
                 params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                api.log.append(Logged(parts.path, params, self.headers.get("Authorization", "")))
-                status, body, headers = api.answer(parts.path, params, self.headers.get("Authorization", ""))
+                authorization = self.headers.get("Authorization", "")
+                api.log.append(Logged(parts.path, params, authorization))
+                if parts.path == STREAM_PATH and authorization == f"Bearer {TOKEN}" and api.stream_status == 200:
+                    self._stream()
+                    return
+                status, body, headers = api.answer(parts.path, params, authorization, posted)
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -60,6 +109,32 @@ class FakeXAPI:
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _stream(self) -> None:
+                lines: queue.Queue = queue.Queue()
+                api.stream_connections += 1
+                api.streams.append(lines)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Transfer-Encoding", "chunked")  # as X sends it: each line a chunk of its own
+                self.end_headers()
+                try:
+                    while True:
+                        try:
+                            line = lines.get(timeout=api.keep_alive)
+                        except queue.Empty:
+                            line = b""
+                        if line is None:
+                            self.wfile.write(b"0\r\n\r\n")
+                            return
+                        chunk = line + b"\r\n"
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.flush()
+                except OSError:
+                    pass
+                finally:
+                    api.streams.remove(lines)
+                    self.close_connection = True
 
             def log_message(self, *args) -> None:
                 pass
@@ -77,7 +152,8 @@ class FakeXAPI:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
-    def answer(self, path: str, params: dict[str, str], authorization: str) -> tuple[int, dict, dict]:
+    def answer(self, path: str, params: dict[str, str], authorization: str,
+               posted: dict | None = None) -> tuple[int, dict, dict]:
         if authorization != f"Bearer {TOKEN}":
             return 401, {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, {}
         if self.rate_limit_reset is not None:
@@ -85,6 +161,11 @@ class FakeXAPI:
                          "status": 429}, {"x-rate-limit-limit": "450", "x-rate-limit-remaining": "0",
                                           "x-rate-limit-reset": str(self.rate_limit_reset),
                                           **({"Retry-After": self.retry_after} if self.retry_after else {})}
+        if path == STREAM_PATH:
+            return self.stream_status, {"title": "Client Forbidden", "status": self.stream_status,
+                                        "reason": "client-not-enrolled"}, {}
+        if path == RULES_PATH:
+            return 200, self._rules(posted), {}
         if path == "/2/tweets/search/recent":
             return 200, self._page(self.tweets, params), {"x-rate-limit-remaining": "449"}
         if path == "/2/users/by":
@@ -98,6 +179,19 @@ class FakeXAPI:
             user_id = path.split("/")[3]
             return 200, self._page([t for t in self.tweets if t["author_id"] == user_id], params), {}
         return 404, {"title": "Not Found Error", "status": 404}, {}
+
+    def _rules(self, posted: dict | None) -> dict:
+        if posted is None:
+            return {"data": list(self.rules.values()), "meta": {"result_count": len(self.rules)}} if self.rules else {
+                "meta": {"result_count": 0}}
+        for rule_id in posted.get("delete", {}).get("ids", []):
+            self.rules.pop(str(rule_id), None)
+        added = []
+        for rule in posted.get("add", []):
+            rule_id = str(1_000 + len(self.rules) + len(self.log))
+            self.rules[rule_id] = {"id": rule_id, "value": rule["value"], **({"tag": rule["tag"]} if "tag" in rule else {})}
+            added.append(self.rules[rule_id])
+        return {"data": added, "meta": {"summary": {"created": len(added)}}} if added else {"meta": {}}
 
     def _page(self, tweets: list[dict], params: dict[str, str]) -> dict:
         since = int(params.get("since_id", "0"))

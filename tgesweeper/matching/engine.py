@@ -143,11 +143,11 @@ class MatchEngine:
         if named.project:
             a.known = known_tokens.lookup(named.project, named.ticker)
             a.established = known_tokens.is_established(a.known, doc.published_at)
-            if a.established and NEW_TOKEN_WORDING.search(low_title):  # a new token under an old name or ticker
-                a.established, a.relaunch = False, True
+            if a.established and (NEW_TOKEN_WORDING.search(low_title) or self._other_ticker(named, a.known, doc)):
+                a.established, a.relaunch = False, True  # a new token under an old name or ticker, or beside it
         if not complete and (not named.project or a.established):
             return a
-        a.penalties = noise.all_hits(noise.PENALTY, low_title)
+        a.penalties = noise.all_hits(noise.PENALTY, _without(low_title, named.ticker))
         a.penalties.update(noise.all_hits(noise.LEAD_PENALTY, low_lead[:600]))
         a.penalties.update(a.softened)
         if a.title_shapes or a.body_shapes:
@@ -161,6 +161,15 @@ class MatchEngine:
         return a
 
     @staticmethod
+    def _other_ticker(named: extract.Named, known: known_tokens.KnownToken | None, doc: MatchInput) -> bool:
+        """The item names a ticker that is neither the established project's nor another established token's: an
+        established project launching a second token ("Yearnish launches WOOF coin")."""
+        ticker = (named.ticker or "").upper()
+        if known is None or not ticker or ticker == known.ticker:
+            return False
+        return not known_tokens.is_established(known_tokens.lookup(None, ticker), doc.published_at)
+
+    @staticmethod
     def _rejection(a: Assessment, found: list[tuple[str, str]], low_title: str) -> tuple[str, str] | None:
         """The reason the rules reject a document, if any. A soft family (``noise.SOFT_REJECT``) alone rejects
         only when the headline has no launch shape; with one it is kept as a penalty (``Assessment.softened``)."""
@@ -170,7 +179,8 @@ class MatchEngine:
             return hard[0] if hard else None
         a.title_shapes = found_shapes(low_title)
         if any(shape.name != "listing" for shape in a.title_shapes):
-            a.softened = dict(soft)
+            a.softened = {name: words for name, words in soft
+                          if not (name == "fundraise" and noise.RAISE_AHEAD.search(low_title))}
             return None
         return soft[0]
 
@@ -341,6 +351,14 @@ def _parts(title: str, lead: str) -> list[tuple[str, bool]]:
     parts = [(p, True) for p in _TITLE_PARTS.split(title)]
     parts += [(p, False) for p in _LEAD_PARTS.split(lead[:SHAPE_CHARS])]
     return [(p.strip(), in_title) for p, in_title in parts if len(p.strip()) >= 12][:MAX_PARTS]
+
+
+def _without(lowered: str, ticker: str | None) -> str:
+    """The text with the token's ticker blanked: a ticker that is also a word ("GAIN", "PUMP") is a name, not price
+    talk."""
+    if not ticker or len(ticker) < 2:
+        return lowered
+    return re.sub(rf"(?<![\w$])\$?{re.escape(ticker.lower())}(?!\w)", " ", lowered)
 
 
 def _clean(text: str, limit: int) -> str:

@@ -19,6 +19,7 @@ TRIGGERS = (
     "token called", "unveils token", "hit market", "hit the market", "after launch", "seed tag", "pre-market",
     "token", "coin", "cryptocurrency", "reschedul", "trading", "hits the market", "hits market", "list on", "lists on",
     "listed on", "listing on", "memecoin", "meme coin",
+    "launches $", "launched $", "launch $", "launching $", "unveils $", "introduces $", "debuts $", "tradable",
 )
 
 

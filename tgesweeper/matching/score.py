@@ -23,6 +23,8 @@ FAR_FROM_PROJECT = 0.08
 PENALTIES = {"price_talk": 0.12, "second_wave": 0.15, "speculation": 0.1}
 # When the headline's shape itself is about first trading, price words are part of the story, not a sign against it.
 PRICE_TOLERANT = frozenset({"after_launch", "token_live", "claim_open", "first_platform"})
+# When the headline's shape is a sale starting, "presale" names the launch itself (promotion is rejected in noise).
+SALE_SHAPES = frozenset({"sale_start", "sale", "sale_live"})
 KIND_PRIORITY = ("postponed", "listing_at_launch", "airdrop_claim", "live", "scheduled", "announce")
 
 
@@ -50,6 +52,8 @@ def confidence(e: Evidence) -> float:
     for family in e.penalties:
         cut = PENALTIES.get(family, 0.1)
         if family == "price_talk" and any(s.name in PRICE_TOLERANT for s in e.title_shapes):
+            cut = 0.0
+        if family == "presale" and any(s.name in SALE_SHAPES for s in e.title_shapes):
             cut = 0.0
         score -= cut
     score += WATCHLIST_BONUS if e.watched else 0.0

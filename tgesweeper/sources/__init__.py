@@ -94,6 +94,9 @@ class SourceKind:
     # A push kind: the stream URL (ws/wss) its options name, which a long-lived consumer holds open; None for kinds
     # that are only polled. The URL gets the same host rule as the Source's URL.
     stream_url: Callable[[dict], str] | None = None
+    # A kind whose API has one stream per app for all its sources (X's filtered stream), which the push consumer
+    # holds: whether a source's options ask to be read from it. None: no such stream.
+    app_stream: Callable[[dict], bool] | None = None
 
     def check_options(self, options: object, query: str = "") -> None:
         """Raise InvalidOptions unless the kind can fetch and parse with ``options`` and ``query``."""

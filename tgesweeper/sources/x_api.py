@@ -9,19 +9,24 @@ The newest tweet id read is the source's cursor and the next fetch asks only for
 ids are time-ordered snowflakes, so one cursor serves the search and every timeline of the source. With a cursor,
 a burst of more tweets than one page is read page by page back to it (at most MAX_PAGES pages per search or
 timeline), so moving the cursor to the newest does not skip the rest of the burst.
+
+A source with ``"stream": true`` is also read from X's filtered stream when the token's access level has it: one
+rule per source (``stream_rule``: what its polls read), tagged with its id, on the app's one stream connection, which
+the push consumer holds (``GuardedStream``). Its polls go on at the source's interval whatever the stream does.
 """
 from __future__ import annotations
 
 import json
 import re
 import time
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import requests
 import tweepy
+from tweepy.streaming import BaseStream
 
 from tgesweeper import net
 from tgesweeper.sources import NO_CONFIG, Fetched, SourceKind, SourceSpec
@@ -39,6 +44,10 @@ DEFAULT_MAX_RESULTS = 50
 MAX_PAGES = 5
 TWEET_TITLE_CHARS = 150  # a tweet's title is its first line, cut shorter than an article's
 TWEET_FIELDS = ["created_at", "author_id", "lang"]
+STREAM_PATH = "/2/tweets/search/stream"
+RULE_TAG = "tge-sweeper source "  # + the source id: the filtered-stream rules this product owns
+MAX_RULE_CHARS = 512  # the filtered stream's rule length limit at the lowest access level that has it
+STREAM_IDLE_SECONDS = 30.0  # X sends a keep-alive every 20 s: silence this long means the connection is gone
 
 
 class XParseError(Exception):
@@ -68,6 +77,12 @@ def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
         errors.append('"search" must be true or false')
     elif not search and not accounts:
         errors.append('with "search": false the source needs "accounts" to read')
+    stream = options.get("stream", False)
+    if not isinstance(stream, bool):
+        errors.append('"stream" must be true or false')
+    elif stream and not errors and not query_errors and len(stream_rule(query, options)) > MAX_RULE_CHARS:
+        errors.append(f"the filtered-stream rule made of the query and accounts is longer than {MAX_RULE_CHARS} "
+                      'characters: shorten them, or leave "stream" off')
     unknown = set(options) - set(OPTIONS_SCHEMA["properties"])
     if unknown:
         errors.append(f"unknown options for an x source: {', '.join(sorted(unknown))}")
@@ -76,11 +91,13 @@ def option_problems(options: dict, query: str = "") -> dict[str, list[str]]:
 
 # --- fetch -----------------------------------------------------------------------------------------
 
-class GuardedClient(tweepy.Client):
-    """tweepy's v2 client with its HTTP replaced: our base URL, our session, our policy, our errors."""
+class _GuardedRequests:
+    """tweepy's HTTP replaced: our base URL, our session, our policy (one deadline for all of a fetch's requests),
+    our errors. For tweepy's v2 client and its streaming client alike."""
 
-    def __init__(self, bearer_token: str, *, base_url: str, policy: net.FetchPolicy):
-        super().__init__(bearer_token=bearer_token, return_type=dict, wait_on_rate_limit=False)
+    bearer_token: str
+
+    def _guard(self, base_url: str, policy: net.FetchPolicy) -> None:
         self.session = net.guarded_session()
         self.base_url = base_url.rstrip("/")
         self.policy = policy
@@ -115,6 +132,92 @@ class GuardedClient(tweepy.Client):
             return super()._make_request(*args, **kwargs)
         except requests.JSONDecodeError:
             raise net.FetchError("X API answered with something that is not JSON", transient=True) from None
+
+
+class GuardedClient(_GuardedRequests, tweepy.Client):
+    """tweepy's v2 client, guarded: recent search, users and their timelines."""
+
+    def __init__(self, bearer_token: str, *, base_url: str, policy: net.FetchPolicy):
+        tweepy.Client.__init__(self, bearer_token=bearer_token, return_type=dict, wait_on_rate_limit=False)
+        self._guard(base_url, policy)
+
+
+class GuardedStream(_GuardedRequests, tweepy.StreamingClient):
+    """tweepy's filtered stream, guarded: its rules as any X request, the stream through ``net.http_stream`` on the
+    guarded session. tweepy's own reconnect loop is off (the push consumer owns backoff): a refused or dropped
+    connection ends ``run`` with the reason raised. ``on_line`` takes each non-empty line; ``on_connect`` runs once
+    the stream answered 200."""
+
+    def __init__(self, bearer_token: str, *, base_url: str, policy: net.FetchPolicy,
+                 on_line: Callable[[bytes], None], on_connect: Callable[[], None] = lambda: None):
+        tweepy.StreamingClient.__init__(self, bearer_token, return_type=dict, wait_on_rate_limit=False, max_retries=0)
+        self._guard(base_url, policy)
+        self.on_line, self.on_connected = on_line, on_connect
+        self.failure: Exception | None = None
+
+    def sync_rules(self, wanted: dict[str, str]) -> None:
+        """Make the app's rules tagged as ours exactly ``wanted`` (tag -> rule); other rules of the app stay."""
+        self.deadline = time.monotonic() + self.policy.total_timeout
+        ours = {str(r.get("tag")): r for r in _records(self.get_rules(), "data")
+                if str(r.get("tag", "")).startswith(RULE_TAG)}
+        stale = [str(r.get("id")) for tag, r in ours.items() if wanted.get(tag) != r.get("value")]
+        if stale:
+            self.delete_rules(stale)
+        missing = [tweepy.StreamRule(value, tag=tag) for tag, value in wanted.items()
+                   if tag not in ours or ours[tag].get("value") != value]
+        if missing:
+            answer = self.add_rules(missing)
+            errors = answer.get("errors") if isinstance(answer, dict) else None
+            if errors:
+                raise net.FetchError(f"X refused a filtered-stream rule: {str(errors)[:300]}")
+
+    def run(self) -> None:
+        """Hold the stream until ``disconnect()`` or a failure, which is raised."""
+        self.failure = None
+        self.filter(expansions=["author_id"], tweet_fields=TWEET_FIELDS, user_fields=["username"])
+        if self.failure is not None:
+            raise self.failure
+
+    def _connect(self, method, endpoint, **kwargs):
+        url = f"{self.base_url}{STREAM_PATH}"
+        self.session.headers["Authorization"] = f"Bearer {self.bearer_token}"
+        self.user_agent = self.policy.user_agent
+        try:
+            with net.http_stream(url, policy=self.policy):
+                BaseStream._connect(self, method, url, timeout=(self.policy.connect_timeout, STREAM_IDLE_SECONDS),
+                                           **kwargs)
+        except net.FetchError as exc:
+            self.failure = exc
+
+    def _fail(self, failure: Exception) -> None:
+        if self.running:  # after our own disconnect() the end of the stream is no failure
+            self.failure = self.failure or failure
+            self.disconnect()
+
+    def on_connect(self):
+        self.on_connected()
+
+    def on_data(self, raw_data):
+        self.on_line(raw_data)
+
+    def on_request_error(self, status_code):
+        url = f"{self.base_url}{STREAM_PATH}"
+        if status_code == 429:
+            self._fail(net.RateLimited("X refused the filtered stream (HTTP 429: too many connections or requests)",
+                                       url=url, retry_after=None))
+        else:
+            self._fail(net.HTTPStatusError(f"X refused the filtered stream (HTTP {status_code}"
+                                           f"{': the token has no filtered-stream access' if status_code == 403 else ''})",
+                                           status=status_code, url=url))
+
+    def on_connection_error(self):
+        self._fail(net.ConnectionFailed("the X filtered stream dropped or went silent", url=f"{self.base_url}{STREAM_PATH}"))
+
+    def on_closed(self, response):
+        self._fail(net.ConnectionFailed("X closed the filtered stream", url=f"{self.base_url}{STREAM_PATH}"))
+
+    def on_exception(self, exception):
+        self._fail(exception)
 
 
 def _rate_limited(response: requests.Response, url: str) -> net.RateLimited:
@@ -165,6 +268,51 @@ def fetch_x(spec: SourceSpec, policy: net.FetchPolicy, config: Mapping[str, obje
     ordered = sorted(tweets.values(), key=lambda t: int(t["id"]), reverse=True)
     body = json.dumps({"tweets": ordered}, ensure_ascii=False).encode("utf-8")
     return Fetched(url=url, body=body, cursor=cursor)
+
+
+def stream_rule(query: str, options: dict) -> str:
+    """The filtered-stream rule that selects what the source's polls read: its search, its accounts' tweets, or both."""
+    parts = [_query(query)] if options.get("search", True) else []
+    accounts = [a.lstrip("@") for a in options.get("accounts", []) if USERNAME.match(str(a).lstrip("@"))]
+    if accounts:
+        parts.append(f"({' OR '.join(f'from:{a}' for a in accounts)}) -is:retweet")
+    return parts[0] if len(parts) == 1 else " OR ".join(f"({part})" for part in parts)
+
+
+def rule_tag(source_id: int) -> str:
+    return f"{RULE_TAG}{source_id}"
+
+
+@dataclass(frozen=True)
+class StreamedTweet:
+    """A tweet from the filtered stream: packed as the kind's parse reads it, and the sources whose rules it matched."""
+
+    tweet_id: str
+    body: bytes
+    source_ids: list[int]
+
+
+def stream_message(line: bytes) -> StreamedTweet | None:
+    """One line of the filtered stream; None for a line without a usable tweet (an error report, say)."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        raise XParseError("a filtered-stream line that is not JSON") from None
+    if not isinstance(message, dict):
+        raise XParseError("a filtered-stream line that is not a JSON object")
+    tweets: dict[str, dict] = {}
+    try:
+        tweet = message.get("data")
+        _collect({"data": [tweet] if isinstance(tweet, dict) else []}, tweets, _usernames(message))
+        rules = _records(message, "matching_rules")
+    except net.FetchError as exc:
+        raise XParseError(f"a filtered-stream line of an unexpected shape: {exc.reason}") from None
+    sources = sorted({int(tag[len(RULE_TAG):]) for rule in rules if isinstance(tag := rule.get("tag"), str)
+                      and tag.startswith(RULE_TAG) and tag[len(RULE_TAG):].isascii() and tag[len(RULE_TAG):].isdigit()})
+    if not tweets:
+        return None
+    (tweet_id, packed), = tweets.items()
+    return StreamedTweet(tweet_id, json.dumps({"tweets": [packed]}, ensure_ascii=False).encode("utf-8"), sources)
 
 
 def _pages(call, token_param: str, *args, since_id: str | None, **params):
@@ -268,11 +416,13 @@ OPTIONS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": Fals
     "accounts": {"type": "array", "maxItems": MAX_ACCOUNTS,
                  "items": {"type": "string", "pattern": "^@*" + USERNAME.pattern.lstrip("^")}},
     "max_results": {"type": "integer", "minimum": MAX_RESULTS_RANGE[0], "maximum": MAX_RESULTS_RANGE[1]},
-    "search": {"type": "boolean"}},
+    "search": {"type": "boolean"},
+    "stream": {"type": "boolean", "description": "also read X's filtered stream (the push consumer), when the "
+               "token's access level has it"}},
     "anyOf": [{"properties": {"search": {"enum": [True]}}},
               {"required": ["accounts"], "properties": {"accounts": {"minItems": 1}}}],
     "description": 'with "search": false the source reads "accounts", so it needs some'}
 
 KIND = SourceKind("x", fetch=fetch_x, parse=parse_tweets, parse_error=XParseError, option_problems=option_problems,
                   options_schema=OPTIONS_SCHEMA, reads_url=False, budget="x-api",
-                  config_keys=("X_BEARER_TOKEN", "X_API_BASE_URL"))
+                  config_keys=("X_BEARER_TOKEN", "X_API_BASE_URL"), app_stream=lambda options: options.get("stream") is True)

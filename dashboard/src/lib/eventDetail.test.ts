@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { previousDate, supportingMention, timeline } from "./eventDetail";
+import { supportingMention, timeline } from "./eventDetail";
 import type { Mention, TGEEventDetail } from "./types";
 
 function mention(id: number, created: string, extra: Partial<Mention> = {}): Mention {
@@ -25,6 +25,7 @@ const event: TGEEventDetail = {
   project: "Quill",
   ticker: "QLL",
   tge_date: "2026-05-20",
+  previous_tge_date: "2026-05-01",
   chain: "Solana",
   venues: ["Binance"],
   status: "postponed",
@@ -61,7 +62,5 @@ describe("an event's evidence", () => {
       ["date_changed", 3],
       ["mention", 3],
     ]);
-    expect(previousDate(event)).toBe("2026-05-01");
-    expect(previousDate({ ...event, mentions: event.mentions.slice(1) })).toBeNull();
   });
 });

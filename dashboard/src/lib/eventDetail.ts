@@ -51,9 +51,3 @@ export function timeline(event: TGEEventDetail): TimelineEntry[] {
   }
   return entries;
 }
-
-/** The date an event had before its current one (what a postponed event was moved from), if its mentions show it. */
-export function previousDate(event: TGEEventDetail): string | null {
-  const moves = timeline(event).filter((e) => e.kind === "date_changed" && e.to === event.tge_date);
-  return moves.length ? (moves[moves.length - 1].from ?? null) : null;
-}

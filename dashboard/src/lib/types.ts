@@ -8,6 +8,8 @@ export interface TGEEvent {
   project: string;
   ticker: string;
   tge_date: string | null;
+  /** The date before its last move (what a postponed event was set for); null if it never moved. */
+  previous_tge_date: string | null;
   chain: string;
   venues: string[];
   status: EventStatus;

@@ -1,16 +1,14 @@
-import { useQueries, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { format, isSameMonth, isToday } from "date-fns";
 import { Link, useSearchParams } from "react-router-dom";
 import { Confidence } from "../components/Badges";
+import { Button } from "../components/Controls";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { api } from "../lib/api";
 import { byDay, isoDay, parseAnchor, rangeFor, shift, type Span } from "../lib/calendar";
-import { previousDate } from "../lib/eventDetail";
 import { day, ticker } from "../lib/format";
 
 const MAX_EVENTS = 500;
-// Each old date costs one event request (the API lists no date history); a calendar shows the first few.
-const MAX_POSTPONED_LOOKUPS = 12;
 
 export default function CalendarPage() {
   const [params, setParams] = useSearchParams();
@@ -27,13 +25,6 @@ export default function CalendarPage() {
         limit: String(MAX_EVENTS),
       }),
   });
-  const postponed = (query.data?.results ?? [])
-    .filter((e) => e.status === "postponed")
-    .slice(0, MAX_POSTPONED_LOOKUPS);
-  const details = useQueries({
-    queries: postponed.map((e) => ({ queryKey: ["event", e.id], queryFn: () => api.event(e.id) })),
-  });
-  const wasOn = new Map(details.flatMap((d) => (d.data ? [[d.data.id, previousDate(d.data)] as const] : [])));
 
   const go = (next: { view?: Span; date?: Date }) =>
     setParams({ view: next.view ?? span, date: isoDay(next.date ?? anchor) });
@@ -49,43 +40,23 @@ export default function CalendarPage() {
           Calendar: {title}
         </h1>
         <div className="ml-auto flex flex-wrap gap-2 text-sm">
-          <button
-            type="button"
-            onClick={() => go({ date: shift(span, anchor, -1) })}
-            className="rounded border border-slate-400 px-3 py-1"
-          >
-            ← Previous {span}
-          </button>
-          <button
-            type="button"
-            onClick={() => go({ date: new Date() })}
-            className="rounded border border-slate-400 px-3 py-1"
-          >
-            Today
-          </button>
-          <button
-            type="button"
-            onClick={() => go({ date: shift(span, anchor, 1) })}
-            className="rounded border border-slate-400 px-3 py-1"
-          >
-            Next {span} →
-          </button>
-          <button
-            type="button"
+          <Button onClick={() => go({ date: shift(span, anchor, -1) })}>← Previous {span}</Button>
+          <Button onClick={() => go({ date: new Date() })}>Today</Button>
+          <Button onClick={() => go({ date: shift(span, anchor, 1) })}>Next {span} →</Button>
+          <Button
+            look={span === "week" ? "primary" : "outline"}
             aria-pressed={span === "week"}
             onClick={() => go({ view: "week" })}
-            className={`rounded px-3 py-1 ${span === "week" ? "bg-slate-900 text-white" : "border border-slate-400"}`}
           >
             Week
-          </button>
-          <button
-            type="button"
+          </Button>
+          <Button
+            look={span === "month" ? "primary" : "outline"}
             aria-pressed={span === "month"}
             onClick={() => go({ view: "month" })}
-            className={`rounded px-3 py-1 ${span === "month" ? "bg-slate-900 text-white" : "border border-slate-400"}`}
           >
             Month
-          </button>
+          </Button>
         </div>
       </div>
       {query.isPending ? (
@@ -121,7 +92,7 @@ export default function CalendarPage() {
                         <Confidence value={e.confidence} />
                         {e.status === "postponed" && (
                           <span className="ml-1 rounded bg-orange-100 px-1 text-orange-900">
-                            postponed{wasOn.get(e.id) ? ` (was ${day(wasOn.get(e.id))})` : ""}
+                            postponed{e.previous_tge_date ? ` (was ${day(e.previous_tge_date)})` : ""}
                           </span>
                         )}
                       </li>

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent, type ReactNode } from "react";
 import { Link, useParams } from "react-router-dom";
 import { Confidence, Status } from "../components/Badges";
+import { Button } from "../components/Controls";
 import { ErrorState, Loading } from "../components/States";
 import { api, errorMessage } from "../lib/api";
 import { useAuth } from "../lib/auth";
@@ -77,29 +78,13 @@ function ReviewActions({ event }: { event: TGEEventDetail }) {
 
   return (
     <div className="mt-4 flex flex-wrap items-center gap-2" aria-label="Review">
-      <button
-        type="button"
-        onClick={() => review.mutate("confirm")}
-        disabled={review.isPending}
-        className="rounded bg-emerald-700 px-3 py-1.5 text-white"
-      >
+      <Button look="confirm" onClick={() => review.mutate("confirm")} disabled={review.isPending}>
         Confirm
-      </button>
-      <button
-        type="button"
-        onClick={() => review.mutate("reject")}
-        disabled={review.isPending}
-        className="rounded bg-red-700 px-3 py-1.5 text-white"
-      >
+      </Button>
+      <Button look="danger" onClick={() => review.mutate("reject")} disabled={review.isPending}>
         Reject
-      </button>
-      <button
-        type="button"
-        onClick={() => dialog.current?.showModal()}
-        className="rounded border border-slate-500 px-3 py-1.5"
-      >
-        Merge…
-      </button>
+      </Button>
+      <Button onClick={() => dialog.current?.showModal()}>Merge…</Button>
       <p role="status" className="text-sm text-slate-700">
         {message}
       </p>
@@ -130,16 +115,10 @@ function ReviewActions({ event }: { event: TGEEventDetail }) {
             />
           </label>
           <div className="flex gap-2">
-            <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-white">
+            <Button type="submit" look="primary">
               Merge
-            </button>
-            <button
-              type="button"
-              onClick={() => dialog.current?.close()}
-              className="rounded border px-3 py-1.5"
-            >
-              Cancel
-            </button>
+            </Button>
+            <Button onClick={() => dialog.current?.close()}>Cancel</Button>
           </div>
         </form>
       </dialog>

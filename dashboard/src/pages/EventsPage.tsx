@@ -2,6 +2,7 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { Confidence, Status } from "../components/Badges";
+import { Button, DataTable, headings, InputField, SelectField, Th } from "../components/Controls";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { api } from "../lib/api";
 import {
@@ -33,8 +34,34 @@ const SORTABLE: [string, string][] = [
   ["first_seen_at", "First seen"],
 ];
 
-const STATUSES = ["", "announced", "scheduled", "live", "postponed"];
-const REVIEWS = ["", "unreviewed", "confirmed", "rejected", "merged"];
+const CHOICES: [FilterName, string, string[]][] = [
+  ["status", "Status", ["", "announced", "scheduled", "live", "postponed"]],
+  ["review", "Review", ["", "unreviewed", "confirmed", "rejected", "merged"]],
+];
+
+/** A column heading that sorts by its field; a second click reverses the order. */
+function SortableTh({
+  field,
+  label,
+  ordering,
+  sortBy,
+}: {
+  field: string;
+  label: string;
+  ordering: string;
+  sortBy: (field: string) => void;
+}) {
+  const active = ordering.replace("-", "") === field;
+  const descending = ordering.startsWith("-");
+  return (
+    <Th aria-sort={active ? (descending ? "descending" : "ascending") : "none"}>
+      <button type="button" onClick={() => sortBy(field)} className="font-semibold underline">
+        {label}
+        {active ? (descending ? " ↓" : " ↑") : ""}
+      </button>
+    </Th>
+  );
+}
 
 export default function EventsPage() {
   const [params, setParams] = useSearchParams();
@@ -74,51 +101,29 @@ export default function EventsPage() {
         className="mt-3 grid grid-cols-2 gap-3 md:grid-cols-4 lg:grid-cols-6"
       >
         {FIELDS.map((f) => (
-          <label key={f.name} className="text-sm">
-            {f.label}
-            <input
-              name={f.name}
-              type={f.type ?? "text"}
-              step={f.type === "number" ? "0.05" : undefined}
-              min={f.type === "number" ? 0 : undefined}
-              max={f.type === "number" ? 1 : undefined}
-              placeholder={f.placeholder}
-              value={draft[f.name] ?? ""}
-              onChange={(e) => set(f.name, e.target.value)}
-              className="mt-1 w-full rounded border border-slate-400 px-2 py-1"
-            />
-          </label>
+          <InputField
+            key={f.name}
+            label={f.label}
+            name={f.name}
+            type={f.type}
+            step={f.type === "number" ? "0.05" : undefined}
+            min={f.type === "number" ? 0 : undefined}
+            max={f.type === "number" ? 1 : undefined}
+            placeholder={f.placeholder}
+            value={draft[f.name] ?? ""}
+            onChange={(e) => set(f.name, e.target.value)}
+          />
         ))}
-        <label className="text-sm">
-          Status
-          <select
-            name="status"
-            value={draft.status ?? ""}
-            onChange={(e) => set("status", e.target.value)}
-            className="mt-1 w-full rounded border border-slate-400 px-2 py-1"
-          >
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s || "any"}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="text-sm">
-          Review
-          <select
-            name="review"
-            value={draft.review ?? ""}
-            onChange={(e) => set("review", e.target.value)}
-            className="mt-1 w-full rounded border border-slate-400 px-2 py-1"
-          >
-            {REVIEWS.map((s) => (
-              <option key={s} value={s}>
-                {s || "any"}
-              </option>
-            ))}
-          </select>
-        </label>
+        {CHOICES.map(([name, label, options]) => (
+          <SelectField
+            key={name}
+            label={label}
+            name={name}
+            options={options}
+            value={draft[name] ?? ""}
+            onChange={(e) => set(name, e.target.value)}
+          />
+        ))}
         <label className="flex items-center gap-2 self-end text-sm">
           <input
             type="checkbox"
@@ -129,19 +134,17 @@ export default function EventsPage() {
           Include candidates
         </label>
         <div className="flex items-end gap-2">
-          <button type="submit" className="rounded bg-slate-900 px-3 py-1.5 text-sm text-white">
+          <Button type="submit" look="primary">
             Apply filters
-          </button>
-          <button
-            type="button"
+          </Button>
+          <Button
             onClick={() => {
               setDraft({});
               go({ filters: {}, page: 1 });
             }}
-            className="rounded border border-slate-400 px-3 py-1.5 text-sm"
           >
             Clear
-          </button>
+          </Button>
         </div>
       </form>
 
@@ -157,95 +160,58 @@ export default function EventsPage() {
       ) : (
         data && (
           <>
-            <div className="mt-4 overflow-x-auto rounded border border-slate-200 bg-white">
-              <table className="w-full text-left text-sm">
-                <caption className="sr-only">TGE events matching the filters</caption>
-                <thead className="bg-slate-100">
-                  <tr>
-                    <th scope="col" className="px-3 py-2">
-                      Project
-                    </th>
-                    <th scope="col" className="px-3 py-2">
-                      Ticker
-                    </th>
-                    <th scope="col" className="px-3 py-2">
-                      Status
-                    </th>
-                    <th scope="col" className="px-3 py-2">
-                      Chain
-                    </th>
-                    {SORTABLE.map(([field, label]) => {
-                      const active = view.ordering.replace("-", "") === field;
-                      const descending = view.ordering.startsWith("-");
-                      return (
-                        <th
-                          key={field}
-                          scope="col"
-                          className="px-3 py-2"
-                          aria-sort={active ? (descending ? "descending" : "ascending") : "none"}
-                        >
-                          <button
-                            type="button"
-                            onClick={() => sortBy(field)}
-                            className="font-semibold underline"
-                          >
-                            {label}
-                            {active ? (descending ? " ↓" : " ↑") : ""}
-                          </button>
-                        </th>
-                      );
-                    })}
-                    <th scope="col" className="px-3 py-2">
-                      Review
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.results.map((e) => (
-                    <tr key={e.id} className="border-t border-slate-200">
-                      <td className="max-w-xs truncate px-3 py-2">
-                        <Link to={`/events/${e.id}`} className="font-semibold text-blue-800 underline">
-                          {e.project}
-                        </Link>
-                      </td>
-                      <td className="px-3 py-2">{ticker(e.ticker)}</td>
-                      <td className="px-3 py-2">
-                        <Status value={e.status} />
-                      </td>
-                      <td className="px-3 py-2">{e.chain}</td>
-                      <td className="whitespace-nowrap px-3 py-2">{day(e.tge_date)}</td>
-                      <td className="px-3 py-2">
-                        <Confidence value={e.confidence} />
-                      </td>
-                      <td className="whitespace-nowrap px-3 py-2">{dateTime(e.first_seen_at)}</td>
-                      <td className="px-3 py-2">{e.review}</td>
-                    </tr>
+            <DataTable
+              caption="TGE events matching the filters"
+              className="mt-4"
+              columns={
+                <>
+                  {headings(["Project", "Ticker", "Status", "Chain"])}
+                  {SORTABLE.map(([field, label]) => (
+                    <SortableTh
+                      key={field}
+                      field={field}
+                      label={label}
+                      ordering={view.ordering}
+                      sortBy={sortBy}
+                    />
                   ))}
-                </tbody>
-              </table>
-            </div>
+                  {headings(["Review"])}
+                </>
+              }
+            >
+              {data.results.map((e) => (
+                <tr key={e.id} className="border-t border-slate-200">
+                  <td className="max-w-xs truncate px-3 py-2">
+                    <Link to={`/events/${e.id}`} className="font-semibold text-blue-800 underline">
+                      {e.project}
+                    </Link>
+                  </td>
+                  <td className="px-3 py-2">{ticker(e.ticker)}</td>
+                  <td className="px-3 py-2">
+                    <Status value={e.status} />
+                  </td>
+                  <td className="px-3 py-2">{e.chain}</td>
+                  <td className="whitespace-nowrap px-3 py-2">{day(e.tge_date)}</td>
+                  <td className="px-3 py-2">
+                    <Confidence value={e.confidence} />
+                  </td>
+                  <td className="whitespace-nowrap px-3 py-2">{dateTime(e.first_seen_at)}</td>
+                  <td className="px-3 py-2">{e.review}</td>
+                </tr>
+              ))}
+            </DataTable>
             <nav aria-label="Pages" className="mt-3 flex flex-wrap items-center gap-3 text-sm">
-              <button
-                type="button"
-                disabled={view.page <= 1}
-                onClick={() => go({ page: view.page - 1 })}
-                className="rounded border border-slate-400 px-3 py-1 disabled:opacity-50"
-              >
+              <Button disabled={view.page <= 1} onClick={() => go({ page: view.page - 1 })}>
                 Previous
-              </button>
+              </Button>
               <span>
                 Page {view.page} of {pages}
                 {data.count_exact ? "" : "+"} ({data.count}
                 {data.count_exact ? "" : "+"} events)
               </span>
-              <button
-                type="button"
-                disabled={!data.next}
-                onClick={() => go({ page: view.page + 1 })}
-                className="rounded border border-slate-400 px-3 py-1 disabled:opacity-50"
-              >
+              <Button disabled={!data.next} onClick={() => go({ page: view.page + 1 })}>
                 Next
-              </button>
+              </Button>
               <label className="ml-auto">
                 Per page
                 <select

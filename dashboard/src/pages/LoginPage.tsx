@@ -2,6 +2,39 @@ import { useState, type FormEvent } from "react";
 import axios from "axios";
 import { useAuth } from "../lib/auth";
 
+function Credential({
+  id,
+  label,
+  type = "text",
+  autoComplete = id,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  type?: string;
+  autoComplete?: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div>
+      <label htmlFor={id} className="block text-sm font-medium">
+        {label}
+      </label>
+      <input
+        id={id}
+        type={type}
+        autoComplete={autoComplete}
+        required
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        className="mt-1 w-full rounded border border-slate-400 px-3 py-2"
+      />
+    </div>
+  );
+}
+
 export function LoginPage() {
   const login = useAuth((s) => s.login);
   const [username, setUsername] = useState("");
@@ -32,33 +65,15 @@ export function LoginPage() {
       <form onSubmit={submit} className="w-full max-w-sm space-y-4 rounded-lg bg-white p-6 shadow">
         <h1 className="text-xl font-bold">TGE News Sweeper</h1>
         <p className="text-sm text-slate-600">Log in with your sweeper account.</p>
-        <div>
-          <label htmlFor="username" className="block text-sm font-medium">
-            Username
-          </label>
-          <input
-            id="username"
-            autoComplete="username"
-            required
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-            className="mt-1 w-full rounded border border-slate-400 px-3 py-2"
-          />
-        </div>
-        <div>
-          <label htmlFor="password" className="block text-sm font-medium">
-            Password
-          </label>
-          <input
-            id="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            className="mt-1 w-full rounded border border-slate-400 px-3 py-2"
-          />
-        </div>
+        <Credential id="username" label="Username" value={username} onChange={setUsername} />
+        <Credential
+          id="password"
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={setPassword}
+        />
         {error && (
           <p role="alert" className="text-sm text-red-800">
             {error}

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { Button, DataTable, headings } from "../components/Controls";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { api, errorMessage } from "../lib/api";
 import { useAuth } from "../lib/auth";
@@ -29,24 +30,24 @@ function StaffActions({ source, report }: { source: Source; report: (text: strin
   });
   return (
     <div className="flex gap-2">
-      <button
-        type="button"
+      <Button
+        look="primary"
+        small
         onClick={() => sweep.mutate()}
         disabled={!source.enabled || sweep.isPending}
         aria-label={`Sweep now: ${source.name}`}
-        className="whitespace-nowrap rounded bg-slate-900 px-2 py-1 text-xs text-white disabled:opacity-50"
+        className="whitespace-nowrap"
       >
         Sweep now
-      </button>
-      <button
-        type="button"
+      </Button>
+      <Button
+        small
         onClick={() => toggle.mutate()}
         disabled={toggle.isPending}
         aria-label={`${source.enabled ? "Disable" : "Enable"}: ${source.name}`}
-        className="rounded border border-slate-500 px-2 py-1 text-xs"
       >
         {source.enabled ? "Disable" : "Enable"}
-      </button>
+      </Button>
     </div>
   );
 }
@@ -71,80 +72,55 @@ export default function SourcesPage() {
       ) : query.data.results.length === 0 ? (
         <Empty>No sources yet. Add them in the admin or with `manage.py load_sources`.</Empty>
       ) : (
-        <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">Sources and their health</caption>
-            <thead className="bg-slate-100">
-              <tr>
-                <th scope="col" className="px-3 py-2">
-                  Source
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Kind
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Enabled
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Last success
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Last error
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Failures
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Circuit
-                </th>
-                <th scope="col" className="px-3 py-2">
-                  Interval
-                </th>
-                {isStaff && (
-                  <th scope="col" className="px-3 py-2">
-                    Actions
-                  </th>
+        <DataTable
+          caption="Sources and their health"
+          columns={headings([
+            "Source",
+            "Kind",
+            "Enabled",
+            "Last success",
+            "Last error",
+            "Failures",
+            "Circuit",
+            "Interval",
+            isStaff && "Actions",
+          ])}
+        >
+          {query.data.results.map((s) => (
+            <tr key={s.id} className="border-t border-slate-200 align-top">
+              <th scope="row" className="max-w-xs break-words px-3 py-2 font-semibold">
+                {s.name}
+              </th>
+              <td className="px-3 py-2">{s.kind}</td>
+              <td className="px-3 py-2">{s.enabled ? "yes" : "no"}</td>
+              <td className="whitespace-nowrap px-3 py-2">{ago(s.last_success_at)}</td>
+              <td className="max-w-xs px-3 py-2">
+                {s.last_error ? (
+                  <span title={s.last_error} className="line-clamp-2 break-words text-red-800">
+                    {ago(s.last_failure_at)}: {s.last_error}
+                  </span>
+                ) : (
+                  "—"
                 )}
-              </tr>
-            </thead>
-            <tbody>
-              {query.data.results.map((s) => (
-                <tr key={s.id} className="border-t border-slate-200 align-top">
-                  <th scope="row" className="max-w-xs break-words px-3 py-2 font-semibold">
-                    {s.name}
-                  </th>
-                  <td className="px-3 py-2">{s.kind}</td>
-                  <td className="px-3 py-2">{s.enabled ? "yes" : "no"}</td>
-                  <td className="whitespace-nowrap px-3 py-2">{ago(s.last_success_at)}</td>
-                  <td className="max-w-xs px-3 py-2">
-                    {s.last_error ? (
-                      <span title={s.last_error} className="line-clamp-2 break-words text-red-800">
-                        {ago(s.last_failure_at)}: {s.last_error}
-                      </span>
-                    ) : (
-                      "—"
-                    )}
-                  </td>
-                  <td className="px-3 py-2">{s.failure_count}</td>
-                  <td className="px-3 py-2">
-                    <span className={`rounded px-2 py-0.5 text-xs ${CIRCUIT_CLASSES[s.circuit_state]}`}>
-                      {s.circuit_state.replace("_", "-")}
-                    </span>
-                  </td>
-                  <td className="whitespace-nowrap px-3 py-2">
-                    {seconds(s.adaptive_interval_seconds ?? s.interval_seconds)}
-                    {s.adaptive_interval_seconds ? " (adaptive)" : ""}
-                  </td>
-                  {isStaff && (
-                    <td className="px-3 py-2">
-                      <StaffActions source={s} report={setMessage} />
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              </td>
+              <td className="px-3 py-2">{s.failure_count}</td>
+              <td className="px-3 py-2">
+                <span className={`rounded px-2 py-0.5 text-xs ${CIRCUIT_CLASSES[s.circuit_state]}`}>
+                  {s.circuit_state.replace("_", "-")}
+                </span>
+              </td>
+              <td className="whitespace-nowrap px-3 py-2">
+                {seconds(s.adaptive_interval_seconds ?? s.interval_seconds)}
+                {s.adaptive_interval_seconds ? " (adaptive)" : ""}
+              </td>
+              {isStaff && (
+                <td className="px-3 py-2">
+                  <StaffActions source={s} report={setMessage} />
+                </td>
+              )}
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );
