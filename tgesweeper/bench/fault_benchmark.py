@@ -287,7 +287,7 @@ class FaultRun:
     recovered: float | None = None  # when the fault was over, if not when the load is drained
     check: Callable[[], None] | None = None  # what must hold once drained, beyond the ledger (raises if not)
 
-    def drained(self, timeout: float = 60.0) -> bool:
+    def drained(self, timeout: float = 120.0) -> bool:
         if self.run_id is None:
             deadline = time.monotonic() + timeout
             while self.load.stored() < self.load.docs and time.monotonic() < deadline:
@@ -579,13 +579,13 @@ def private_rig(broker: str, directory: Path) -> Iterator[Rig]:
         yield Rig(rig_broker, feeds, start_worker, side, loads, base_env, directory)
 
 
-def run_fault(number: int, broker: str = "redis", *, docs: int | None = None, timeout: float = 120.0) -> dict:
+def run_fault(number: int, broker: str = "redis", *, docs: int | None = None) -> dict:
     """One row: the fault's load swept through it on a private rig, drained, counted, and removed again. A load that
     never drains is counted as it stands, with ``recover_seconds`` None (it did not recover)."""
     name, scenario = FAULTS[number]
     with tempfile.TemporaryDirectory(prefix="tge-faults-") as tmp, private_rig(broker, Path(tmp)) as rig:
         run = scenario(rig, **({"docs": docs} if docs else {}))
-        finished = run.drained(timeout)
+        finished = run.drained()
         recovered = (run.recovered or time.monotonic()) - run.struck
         if finished and run.check:
             run.check()
