@@ -24,7 +24,8 @@ from tgesweeper.matching.detector import Detector, DetectorError
 
 class Command(BaseCommand):
     help = ("Measure the sweeper: `benchmark pipeline --docs N` end to end, `benchmark match` the match stage alone, "
-            "`benchmark api --events N` the REST API, `benchmark latency --items N` publication → alert.")
+            "`benchmark api --events N` the REST API, `benchmark latency --items N` publication → alert, "
+            "`benchmark faults` the reliability list's faults on real workers (one row each).")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="which", required=True)
