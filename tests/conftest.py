@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 
 from tgesweeper.bench.feedserver import FeedServer
+from tgesweeper.bench.local_process import database_url_for_processes
 from tgesweeper.config import load_config
 from tgesweeper.matching import MatchConfig
 
@@ -51,15 +50,6 @@ needs_postgres = pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").start
                                     reason="needs PostgreSQL (DATABASE_URL); CI always has it")
 
 
-def database_url_for_processes() -> str:
-    """The URL of the database pytest-django created, for processes the tests start."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker_env(tmp_path) -> dict[str, str]:
     """Environment for a process that must see exactly what the test sees."""
@@ -82,8 +72,8 @@ def start_worker(worker_env, tmp_path):
 
     started = []
 
-    def start(concurrency: int = 2, **env: str) -> LocalWorker:
-        worker = LocalWorker(env={**worker_env, **env}, concurrency=concurrency,
+    def start(concurrency: int = 2, app: str = "tgesweeper", **env: str) -> LocalWorker:
+        worker = LocalWorker(env={**worker_env, **env}, concurrency=concurrency, app=app,
                              log_path=tmp_path / f"worker-{len(started)}.log", name=f"test{len(started)}")
         started.append(worker)
         return worker.start()

@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone
 
 from api.models import Document, Source, TGEEvent
-from tests.conftest import database_url_for_processes, needs_postgres
+from tests.conftest import needs_postgres
+from tgesweeper.bench.local_process import database_url_for_processes
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_postgres,
               pytest.mark.skipif(not shutil.which("pg_dump"), reason="needs pg_dump / pg_restore")]

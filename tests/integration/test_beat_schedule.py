@@ -11,9 +11,9 @@ from django_celery_beat.schedulers import ModelEntry
 
 from api.models import Source
 from tests.conftest import needs_redis, purge_queues
-from tests.processes import wait_until
 from tgesweeper.bench.feedserver import render_rss
 from tgesweeper.bench.local_process import LocalProcess
+from tgesweeper.bench.processes import wait_until
 from tgesweeper.celery import app
 from workers.schedule import sync_all_schedules, task_name
 

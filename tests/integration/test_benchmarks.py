@@ -141,3 +141,34 @@ def test_in_flight_is_counted_as_the_server_sees_it():
         thread.join()
     assert gauge.max == 5 and gauge.now == 0
     assert 3.5 < gauge.mean <= 5
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_fault_benchmark_prints_a_row_per_fault_with_nothing_lost_or_duplicated(capsys):
+    """The short version of `benchmark faults`: on a private redis-server, X's 429 and the item that raises in match
+    (faults 1, 2, 4 and 5 run through the same scenarios in test_faults.py, on both brokers, and fault 3 in
+    test_poison_messages.py; fault 7 waits out five deadlines and a circuit's rest, too long for the suite)."""
+    from api.models import DeadLetter, PipelineFailure, TGEEvent
+
+    call_command("benchmark", "faults", "--broker", "redis", "--faults", "8,9", "--docs", "20", "--json")
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["fault"][:2] for row in rows] == ["8 ", "9 "]
+    for row in rows:
+        assert set(row) == {"fault", "sent", "stored", "lost", "duplicated", "unexpected", "recover_seconds"}
+        assert (row["sent"], row["stored"], row["lost"], row["duplicated"], row["unexpected"]) == (20, 20, 0, 0, 0)
+        assert isinstance(row["recover_seconds"], float) and row["recover_seconds"] > 0
+    assert not (Source.objects.exists() or TGEEvent.objects.exists() or DeadLetter.objects.exists()
+                or PipelineFailure.objects.exists())  # the harness removes what it made
+
+
+@pytest.mark.django_db
+def test_fault_benchmark_fails_when_a_row_lost_or_duplicated_documents(monkeypatch):
+    from django.core.management.base import CommandError
+
+    row = {"fault": "1 kill -9", "sent": 10, "stored": 9, "lost": 1, "duplicated": 0, "unexpected": 0,
+           "recover_seconds": 1.0}
+    monkeypatch.setattr("tgesweeper.bench.management.commands.benchmark.run_fault_benchmark",
+                        lambda *args, **kwargs: [row])
+    with pytest.raises(CommandError, match="lost, duplicated"):
+        call_command("benchmark", "faults", "--json")

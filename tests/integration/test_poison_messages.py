@@ -1,48 +1,37 @@
 """A poison message: a message that kills its worker every time is delivered TASK_MAX_DELIVERIES times, then
-parked as a dead letter; the worker keeps serving. Real worker on Redis; the test kills the pool child itself."""
+parked as a dead letter; the worker keeps serving. Real workers; the scenario of ``benchmark faults`` (fault 3) kills
+the pool child itself."""
 from __future__ import annotations
 
-import os
-import signal
-import threading
 import time
 
 import psutil
 import pytest
+from django.conf import settings
 
 from api.models import DeadLetter, Source
 from tests.conftest import needs_redis
+from tgesweeper.bench import fault_benchmark as faults
 from workers import tasks
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, needs_redis]
 
 
-def test_a_message_that_kills_its_worker_each_time_is_parked(feed_server, celery_worker_process):
-    arrived = threading.Event()
+@pytest.fixture
+def rig(tmp_path):
+    """``benchmark faults``'s private broker and workers, of the kind the suite runs on (make test-rabbitmq: RabbitMQ)."""
+    kind = "rabbitmq" if settings.CONFIG["CELERY_BROKER_URL"].startswith("amqp") else "redis"
+    with faults.private_rig(kind, tmp_path) as rig:
+        yield rig
 
-    def hang(handler):  # the fetch sits here until the test kills the worker child running it
-        arrived.set()
-        feed_server.stall(handler)
 
-    feed_server.add_route("/hang.xml", hang)
-    source = Source.objects.create(name="Deadly", url=feed_server.url("/hang.xml"))
-    worker = psutil.Process(celery_worker_process.process.pid)
-    tasks.fetch_source.delay(source.pk)
-
-    kills = 0
-    deadline = time.monotonic() + 120
-    while kills < 3 and time.monotonic() < deadline:
-        assert arrived.wait(60), celery_worker_process.log_text()[-3000:]
-        arrived.clear()
-        for child in worker.children(recursive=True):
-            os.kill(child.pid, signal.SIGKILL)
-        kills += 1
-
-    while not DeadLetter.objects.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    letter = DeadLetter.objects.get()
-    assert (letter.task_name, letter.args[0], letter.deliveries) == ("workers.tasks.fetch_source", source.pk, 3)
-    assert feed_server.hits["/hang.xml"] == 3  # the fourth delivery was parked, not run
+def test_a_message_that_kills_its_worker_each_time_is_parked(rig):
+    run = faults.poison_message(rig)  # killed on each of its deliveries, parked after the last, never run again
+    letter = run.seen["dead_letter"]
+    assert (letter.task_name, letter.deliveries) == ("workers.tasks.fetch_source", 3)
+    assert run.drained(), run.worker.log_text()[-3000:]  # the load around it
+    assert run.load.ledger() == {"lost": 0, "duplicated": 0, "unexpected": 0}
+    worker = psutil.Process(run.worker.pid)
     assert worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE
 
 

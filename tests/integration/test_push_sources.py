@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from api.models import Document, Mention, Source
-from tests.processes import wait_until
 from tgesweeper import net
+from tgesweeper.bench.processes import wait_until
 from tgesweeper.bench.push_benchmark import run_push_benchmark
 from tgesweeper.bench.push_server import AnnouncementServer, LocalPushConsumer
 

@@ -15,9 +15,9 @@ from django_celery_beat.models import PeriodicTask
 
 from api.models import Source
 from tests.conftest import needs_redis, purge_queues
-from tests.processes import wait_until
 from tgesweeper.bench.feedserver import render_rss
 from tgesweeper.bench.local_process import free_port
+from tgesweeper.bench.processes import wait_until
 from tgesweeper.celery import app
 from workers.schedule import task_name
 

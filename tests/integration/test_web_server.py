@@ -10,7 +10,8 @@ import requests
 
 from api.keys import create_key
 from api.models import Source
-from tests.conftest import database_url_for_processes, needs_postgres
+from tests.conftest import needs_postgres
+from tgesweeper.bench.local_process import database_url_for_processes
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, needs_postgres]
 

@@ -10,8 +10,8 @@ import pytest
 
 from api.models import Document, Mention, Source
 from tests.conftest import purge_queues
-from tests.fake_x_api import TOKEN, FakeXAPI
-from tests.processes import wait_until
+from tgesweeper.bench.fake_x_api import TOKEN, FakeXAPI
+from tgesweeper.bench.processes import wait_until
 from tgesweeper.bench.push_server import LocalPushConsumer
 from tgesweeper.sources import x_api
 from workers import sweeps

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from api.models import Source
-from tests.fake_x_api import TOKEN, FakeXAPI, reset_in
 from tgesweeper import net, throttle
+from tgesweeper.bench.fake_x_api import TOKEN, FakeXAPI, reset_in
 from tgesweeper.sources import SourceSpec, kind_for
 from tgesweeper.sources.x_api import DEFAULT_QUERY, XParseError, parse_tweets
 from workers import pipeline, tasks

@@ -65,13 +65,13 @@ class FeedServer:
         with self._lock:
             self._routes[path] = handler
 
-    def stall(self, handler: BaseHTTPRequestHandler) -> None:
-        """Answer 200 with a feed's headers, then trickle a space every 0.2 s until the server stops or the client
-        goes away: a fetch that sits in its worker until a test kills it."""
+    def stall(self, handler: BaseHTTPRequestHandler, every: float = 0.2) -> None:
+        """Answer 200 with a feed's headers, then trickle a space every ``every`` s until the server stops or the
+        client goes away: a fetch that sits in its worker until a test kills it or its deadline fires."""
         handler.send_response(200)
         handler.send_header("Content-Type", "application/rss+xml")
         handler.end_headers()
-        while not self.stopping.wait(0.2):
+        while not self.stopping.wait(every):
             try:
                 handler.wfile.write(b" ")
                 handler.wfile.flush()

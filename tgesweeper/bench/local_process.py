@@ -12,6 +12,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from django.db import connection
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -20,6 +22,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def database_url_for_processes() -> str:
+    """The URL of the database this process is on (in a test, the one pytest-django created), for processes it
+    starts."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgresql://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class LocalProcess:
@@ -48,6 +60,11 @@ class LocalProcess:
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"{self.program} not ready after {timeout:.0f} s:\n{self.log_text()[-3000:]}")
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.program} is not started"
+        return self.process.pid
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

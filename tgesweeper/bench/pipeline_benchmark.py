@@ -98,10 +98,11 @@ def run_pipeline_benchmark(docs: int, *, per_feed: int = 500, concurrency: int =
     return result
 
 
-def count_ledger(sources: list[Source], tag: str, docs: int) -> dict:
-    """Jepsen's total-queue count over the documents of ``sources``: ``lost``, ``duplicated``, ``unexpected``."""
+def count_ledger(sources: list[Source], tag: str, docs: int, *, id_prefix: str | None = None) -> dict:
+    """Jepsen's total-queue count over the documents of ``sources``: ``lost``, ``duplicated``, ``unexpected``. An item
+    is tagged when its external id starts with ``id_prefix`` (by default the generated items' ``bench-TAG-``)."""
     stored = Document.objects.filter(source__in=sources)
-    tagged = stored.filter(external_id__startswith=f"bench-{tag}-")
+    tagged = stored.filter(external_id__startswith=id_prefix or f"bench-{tag}-")
     distinct = tagged.values("external_id").distinct().count()
     mentions = Mention.objects.filter(source__in=sources)
     duplicate_mentions = mentions.values("document_id").annotate(n=Count("pk")).filter(n__gt=1).count()

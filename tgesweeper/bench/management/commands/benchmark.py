@@ -1,7 +1,8 @@
 """Benchmarks that print figures: ``benchmark pipeline`` (end to end), ``benchmark fetch`` (concurrent fetching of
 slow sources), ``benchmark push`` (a push source's detection delay), ``benchmark match`` (the match stage),
-``benchmark api`` (the REST API under the locust mix), ``benchmark latency`` (publication → alert) and
-``benchmark dashboard`` (each page in a browser)."""
+``benchmark api`` (the REST API under the locust mix), ``benchmark latency`` (publication → alert),
+``benchmark dashboard`` (each page in a browser) and ``benchmark faults`` (the reliability list's faults on real
+processes, one row each)."""
 import json
 from collections.abc import Callable
 
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tgesweeper.bench.api_benchmark import run_api_benchmark
 from tgesweeper.bench.dashboard_benchmark import run_dashboard_benchmark
+from tgesweeper.bench.fault_benchmark import FAULTS, run_fault_benchmark
 from tgesweeper.bench.fetch_benchmark import run_fetch_benchmark
 from tgesweeper.bench.latency_benchmark import run_latency_benchmark
 from tgesweeper.bench.match_benchmark import run_match_benchmark
@@ -22,7 +24,8 @@ from tgesweeper.matching.detector import Detector, DetectorError
 
 class Command(BaseCommand):
     help = ("Measure the sweeper: `benchmark pipeline --docs N` end to end, `benchmark match` the match stage alone, "
-            "`benchmark api --events N` the REST API, `benchmark latency --items N` publication → alert.")
+            "`benchmark api --events N` the REST API, `benchmark latency --items N` publication → alert, "
+            "`benchmark faults` the reliability list's faults on real workers (one row each).")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="which", required=True)
@@ -73,6 +76,14 @@ class Command(BaseCommand):
         dashboard.add_argument("--rounds", type=int, default=3, help="visits of every page (default 3)")
         dashboard.add_argument("--keep", action="store_true", help="keep the seeded events for the next run")
         dashboard.add_argument("--json", action="store_true")
+        faults = sub.add_parser("faults", help="each fault of the reliability list on real workers under load, one row "
+                                               "each: sent, stored, lost, duplicated, unexpected, seconds to recover")
+        faults.add_argument("--broker", choices=("redis", "rabbitmq"), default="redis",
+                            help="a private redis-server, or a private RabbitMQ node (default redis)")
+        faults.add_argument("--faults", default=",".join(map(str, FAULTS)),
+                            help=f"which faults, by number (default {','.join(map(str, FAULTS))})")
+        faults.add_argument("--docs", type=int, help="documents of each fault's load (default: 60, 600 for fault 4)")
+        faults.add_argument("--json", action="store_true")
 
     def handle(self, *args, which: str, **options):
         if which == "pipeline":
@@ -99,6 +110,8 @@ class Command(BaseCommand):
             self._benchmark_api(options)
         elif which == "latency":
             self._benchmark_latency(options)
+        elif which == "faults":
+            self._benchmark_faults(options)
         elif which == "dashboard":
             try:
                 result = run_dashboard_benchmark(options["events"], rounds=max(1, options["rounds"]),
@@ -125,6 +138,32 @@ class Command(BaseCommand):
         self._print(result, options["json"])
         if result["lost"] or result["duplicated"] or result["unverified"]:
             raise CommandError("alerts were lost, duplicated or not verified (see above)")
+
+    def _benchmark_faults(self, options: dict) -> None:
+        try:
+            numbers = [int(n) for n in options["faults"].split(",") if n.strip()]
+        except ValueError:
+            numbers = []
+        if not numbers or set(numbers) - set(FAULTS) or (options["docs"] is not None and options["docs"] < 10):
+            raise CommandError(f"--faults takes numbers among {', '.join(map(str, FAULTS))}; --docs at least 10")
+        columns = ("sent", "stored", "lost", "duplicated", "unexpected", "recover_seconds")
+
+        def progress(row: dict) -> None:
+            if not options["json"]:
+                self.stdout.write(f"{row['fault']:<48}" + "".join(f"{row[key]!s:>17}" for key in columns))
+
+        if not options["json"]:
+            self.stdout.write(f"{'fault (broker: ' + options['broker'] + ')':<48}" + "".join(f"{k:>17}" for k in columns))
+        try:
+            rows = run_fault_benchmark(options["broker"], numbers, docs=options["docs"], progress=progress)
+        except (RuntimeError, AssertionError) as exc:
+            raise CommandError(str(exc)) from None
+        if options["json"]:
+            self.stdout.write(json.dumps(rows))
+        if any(row["lost"] or row["duplicated"] or row["unexpected"] for row in rows):
+            raise CommandError("a fault lost, duplicated or added documents (see above)")
+        if any(row["recover_seconds"] is None for row in rows):
+            raise CommandError("a fault's load did not drain in time (recover_seconds None, see above)")
 
     def _counted(self, run: Callable[[], dict], as_json: bool) -> None:
         """Run a benchmark that counts lost, duplicated and unexpected items, print it, and fail unless all are 0."""

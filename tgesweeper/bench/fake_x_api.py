@@ -1,4 +1,5 @@
-"""A local stand-in for the X API v2 endpoints the x kind calls through tweepy, on 127.0.0.1.
+"""A local stand-in for the X API v2 endpoints the x kind calls through tweepy, on 127.0.0.1 (the x kind's tests and
+fault 8 of ``benchmark faults``).
 
 It answers the shapes the real API documents (``data``, ``includes.users``, ``meta``), checks the bearer
 token, honours ``since_id``, ``max_results`` and its page tokens (``next_token`` for search, ``pagination_token``
@@ -149,8 +150,7 @@ class FakeXAPI:
 
     @property
     def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     def answer(self, path: str, params: dict[str, str], authorization: str,
                posted: dict | None = None) -> tuple[int, dict, dict]:
