@@ -34,6 +34,26 @@ def test_it_names_the_project_and_ticker_as_headlines_do(extractor, title, proje
     assert (named.project, named.ticker) == (project, ticker)
 
 
+@pytest.mark.parametrize("title, project", [
+    ("Quarrybank's Ethereum Layer-2 Tollway Network Is Launching a Token", "Tollway Network"),
+    ("Hearthcoin’s largest DeFi protocol ZENLO Launches Governance Token", "ZENLO"),
+    ("Ostrava’s Pellum launches governance token", "Pellum"),
+    ("Solana’s Brisker DEX to launch its token", "Brisker"),
+])
+def test_behind_a_possessive_the_subject_is_who_does_the_launching(extractor, title, project):
+    assert extractor.name(title, "", PUBLISHED).project == project
+
+
+@pytest.mark.parametrize("title, project", [
+    ("Weekly Wrap: Tavira Confirms Token, Airdrop Season Incoming", "Tavira"),
+    ("Daybreak Brief: Gorsk Labs is Launching its Token", "Gorsk Labs"),
+    ("Tavira Launches Token: What You Need to Know", "Tavira"),  # the subject before the colon did the verb
+    ("Corvel: Token will come, but the app comes first", "Corvel"),  # no verb after the colon: the lead-in is it
+])
+def test_after_a_lead_in_and_colon_the_subject_is_who_does_the_verb(extractor, title, project):
+    assert extractor.name(title, "", PUBLISHED).project == project
+
+
 def test_a_name_in_brackets_behind_an_established_chain_is_skipped(extractor):
     named = extractor.name("New token built on Polkadot (DOT) explodes after launch",
                            "Tessellate (TSL) is a parachain project.", PUBLISHED)

@@ -38,6 +38,10 @@ introduced rolls rolled drops dropping moves upgrades confirms confirmed complet
 delayed hits soars explodes gets got has have details detailed kicks kickstart prepares says said receive receives
 token tokens airdrop tge pre-tge on in at for with and or of by from as after before amid via its new now today
 """.split())
+NOT_VERBS = frozenset("""
+introducing participate exclusive breaking update report exclusive: token tokens airdrop tge pre-tge on in at for with
+and or of by from as after before amid via its new now today
+""".split())
 CONNECTORS = frozenset({"to", "of", "the", "and", "&", "de", "la"})
 CHAINS = (
     ("BNB Chain", r"bnb (?:smart )?chain|\bbsc\b|bep-?20"), ("Ethereum", r"\bethereum\b|erc-?20"),
@@ -67,6 +71,7 @@ _POSSESSIVE = re.compile(
     re.IGNORECASE)
 _MARKS = re.compile(r"[®™©]")
 _QUOTES = frozenset({"'", "’", "‘", '"', "“", "”"})
+_POSSESSIVE_MARKS = frozenset({"'s", "’s"})
 _VERB_LIKE = re.compile(r"^[a-z]{3,}(?:s|ed)$")
 _DESCRIPTOR_AFFIX = re.compile(r"\b[\w.]+-(?:based|powered|native|focused|backed|built|inspired)\b", re.IGNORECASE)
 
@@ -121,17 +126,34 @@ class Extractor:
         return Named(ticker, ticker, False) if ticker else Named(None, None, False)
 
     def _subject(self, title: str) -> str | None:
-        """The name at the end of the headline's subject: the capitalized run just before the first verb."""
-        cleaned = _DESCRIPTOR_AFFIX.sub(" ", _MARKS.sub("", title))
+        """The name at the end of the headline's subject: the capitalized run just before the first verb. Behind a
+        possessive ("Owner's DeFi protocol Name launches ...") or a lead-in ("Weekly Brief: Name confirms ...") the
+        subject is the name that does the verb, when there is one."""
+        doc = self._nlp.make_doc(_DESCRIPTOR_AFFIX.sub(" ", _MARKS.sub("", title))[:300])
+        name, end = self._walk(doc, 0)
+        if end is not None and doc[end].lower_ in _POSSESSIVE_MARKS:
+            behind, after = self._walk(doc, end + 1)
+            if behind and after is not None and _is_verb(doc[after]):
+                return behind
+            if end + 1 < len(doc) and doc[end + 1].lower_ in DESCRIPTORS:
+                return None
+        elif end is not None and doc[end].text == ":":
+            behind, after = self._walk(doc, end + 1)
+            if behind and after is not None and _is_verb(doc[after]):
+                return behind
+        return name
+
+    def _walk(self, doc, start: int) -> tuple[str | None, int | None]:
+        """The name of the subject starting at token ``start``, and the index of the token that ended it (None at
+        the end of the headline)."""
         words: list[str] = []
         joined = False  # the previous token touched this one with a dot: "Ether.Fi", "AR.IO"
-        for token in self._nlp.make_doc(cleaned[:300]):
+        end = None
+        for token in doc[start:]:
             lower = token.lower_
-            if lower in {"'s", "’s"} and token.i + 1 < len(token.doc) and token.doc[token.i + 1].lower_ in DESCRIPTORS:
-                return None
             if lower in _QUOTES:  # 'Name' in quotes is still the name
                 continue
-            if lower == "." and words and not token.doc[token.i - 1].whitespace_ and not token.whitespace_:
+            if lower == "." and words and not doc[token.i - 1].whitespace_ and not token.whitespace_:
                 words[-1] += "."
                 joined = True
                 continue
@@ -139,14 +161,17 @@ class Extractor:
                 words[-1] += token.text
                 joined = False
                 continue
-            if token.is_punct and lower not in {"&", ".", "-"} or lower in {"'s", "’s"}:
+            if token.is_punct and lower not in {"&", ".", "-"} or lower in _POSSESSIVE_MARKS:
+                end = token.i
                 break
             if lower in STOP_WORDS and words:
+                end = token.i
                 break
             if lower in STOP_WORDS:
                 continue
             if words and _VERB_LIKE.match(token.text) and lower not in DESCRIPTORS \
                     and any(w[:1].isupper() for w in words):
+                end = token.i
                 break  # "Layer 1 Namada initiates mainnet ...": a lowercase verb ends the subject
             words.append(token.text)
         name = _trailing_name(words)
@@ -155,11 +180,16 @@ class Extractor:
             name = _trailing_name(words)
         if name:
             size = len(name.split())
-            for start in range(max(0, len(words) - size - 2), len(words) - size):
-                longer = " ".join(words[start:])
+            for first in range(max(0, len(words) - size - 2), len(words) - size):
+                longer = " ".join(words[first:])
                 if known_tokens.lookup(longer, None) and known_tokens.BY_NAME.get(known_tokens.normal(longer)):
-                    return longer
-        return name
+                    return longer, end
+        return name, end
+
+
+def _is_verb(token) -> bool:
+    """Whether a token that ended a subject is its verb (not a preposition, a noun or punctuation)."""
+    return token.lower_ in STOP_WORDS and token.lower_ not in NOT_VERBS or bool(_VERB_LIKE.match(token.text))
 
 
 def _trailing_name(words: list[str]) -> str | None:
@@ -215,8 +245,10 @@ def _pairs(text: str) -> list[tuple[str, str]]:
 
 def _possessive(title: str) -> str | None:
     found = _POSSESSIVE.search(title)
-    if not found:
-        return None
+    if not found or any(
+            w.lower() in STOP_WORDS and w.lower() not in NOT_VERBS for w in title[found.end(1):found.end()].split()[1:]
+    ):
+        return None  # "Owner's Name launches its token": the owner is not the one launching
     return _trailing_name(found.group(1).split())
 
 
