@@ -54,6 +54,35 @@ def test_after_a_lead_in_and_colon_the_subject_is_who_does_the_verb(extractor, t
     assert extractor.name(title, "", PUBLISHED).project == project
 
 
+@pytest.mark.parametrize("title, project, ticker", [
+    ("Binance Launches Pre-Market Trading for Quorvane $QRV Token", "Quorvane", "QRV"),
+    ("Binance Hosts Exclusive TGE for Tallis Network: Airdrops Incoming!", "Tallis Network", None),
+    ("Gate.io Hosts Ferrow Chain TGE as Mainnet Launches", "Ferrow Chain", None),
+    ("Binance Megadrop Announces Listing of PLOVA as Its 2nd Project", "PLOVA", None),
+    ("Uniswap Announces Airdrop For Brannock Protocol Governance Token", "Brannock Protocol", None),
+])
+def test_a_venue_or_an_established_project_acting_for_a_new_one_names_the_new_one(extractor, title, project, ticker):
+    named = extractor.name(title, "", PUBLISHED)
+    assert (named.project, named.ticker) == (project, ticker)
+
+
+def test_for_an_established_token_the_venue_does_not_hand_over_the_name(extractor):
+    assert extractor.name("Coinbase Launches Trading for Ethereum Token", "", PUBLISHED).project != "Ethereum"
+
+
+@pytest.mark.parametrize("title, project", [
+    ("Harlow Labs Secures $2.5 Million in Seed Round, IDO on KuCoin", "Harlow Labs"),
+    ("Mistral Network Initiates 550 Million Airdrop on Optimism", "Mistral Network"),
+    ("Aster’s Next Era Begins: TGE Countdown Begins", "Aster"),  # not a launch verb: the owner stays the project
+])
+def test_a_headline_verb_in_title_case_ends_the_subject(extractor, title, project):
+    assert extractor.name(title, "", PUBLISHED).project == project
+
+
+def test_an_upper_case_word_before_a_kind_of_token_is_its_ticker(extractor):
+    assert extractor.name("Shiba Inu to launch TRIX reward token in 2027", "", PUBLISHED).ticker == "TRIX"
+
+
 def test_a_name_in_brackets_behind_an_established_chain_is_skipped(extractor):
     named = extractor.name("New token built on Polkadot (DOT) explodes after launch",
                            "Tessellate (TSL) is a parachain project.", PUBLISHED)

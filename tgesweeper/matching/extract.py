@@ -37,10 +37,13 @@ goes went debuts debuted lists listed listing plans planned airdrops airdropped 
 introduced rolls rolled drops dropping moves upgrades confirms confirmed completes completed postpones postponed delays
 delayed hits soars explodes gets got has have details detailed kicks kickstart prepares says said receive receives
 token tokens airdrop tge pre-tge on in at for with and or of by from as after before amid via its new now today
+hosts initiates secures raises closes wins expands rebrands scraps brings adds gears makes
 """.split())
-NOT_VERBS = frozenset("""
-introducing participate exclusive breaking update report exclusive: token tokens airdrop tge pre-tge on in at for with
-and or of by from as after before amid via its new now today
+# The verbs by which a subject launches something: behind a possessive or a lead-in, the name before one of them is
+# the launcher ("Owner's Name launches ..."); before another ("Owner's Next Era Begins") it is not a project.
+LAUNCH_VERBS = frozenset("""
+to is will set sets launches launch launching unveils reveals opens debuts lists plans airdrops introduces rolls drops
+confirms postpones delays prepares kicks announces
 """.split())
 CONNECTORS = frozenset({"to", "of", "the", "and", "&", "de", "la"})
 CHAINS = (
@@ -64,11 +67,17 @@ VENUES = (
 _VENUE_RES = tuple((name, re.compile(pattern)) for name, pattern in VENUES)
 _PAIR = re.compile(r"((?:[A-Z0-9][\w.&'’-]*)(?:\s+(?:to|of|the|and|&|[A-Z0-9][\w.&'’-]*)){0,5})\s*\(\$?([A-Z0-9]{1,10})\)")
 _CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9]{1,9})\b")
-_TOKEN_WORD = re.compile(r"\b([A-Z][A-Z0-9]{1,9})\s+(?i:governance\s+|utility\s+|native\s+)?(?i:tokens?|coins?|airdrop)\b")
+_TOKEN_WORD = re.compile(
+    r"\b([A-Z][A-Z0-9]{1,9})\s+(?:[a-z]+\s+|(?i:governance|utility|native)\s+)?(?i:tokens?|coins?|airdrop)\b")
 _CALLED = re.compile(r"\b(?:called|dubbed|named|ticker)\s+\$?([A-Z][A-Z0-9]{1,9})\b")
 _POSSESSIVE = re.compile(
     r"\b([A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3})['’]s\s+(?:[\w-]+\s+){0,3}?(?:token|airdrop|tge|token generation event)\b",
     re.IGNORECASE)
+_FOR_OBJECT = re.compile(r"\b(?i:for|of)\s+(?i:the\s+)?([A-Z0-9][\w.&-]*(?:\s+[A-Z0-9][\w.&-]*){0,3})")
+# "Exchange Hosts Name TGE": the object of a venue's verb, just before the launch it hosts
+_HOSTED_OBJECT = re.compile(r"\b(?i:hosts|lists|welcomes|adds|brings)\s+([A-Z0-9][\w.&-]*(?:\s+[A-Z0-9][\w.&-]*){0,3})"
+                            r"\s+(?i:tge|ido|ieo|token|airdrop|pre-market)\b")
+TOKEN_ROLES = frozenset("governance utility native reward rewards".split())
 _MARKS = re.compile(r"[®™©]")
 _QUOTES = frozenset({"'", "’", "‘", '"', "“", "”"})
 _POSSESSIVE_MARKS = frozenset({"'s", "’s"})
@@ -111,6 +120,8 @@ class Extractor:
             return Named(project, ticker, in_title)
         possessive = _possessive(title)
         subject = possessive or self._subject(title)
+        if not possessive and (beneficiary := _beneficiary(title, subject, published)):
+            subject = beneficiary
         ticker = _ticker(title, subject) or _ticker(lead, subject)
         if pairs and not subject:
             project, ticker, in_title = pairs[0]
@@ -133,13 +144,13 @@ class Extractor:
         name, end = self._walk(doc, 0)
         if end is not None and doc[end].lower_ in _POSSESSIVE_MARKS:
             behind, after = self._walk(doc, end + 1)
-            if behind and after is not None and _is_verb(doc[after]):
+            if behind and after is not None and _is_launch_verb(doc[after]):
                 return behind
             if end + 1 < len(doc) and doc[end + 1].lower_ in DESCRIPTORS:
                 return None
         elif end is not None and doc[end].text == ":":
             behind, after = self._walk(doc, end + 1)
-            if behind and after is not None and _is_verb(doc[after]):
+            if behind and after is not None and _is_launch_verb(doc[after]):
                 return behind
         return name
 
@@ -187,9 +198,9 @@ class Extractor:
         return name, end
 
 
-def _is_verb(token) -> bool:
-    """Whether a token that ended a subject is its verb (not a preposition, a noun or punctuation)."""
-    return token.lower_ in STOP_WORDS and token.lower_ not in NOT_VERBS or bool(_VERB_LIKE.match(token.text))
+def _is_launch_verb(token) -> bool:
+    """Whether a token that ended a subject says that subject launches something ("launches", "is", "to", "will")."""
+    return token.lower_ in LAUNCH_VERBS
 
 
 def _trailing_name(words: list[str]) -> str | None:
@@ -243,11 +254,35 @@ def _pairs(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def _beneficiary(title: str, subject: str | None, published) -> str | None:
+    """The project a venue or an established project acts for: "Exchange Launches Pre-Market Trading for Name $TKN",
+    "Exchange Megadrop Announces Listing of NAME", "OldDAO Announces Airdrop for Name Governance Token". Only when the
+    subject found is a venue, an established token or nothing, and the name after "for"/"of" is neither."""
+    cleaned = _DESCRIPTOR_AFFIX.sub(" ", title[:300])
+    if subject:
+        head = cleaned[: cleaned.find(subject) + len(subject)] if subject in cleaned else subject
+        if not venues(head) and not _established(subject, published):
+            return None
+    for found in (*_FOR_OBJECT.finditer(cleaned), *_HOSTED_OBJECT.finditer(cleaned)):
+        words = []
+        for word in found.group(1).split():
+            if word.lower() in STOP_WORDS or word.lower() in TOKEN_ROLES:
+                break
+            words.append(word)
+        name = _trailing_name(words) if words and words[0].lower() not in DESCRIPTORS else None
+        if name and not venues(name) and not _established(name, published):
+            return name
+    return None
+
+
+def _established(name: str, published) -> bool:
+    """A name or a ticker-shaped word of a token trading before the item was published."""
+    return known_tokens.is_established(known_tokens.lookup(name, None), published)
+
+
 def _possessive(title: str) -> str | None:
     found = _POSSESSIVE.search(title)
-    if not found or any(
-            w.lower() in STOP_WORDS and w.lower() not in NOT_VERBS for w in title[found.end(1):found.end()].split()[1:]
-    ):
+    if not found or any(w.lower() in LAUNCH_VERBS for w in title[found.end(1):found.end()].split()[1:]):
         return None  # "Owner's Name launches its token": the owner is not the one launching
     return _trailing_name(found.group(1).split())
 
