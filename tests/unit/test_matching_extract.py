@@ -83,6 +83,14 @@ def test_an_upper_case_word_before_a_kind_of_token_is_its_ticker(extractor):
     assert extractor.name("Shiba Inu to launch TRIX reward token in 2027", "", PUBLISHED).ticker == "TRIX"
 
 
+@pytest.mark.parametrize("title, project", [
+    ("Coinbase-backed veloStack Announces Registration for Community VST Token Sale", "veloStack"),
+    ("zkQuarry to launch QRY token", "zkQuarry"),
+])
+def test_a_name_in_camel_case_is_a_name(extractor, title, project):
+    assert extractor.name(title, "", PUBLISHED).project == project
+
+
 def test_a_name_in_brackets_behind_an_established_chain_is_skipped(extractor):
     named = extractor.name("New token built on Polkadot (DOT) explodes after launch",
                            "Tessellate (TSL) is a parachain project.", PUBLISHED)

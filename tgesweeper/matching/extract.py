@@ -78,6 +78,7 @@ _FOR_OBJECT = re.compile(r"\b(?i:for|of)\s+(?i:the\s+)?([A-Z0-9][\w.&-]*(?:\s+[A
 _HOSTED_OBJECT = re.compile(r"\b(?i:hosts|lists|welcomes|adds|brings)\s+([A-Z0-9][\w.&-]*(?:\s+[A-Z0-9][\w.&-]*){0,3})"
                             r"\s+(?i:tge|ido|ieo|token|airdrop|pre-market)\b")
 TOKEN_ROLES = frozenset("governance utility native reward rewards".split())
+_CAMEL = re.compile(r"^[a-z]{1,5}[A-Z]")  # "bitsCrunch", "deBridge", "xToken": a name written in camel case
 _MARKS = re.compile(r"[®™©]")
 _QUOTES = frozenset({"'", "’", "‘", '"', "“", "”"})
 _POSSESSIVE_MARKS = frozenset({"'s", "’s"})
@@ -218,7 +219,7 @@ def _trailing_name(words: list[str]) -> str | None:
                 break
             name.insert(0, word)
             continue
-        capitalized = word[:1].isupper() or (word[:1].isdigit() and not word.isdigit()) or word[1:2].isupper()
+        capitalized = word[:1].isupper() or (word[:1].isdigit() and not word.isdigit()) or _CAMEL.match(word) is not None
         if not capitalized or lower in DESCRIPTORS:
             break
         name.insert(0, word)
