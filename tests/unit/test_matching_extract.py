@@ -91,6 +91,19 @@ def test_a_name_in_camel_case_is_a_name(extractor, title, project):
     assert extractor.name(title, "", PUBLISHED).project == project
 
 
+@pytest.mark.parametrize("title, project", [
+    ("Wallet CEO Launches New Meme Coin ZORB on Solana", "ZORB"),
+    ("Ex-Mayor Debuts ‘Gotham Token’ Memecoin", "Gotham Token"),
+    ("Velmora Founder Unveils $GLOW", "GLOW"),
+])
+def test_a_token_a_person_launches_is_named_by_the_token(extractor, title, project):
+    assert extractor.name(title, "", PUBLISHED).project == project
+
+
+def test_a_person_who_launches_nothing_named_keeps_the_subject(extractor):
+    assert extractor.name("Velmora CEO to launch token in June", "", PUBLISHED).project == "Velmora CEO"
+
+
 def test_a_name_in_brackets_behind_an_established_chain_is_skipped(extractor):
     named = extractor.name("New token built on Polkadot (DOT) explodes after launch",
                            "Tessellate (TSL) is a parachain project.", PUBLISHED)

@@ -77,6 +77,10 @@ _FOR_OBJECT = re.compile(r"\b(?i:for|of)\s+(?i:the\s+)?([A-Z0-9][\w.&-]*(?:\s+[A
 # "Exchange Hosts Name TGE": the object of a venue's verb, just before the launch it hosts
 _HOSTED_OBJECT = re.compile(r"\b(?i:hosts|lists|welcomes|adds|brings)\s+([A-Z0-9][\w.&-]*(?:\s+[A-Z0-9][\w.&-]*){0,3})"
                             r"\s+(?i:tge|ido|ieo|token|airdrop|pre-market)\b")
+PERSON_ROLES = frozenset("ceo founder co-founder cofounder star mayor rapper president celebrity influencer actor".split())
+_LAUNCHED = re.compile(
+    r"\b(?i:launch(?:es|ed|ing)?|debuts?|unveils?|drops?)\s+(?:(?i:new|meme|memecoin|coin|token|crypto|own|his|her|a)\s+){0,4}"
+    r"[‘'\"“]?(?:\$([A-Za-z][A-Za-z0-9]{1,9})\b|([A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,2}))")
 TOKEN_ROLES = frozenset("governance utility native reward rewards".split())
 _CAMEL = re.compile(r"^[a-z]{1,5}[A-Z]")  # "bitsCrunch", "deBridge", "xToken": a name written in camel case
 _MARKS = re.compile(r"[®™©]")
@@ -123,6 +127,8 @@ class Extractor:
         subject = possessive or self._subject(title)
         if not possessive and (beneficiary := _beneficiary(title, subject, published)):
             subject = beneficiary
+        if subject and subject.split()[-1].lower() in PERSON_ROLES and (launched := _launched_name(title)):
+            subject = launched  # "Exchange CEO Launches Meme Coin NAME": a person launches the token, its name is it
         ticker = _ticker(title, subject) or _ticker(lead, subject)
         if pairs and not subject:
             project, ticker, in_title = pairs[0]
@@ -274,6 +280,16 @@ def _beneficiary(title: str, subject: str | None, published) -> str | None:
         if name and not venues(name) and not _established(name, published):
             return name
     return None
+
+
+def _launched_name(title: str) -> str | None:
+    """The token a person launches: a cashtag or a capitalized name behind the launch verb and the kind of token."""
+    found = _LAUNCHED.search(title)
+    if not found:
+        return None
+    if found.group(1):
+        return found.group(1)
+    return _trailing_name(found.group(2).split())
 
 
 def _established(name: str, published) -> bool:
