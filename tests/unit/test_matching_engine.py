@@ -293,3 +293,11 @@ def test_an_established_project_launching_another_ticker_is_not_vetoed(engine):
 
 def test_exploring_a_token_is_speculation(engine):
     assert judge(engine, "Exchange exploring issuing its own token, CEO says").reason.startswith("speculation")
+
+
+@pytest.mark.parametrize("title, project", [
+    ("Uniswap Announces Airdrop For Brannock Protocol Governance Token", "Brannock Protocol"),
+    ("Uniswap’s largest lending protocol ZENLO Launches Governance Token", "ZENLO"),
+])
+def test_a_new_project_beside_an_established_one_is_not_vetoed_as_established(engine, title, project):
+    assert found(engine, title).project == project

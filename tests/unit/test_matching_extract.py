@@ -34,6 +34,76 @@ def test_it_names_the_project_and_ticker_as_headlines_do(extractor, title, proje
     assert (named.project, named.ticker) == (project, ticker)
 
 
+@pytest.mark.parametrize("title, project", [
+    ("Quarrybank's Ethereum Layer-2 Tollway Network Is Launching a Token", "Tollway Network"),
+    ("Hearthcoin’s largest DeFi protocol ZENLO Launches Governance Token", "ZENLO"),
+    ("Ostrava’s Pellum launches governance token", "Pellum"),
+    ("Solana’s Brisker DEX to launch its token", "Brisker"),
+])
+def test_behind_a_possessive_the_subject_is_who_does_the_launching(extractor, title, project):
+    assert extractor.name(title, "", PUBLISHED).project == project
+
+
+@pytest.mark.parametrize("title, project", [
+    ("Weekly Wrap: Tavira Confirms Token, Airdrop Season Incoming", "Tavira"),
+    ("Daybreak Brief: Gorsk Labs is Launching its Token", "Gorsk Labs"),
+    ("Tavira Launches Token: What You Need to Know", "Tavira"),  # the subject before the colon did the verb
+    ("Corvel: Token will come, but the app comes first", "Corvel"),  # no verb after the colon: the lead-in is it
+])
+def test_after_a_lead_in_and_colon_the_subject_is_who_does_the_verb(extractor, title, project):
+    assert extractor.name(title, "", PUBLISHED).project == project
+
+
+@pytest.mark.parametrize("title, project, ticker", [
+    ("Binance Launches Pre-Market Trading for Quorvane $QRV Token", "Quorvane", "QRV"),
+    ("Binance Hosts Exclusive TGE for Tallis Network: Airdrops Incoming!", "Tallis Network", None),
+    ("Gate.io Hosts Ferrow Chain TGE as Mainnet Launches", "Ferrow Chain", None),
+    ("Binance Megadrop Announces Listing of PLOVA as Its 2nd Project", "PLOVA", None),
+    ("Uniswap Announces Airdrop For Brannock Protocol Governance Token", "Brannock Protocol", None),
+])
+def test_a_venue_or_an_established_project_acting_for_a_new_one_names_the_new_one(extractor, title, project, ticker):
+    named = extractor.name(title, "", PUBLISHED)
+    assert (named.project, named.ticker) == (project, ticker)
+
+
+def test_for_an_established_token_the_venue_does_not_hand_over_the_name(extractor):
+    assert extractor.name("Coinbase Launches Trading for Ethereum Token", "", PUBLISHED).project != "Ethereum"
+
+
+@pytest.mark.parametrize("title, project", [
+    ("Harlow Labs Secures $2.5 Million in Seed Round, IDO on KuCoin", "Harlow Labs"),
+    ("Mistral Network Initiates 550 Million Airdrop on Optimism", "Mistral Network"),
+    ("Aster’s Next Era Begins: TGE Countdown Begins", "Aster"),  # not a launch verb: the owner stays the project
+])
+def test_a_headline_verb_in_title_case_ends_the_subject(extractor, title, project):
+    assert extractor.name(title, "", PUBLISHED).project == project
+
+
+def test_an_upper_case_word_before_a_kind_of_token_is_its_ticker(extractor):
+    assert extractor.name("Shiba Inu to launch TRIX reward token in 2027", "", PUBLISHED).ticker == "TRIX"
+
+
+@pytest.mark.parametrize("title, project", [
+    ("Coinbase-backed veloStack Announces Registration for Community VST Token Sale", "veloStack"),
+    ("zkQuarry to launch QRY token", "zkQuarry"),
+])
+def test_a_name_in_camel_case_is_a_name(extractor, title, project):
+    assert extractor.name(title, "", PUBLISHED).project == project
+
+
+@pytest.mark.parametrize("title, project", [
+    ("Wallet CEO Launches New Meme Coin ZORB on Solana", "ZORB"),
+    ("Ex-Mayor Debuts ‘Gotham Token’ Memecoin", "Gotham Token"),
+    ("Velmora Founder Unveils $GLOW", "GLOW"),
+])
+def test_a_token_a_person_launches_is_named_by_the_token(extractor, title, project):
+    assert extractor.name(title, "", PUBLISHED).project == project
+
+
+def test_a_person_who_launches_nothing_named_keeps_the_subject(extractor):
+    assert extractor.name("Velmora CEO to launch token in June", "", PUBLISHED).project == "Velmora CEO"
+
+
 def test_a_name_in_brackets_behind_an_established_chain_is_skipped(extractor):
     named = extractor.name("New token built on Polkadot (DOT) explodes after launch",
                            "Tessellate (TSL) is a parachain project.", PUBLISHED)

@@ -37,6 +37,13 @@ goes went debuts debuted lists listed listing plans planned airdrops airdropped 
 introduced rolls rolled drops dropping moves upgrades confirms confirmed completes completed postpones postponed delays
 delayed hits soars explodes gets got has have details detailed kicks kickstart prepares says said receive receives
 token tokens airdrop tge pre-tge on in at for with and or of by from as after before amid via its new now today
+hosts initiates secures raises closes wins expands rebrands scraps brings adds gears makes
+""".split())
+# The verbs by which a subject launches something: behind a possessive or a lead-in, the name before one of them is
+# the launcher ("Owner's Name launches ..."); before another ("Owner's Next Era Begins") it is not a project.
+LAUNCH_VERBS = frozenset("""
+to is will set sets launches launch launching unveils reveals opens debuts lists plans airdrops introduces rolls drops
+confirms postpones delays prepares kicks announces
 """.split())
 CONNECTORS = frozenset({"to", "of", "the", "and", "&", "de", "la"})
 CHAINS = (
@@ -60,13 +67,25 @@ VENUES = (
 _VENUE_RES = tuple((name, re.compile(pattern)) for name, pattern in VENUES)
 _PAIR = re.compile(r"((?:[A-Z0-9][\w.&'’-]*)(?:\s+(?:to|of|the|and|&|[A-Z0-9][\w.&'’-]*)){0,5})\s*\(\$?([A-Z0-9]{1,10})\)")
 _CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9]{1,9})\b")
-_TOKEN_WORD = re.compile(r"\b([A-Z][A-Z0-9]{1,9})\s+(?i:governance\s+|utility\s+|native\s+)?(?i:tokens?|coins?|airdrop)\b")
+_TOKEN_WORD = re.compile(
+    r"\b([A-Z][A-Z0-9]{1,9})\s+(?:[a-z]+\s+|(?i:governance|utility|native)\s+)?(?i:tokens?|coins?|airdrop)\b")
 _CALLED = re.compile(r"\b(?:called|dubbed|named|ticker)\s+\$?([A-Z][A-Z0-9]{1,9})\b")
 _POSSESSIVE = re.compile(
     r"\b([A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,3})['’]s\s+(?:[\w-]+\s+){0,3}?(?:token|airdrop|tge|token generation event)\b",
     re.IGNORECASE)
+_FOR_OBJECT = re.compile(r"\b(?i:for|of)\s+(?i:the\s+)?([A-Z0-9][\w.&-]*(?:\s+[A-Z0-9][\w.&-]*){0,3})")
+# "Exchange Hosts Name TGE": the object of a venue's verb, just before the launch it hosts
+_HOSTED_OBJECT = re.compile(r"\b(?i:hosts|lists|welcomes|adds|brings)\s+([A-Z0-9][\w.&-]*(?:\s+[A-Z0-9][\w.&-]*){0,3})"
+                            r"\s+(?i:tge|ido|ieo|token|airdrop|pre-market)\b")
+PERSON_ROLES = frozenset("ceo founder co-founder cofounder star mayor rapper president celebrity influencer actor".split())
+_LAUNCHED = re.compile(
+    r"\b(?i:launch(?:es|ed|ing)?|debuts?|unveils?|drops?)\s+(?:(?i:new|meme|memecoin|coin|token|crypto|own|his|her|a)\s+){0,4}"
+    r"[‘'\"“]?(?:\$([A-Za-z][A-Za-z0-9]{1,9})\b|([A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,2}))")
+TOKEN_ROLES = frozenset("governance utility native reward rewards".split())
+_CAMEL = re.compile(r"^[a-z]{1,5}[A-Z]")  # "bitsCrunch", "deBridge", "xToken": a name written in camel case
 _MARKS = re.compile(r"[®™©]")
 _QUOTES = frozenset({"'", "’", "‘", '"', "“", "”"})
+_POSSESSIVE_MARKS = frozenset({"'s", "’s"})
 _VERB_LIKE = re.compile(r"^[a-z]{3,}(?:s|ed)$")
 _DESCRIPTOR_AFFIX = re.compile(r"\b[\w.]+-(?:based|powered|native|focused|backed|built|inspired)\b", re.IGNORECASE)
 
@@ -106,6 +125,10 @@ class Extractor:
             return Named(project, ticker, in_title)
         possessive = _possessive(title)
         subject = possessive or self._subject(title)
+        if not possessive and (beneficiary := _beneficiary(title, subject, published)):
+            subject = beneficiary
+        if subject and subject.split()[-1].lower() in PERSON_ROLES and (launched := _launched_name(title)):
+            subject = launched  # "Exchange CEO Launches Meme Coin NAME": a person launches the token, its name is it
         ticker = _ticker(title, subject) or _ticker(lead, subject)
         if pairs and not subject:
             project, ticker, in_title = pairs[0]
@@ -121,17 +144,34 @@ class Extractor:
         return Named(ticker, ticker, False) if ticker else Named(None, None, False)
 
     def _subject(self, title: str) -> str | None:
-        """The name at the end of the headline's subject: the capitalized run just before the first verb."""
-        cleaned = _DESCRIPTOR_AFFIX.sub(" ", _MARKS.sub("", title))
+        """The name at the end of the headline's subject: the capitalized run just before the first verb. Behind a
+        possessive ("Owner's DeFi protocol Name launches ...") or a lead-in ("Weekly Brief: Name confirms ...") the
+        subject is the name that does the verb, when there is one."""
+        doc = self._nlp.make_doc(_DESCRIPTOR_AFFIX.sub(" ", _MARKS.sub("", title))[:300])
+        name, end = self._walk(doc, 0)
+        if end is not None and doc[end].lower_ in _POSSESSIVE_MARKS:
+            behind, after = self._walk(doc, end + 1)
+            if behind and after is not None and _is_launch_verb(doc[after]):
+                return behind
+            if end + 1 < len(doc) and doc[end + 1].lower_ in DESCRIPTORS:
+                return None
+        elif end is not None and doc[end].text == ":":
+            behind, after = self._walk(doc, end + 1)
+            if behind and after is not None and _is_launch_verb(doc[after]):
+                return behind
+        return name
+
+    def _walk(self, doc, start: int) -> tuple[str | None, int | None]:
+        """The name of the subject starting at token ``start``, and the index of the token that ended it (None at
+        the end of the headline)."""
         words: list[str] = []
         joined = False  # the previous token touched this one with a dot: "Ether.Fi", "AR.IO"
-        for token in self._nlp.make_doc(cleaned[:300]):
+        end = None
+        for token in doc[start:]:
             lower = token.lower_
-            if lower in {"'s", "’s"} and token.i + 1 < len(token.doc) and token.doc[token.i + 1].lower_ in DESCRIPTORS:
-                return None
             if lower in _QUOTES:  # 'Name' in quotes is still the name
                 continue
-            if lower == "." and words and not token.doc[token.i - 1].whitespace_ and not token.whitespace_:
+            if lower == "." and words and not doc[token.i - 1].whitespace_ and not token.whitespace_:
                 words[-1] += "."
                 joined = True
                 continue
@@ -139,14 +179,17 @@ class Extractor:
                 words[-1] += token.text
                 joined = False
                 continue
-            if token.is_punct and lower not in {"&", ".", "-"} or lower in {"'s", "’s"}:
+            if token.is_punct and lower not in {"&", ".", "-"} or lower in _POSSESSIVE_MARKS:
+                end = token.i
                 break
             if lower in STOP_WORDS and words:
+                end = token.i
                 break
             if lower in STOP_WORDS:
                 continue
             if words and _VERB_LIKE.match(token.text) and lower not in DESCRIPTORS \
                     and any(w[:1].isupper() for w in words):
+                end = token.i
                 break  # "Layer 1 Namada initiates mainnet ...": a lowercase verb ends the subject
             words.append(token.text)
         name = _trailing_name(words)
@@ -155,11 +198,16 @@ class Extractor:
             name = _trailing_name(words)
         if name:
             size = len(name.split())
-            for start in range(max(0, len(words) - size - 2), len(words) - size):
-                longer = " ".join(words[start:])
+            for first in range(max(0, len(words) - size - 2), len(words) - size):
+                longer = " ".join(words[first:])
                 if known_tokens.lookup(longer, None) and known_tokens.BY_NAME.get(known_tokens.normal(longer)):
-                    return longer
-        return name
+                    return longer, end
+        return name, end
+
+
+def _is_launch_verb(token) -> bool:
+    """Whether a token that ended a subject says that subject launches something ("launches", "is", "to", "will")."""
+    return token.lower_ in LAUNCH_VERBS
 
 
 def _trailing_name(words: list[str]) -> str | None:
@@ -177,7 +225,7 @@ def _trailing_name(words: list[str]) -> str | None:
                 break
             name.insert(0, word)
             continue
-        capitalized = word[:1].isupper() or (word[:1].isdigit() and not word.isdigit()) or word[1:2].isupper()
+        capitalized = word[:1].isupper() or (word[:1].isdigit() and not word.isdigit()) or _CAMEL.match(word) is not None
         if not capitalized or lower in DESCRIPTORS:
             break
         name.insert(0, word)
@@ -213,10 +261,46 @@ def _pairs(text: str) -> list[tuple[str, str]]:
     return found
 
 
-def _possessive(title: str) -> str | None:
-    found = _POSSESSIVE.search(title)
+def _beneficiary(title: str, subject: str | None, published) -> str | None:
+    """The project a venue or an established project acts for: "Exchange Launches Pre-Market Trading for Name $TKN",
+    "Exchange Megadrop Announces Listing of NAME", "OldDAO Announces Airdrop for Name Governance Token". Only when the
+    subject found is a venue, an established token or nothing, and the name after "for"/"of" is neither."""
+    cleaned = _DESCRIPTOR_AFFIX.sub(" ", title[:300])
+    if subject:
+        head = cleaned[: cleaned.find(subject) + len(subject)] if subject in cleaned else subject
+        if not venues(head) and not _established(subject, published):
+            return None
+    for found in (*_FOR_OBJECT.finditer(cleaned), *_HOSTED_OBJECT.finditer(cleaned)):
+        words = []
+        for word in found.group(1).split():
+            if word.lower() in STOP_WORDS or word.lower() in TOKEN_ROLES:
+                break
+            words.append(word)
+        name = _trailing_name(words) if words and words[0].lower() not in DESCRIPTORS else None
+        if name and not venues(name) and not _established(name, published):
+            return name
+    return None
+
+
+def _launched_name(title: str) -> str | None:
+    """The token a person launches: a cashtag or a capitalized name behind the launch verb and the kind of token."""
+    found = _LAUNCHED.search(title)
     if not found:
         return None
+    if found.group(1):
+        return found.group(1)
+    return _trailing_name(found.group(2).split())
+
+
+def _established(name: str, published) -> bool:
+    """A name or a ticker-shaped word of a token trading before the item was published."""
+    return known_tokens.is_established(known_tokens.lookup(name, None), published)
+
+
+def _possessive(title: str) -> str | None:
+    found = _POSSESSIVE.search(title)
+    if not found or any(w.lower() in LAUNCH_VERBS for w in title[found.end(1):found.end()].split()[1:]):
+        return None  # "Owner's Name launches its token": the owner is not the one launching
     return _trailing_name(found.group(1).split())
 
 
