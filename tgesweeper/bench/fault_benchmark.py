@@ -29,11 +29,12 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import psutil
+from celery import Celery
 from django.conf import settings
 from django_celery_beat.models import PeriodicTask
 
 from api.models import DeadLetter, Document, PipelineFailure, Source, SweepRun, TGEEvent
-from celeryconfig import PIPELINE_QUEUES
+from celeryconfig import PIPELINE_QUEUES, WORKER_QUEUES
 from tgesweeper.bench.fake_x_api import TOKEN as X_TOKEN
 from tgesweeper.bench.fake_x_api import FakeXAPI, reset_in
 from tgesweeper.bench.feedserver import FeedServer, render_rss
@@ -178,6 +179,9 @@ class Broker(Protocol):
     def start(self) -> None: ...
 
 
+BRPOP_SECONDS = 1  # how long kombu's Redis transport waits in one BRPOP
+
+
 class RedisBroker:
     """A private redis-server as broker (and cache)."""
 
@@ -207,19 +211,41 @@ class RedisBroker:
         client = self.server.client()
         wait_until(lambda: held_by_broker(client) == [task], 30, message=f"the broker holds more than {task}")
 
-    def quiesce(self, seconds: float) -> None:
-        """Serve no command for ``seconds`` (CLIENT PAUSE ALL: nothing is pushed or popped), and wait until the replies
-        Redis has already sent have reached their workers. A planned restart pauses clients first (the same gap as
-        ``settle``)."""
-        self.server.client().execute_command("CLIENT", "PAUSE", str(int(seconds * 1000)), "ALL")
-        time.sleep(1.0)
-
     def stop(self) -> None:
-        self.quiesce(10)
+        """A planned restart: the workers stop taking messages first, so that none is popped in the instant Redis
+        goes away (the gap of ``settle``; a CLIENT PAUSE would hold back the worker's own record of a message it had
+        just popped). What runs meanwhile goes on; what is queued or unacked is in the AOF."""
+        self._consumers("cancel_consumer")
+        time.sleep(BRPOP_SECONDS + 1)  # a pop already waiting ends; a message it returns is put back
         self.server.stop()
 
     def start(self) -> None:
         self.server.start()
+        self._consumers("add_consumer")
+
+    def _consumers(self, command: str) -> None:
+        """Every worker stops (``cancel_consumer``) or starts again (``add_consumer``) taking each of its queues;
+        asked until a worker answers (after a restart, once the workers have reconnected). The control commands go
+        through an app of this broker's own: the app's mailbox publishes on its configured broker whatever
+        connection it is given."""
+        control_app = Celery("tgesweeper", set_as_current=False)
+        control_app.config_from_object("celeryconfig")
+        control_app.conf.broker_url = self.url
+        control = getattr(control_app.control, command)
+        with control_app.connection_for_write() as connection:
+            unreachable = connection.connection_errors + connection.channel_errors
+
+        def answered(queue: str) -> bool:
+            try:
+                return bool(control(queue, reply=True, timeout=1))
+            except unreachable:  # Redis is still starting
+                return False
+
+        try:
+            for queue in WORKER_QUEUES:
+                wait_until(lambda queue=queue: answered(queue), 60, message=f"no worker answered {command} {queue}")
+        finally:
+            control_app.close()
 
 
 class RabbitMQBroker:
