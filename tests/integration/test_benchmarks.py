@@ -19,6 +19,9 @@ def test_pipeline_benchmark_drains_with_nothing_lost_or_duplicated(allow_local, 
     assert (result["lost"], result["duplicated"], result["unexpected"]) == (0, 0, 0)
     assert result["batches"] == 8  # two feeds of 200 items in batches of 50 (the default)
     assert result["mentions"] > 0
+    assert set(result["rss_mb"]) == set(result["worker_cpu_seconds"]) == {"worker main", "worker child 1"}
+    assert 0 < result["rss_mb"]["worker child 1"] < 1000 and result["worker_cpu_seconds"]["worker child 1"] > 0
+    assert "outside_stages_seconds" in result
     assert not Source.objects.filter(name__startswith="bench ").exists()
 
 
