@@ -17,7 +17,7 @@ def test_pipeline_benchmark_drains_with_nothing_lost_or_duplicated(allow_local, 
     result = run_pipeline_benchmark(400, per_feed=200, concurrency=1, worker_env=worker_env, timeout=120)
     assert result["finished"]
     assert (result["lost"], result["duplicated"], result["unexpected"]) == (0, 0, 0)
-    assert result["batches"] == 8  # two feeds of 200 items in batches of 50 (the default)
+    assert result["batches"] == 2  # two feeds of 200 items in batches of up to 250 (the default)
     assert result["mentions"] > 0
     assert set(result["rss_mb"]) == set(result["worker_cpu_seconds"]) == {"worker main", "worker child 1"}
     assert 0 < result["rss_mb"]["worker child 1"] < 1000 and result["worker_cpu_seconds"]["worker child 1"] > 0
