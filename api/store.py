@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from api import changes, response_cache
@@ -245,24 +245,43 @@ def persist_batch(batch: dict) -> PersistOutcome:
                           change_ids=change_ids)
 
 
+_DOCUMENT_COLUMNS = ("source_id", "external_id", "url", "title", "text", "author", "lang", "published_at",
+                     "date_missing", "fetched_at", "content_hash", "matched")
+
+
 def _store_documents(source_id: int, documents: list[dict]) -> dict[str, int]:
-    now = timezone.now()
-    Document.objects.bulk_create(
-        [
-            Document(
-                source_id=source_id, external_id=d["external_id"], url=d["url"], title=d["title"], text=d["text"],
-                author=d["author"], lang=d.get("lang", ""), published_at=datetime.fromisoformat(d["published_at"]),
-                date_missing=d.get("date_missing", False), fetched_at=now,
-                content_hash=d.get("content_hash") or NormalizedDocument.from_dict(d).content_hash,
-            )
-            for d in documents
-        ],
-        ignore_conflicts=True,
-    )
-    return dict(
-        Document.objects.filter(source_id=source_id, external_id__in=[d["external_id"] for d in documents])
-        .values_list("external_id", "id")
-    )
+    """Insert the batch's new documents; returns the id of each of its documents, new or stored before.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk (PostgreSQL and SQLite both have it) gives the ids of
+    the rows it stored; only documents stored before (a redelivered or re-read batch) take a SELECT. The ORM's
+    ``bulk_create`` cannot return ids when it ignores conflicts, and building a model per row was a third of persist's
+    CPU."""
+    adapt = connection.ops.adapt_datetimefield_value
+    now = adapt(timezone.now())
+    rows = [
+        (source_id, d["external_id"], d["url"], d["title"], d["text"], d["author"], d.get("lang", ""),
+         adapt(datetime.fromisoformat(d["published_at"])), d.get("date_missing", False), now,
+         d.get("content_hash") or NormalizedDocument.from_dict(d).content_hash, False)
+        for d in documents
+    ]
+    fields = [field for field in Document._meta.concrete_fields if field.column in _DOCUMENT_COLUMNS]
+    size = max(1, connection.ops.bulk_batch_size(fields, rows))
+    quote = connection.ops.quote_name
+    insert = (f"INSERT INTO {quote(Document._meta.db_table)} ({', '.join(map(quote, _DOCUMENT_COLUMNS))}) VALUES "
+              "{values} ON CONFLICT (source_id, external_id) DO NOTHING RETURNING external_id, id")
+    row_marks = "(" + ", ".join(["%s"] * len(_DOCUMENT_COLUMNS)) + ")"
+    ids: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start:start + size]
+            cursor.execute(insert.format(values=", ".join([row_marks] * len(chunk))),
+                           [value for row in chunk for value in row])
+            ids.update(cursor.fetchall())
+    stored_before = [d["external_id"] for d in documents if d["external_id"] not in ids]
+    if stored_before:
+        ids.update(Document.objects.filter(source_id=source_id, external_id__in=stored_before)
+                   .values_list("external_id", "id"))
+    return ids
 
 
 def _store_shadow_scores(batch: dict, doc_ids: dict[str, int]) -> None:
