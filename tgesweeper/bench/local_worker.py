@@ -31,14 +31,16 @@ class LocalWorker(LocalProcess):
 
 class RssSampler:
     """The largest RSS seen of each worker process (the main process and its pool children), sampled every
-    ``every`` seconds in a thread, the CPU seconds each had used at the last sample (``cpu``) and at the first one,
-    taken on entering (``cpu_at_start``: what starting up cost)."""
+    ``every`` seconds in a thread, and the CPU seconds each had used at the last sample (``cpu``; ``NAME exited
+    children``: the pool children the main process replaced, ``worker_max_tasks_per_child``, and reaped).
+    ``cpu_since_start`` splits what each worker used after entering between its main process and its pool."""
 
     def __init__(self, workers: dict[str, LocalWorker], every: float = 0.25) -> None:
         self.workers, self.every = workers, every
         self.peak: dict[str, int] = {}
         self.cpu: dict[str, float] = {}
-        self.cpu_at_start: dict[str, float] = {}
+        self._by_pid: dict[str, dict[int, float]] = {}
+        self._at_start: dict[str, dict[int, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
@@ -60,20 +62,35 @@ class RssSampler:
                 main = psutil.Process(worker.process.pid)
                 children = sorted(main.children(), key=lambda child: child.pid)
                 processes = [("main", main)] + [(f"child {n}", c) for n, c in enumerate(children, 1)]
+                used = {}
                 for label, process in processes:
                     key = f"{name} {label}"
                     self.peak[key] = max(self.peak.get(key, 0), process.memory_info().rss)
                     times = process.cpu_times()
-                    self.cpu[key] = times.user + times.system
+                    self.cpu[key] = used[process.pid] = times.user + times.system
+                times = main.cpu_times()
+                self.cpu[f"{name} exited children"] = used[0] = times.children_user + times.children_system
+                self._by_pid[name] = used
             except psutil.NoSuchProcess:
                 continue
 
     def cpu_since_start(self) -> dict[str, float]:
-        return {key: used - self.cpu_at_start.get(key, 0.0) for key, used in self.cpu.items()}
+        """Per worker, ``NAME main`` and ``NAME pool``: CPU seconds used since entering (a pool child that was
+        replaced counts in full, through the main process's reaped-children times, less what it had used before)."""
+        figures = {}
+        for name, worker in self.workers.items():
+            now, start = self._by_pid.get(name, {}), self._at_start.get(name, {})
+            if worker.process is None or not now:
+                continue
+            main = worker.process.pid
+            figures[f"{name} main"] = now.get(main, 0.0) - start.get(main, 0.0)
+            figures[f"{name} pool"] = (sum(used for pid, used in now.items() if pid != main)
+                                       - sum(used for pid, used in start.items() if pid != main))
+        return figures
 
     def __enter__(self) -> RssSampler:
         self.sample()
-        self.cpu_at_start = dict(self.cpu)
+        self._at_start = {name: dict(used) for name, used in self._by_pid.items()}
         self._thread.start()
         return self
 
