@@ -324,8 +324,7 @@ def _store_mentions(batch: dict, found: list[tuple[int, Match]],
     Document.objects.filter(pk__in=[doc_id for doc_id, _ in found]).update(matched=True)
 
     unique = {e.pk: e for e in events.values()}
-    for event in unique.values():
-        refresh_event(event)
+    refresh_events(unique.values())
     timing = _publication_times(batch, found, events)
     source_kind = Source.objects.filter(pk=source_id).values_list("kind", flat=True).first() or ""
     recorded = [
@@ -373,19 +372,37 @@ def events_changed() -> None:
     transaction.on_commit(response_cache.invalidate_events)
 
 
+_RECOMPUTED_FIELDS = ("date_sequence", "confidence", "status", "tge_date", "chain", "venues", "mention_count",
+                      "source_count", "first_seen_at", "last_seen_at", "is_candidate", "published")
+
+
 def refresh_event(event: TGEEvent) -> None:
-    """Recompute an event from all its mentions: counts never drift, whatever was redelivered. Syndicated copies
+    """Recompute an event from all its mentions (``refresh_events``)."""
+    refresh_events([event])
+
+
+def refresh_events(events: Iterable[TGEEvent]) -> None:
+    """Recompute events from all their mentions: counts never drift, whatever was redelivered. Syndicated copies
     among them are grouped first (``copies.group_copies``, oldest report first), so corroboration counts independent
-    reports."""
-    rows = list(
-        Mention.objects.filter(event=event).order_by("document__published_at", "document_id").values_list(
-            "source__name", "confidence", "kind", "tge_date", "created_at", "chain", "venues", "pk", "document_id",
-            "copy_signature", "copy_group",
-        )
-    )
-    groups = copies.group_copies([(row[8], bytes(row[9] or b"")) for row in rows])
-    moved = [Mention(pk=row[7], copy_group=groups[row[8]]) for row in rows if row[10] != groups[row[8]]]
+    reports. Three queries whatever the number of events (their mentions, the copy groups that moved, the events)."""
+    events = list(events)
+    mentions: dict[int, list[tuple]] = {event.pk: [] for event in events}
+    for row in (Mention.objects.filter(event__in=list(mentions))
+                .order_by("document__published_at", "document_id")
+                .values_list("event_id", "source__name", "confidence", "kind", "tge_date", "created_at", "chain",
+                             "venues", "pk", "document_id", "copy_signature", "copy_group")):
+        mentions[row[0]].append(row[1:])
+    moved = []
+    for event in events:
+        rows = mentions[event.pk]
+        groups = copies.group_copies([(row[8], bytes(row[9] or b"")) for row in rows])
+        moved += [Mention(pk=row[7], copy_group=groups[row[8]]) for row in rows if row[10] != groups[row[8]]]
+        _recompute(event, rows, groups)
     Mention.objects.bulk_update(moved, ["copy_group"])
+    TGEEvent.objects.bulk_update(events, _RECOMPUTED_FIELDS)
+
+
+def _recompute(event: TGEEvent, rows: list[tuple], groups: dict) -> None:
     facts = [
         MentionFacts(source=src, confidence=conf, kind=kind, tge_date=tge_date, seen_at=seen, chain=chain or None,
                      venues=tuple(venues or ()), copy_group=groups[doc_id])
@@ -405,4 +422,3 @@ def refresh_event(event: TGEEvent) -> None:
     event.last_seen_at = max((row[4] for row in rows), default=event.last_seen_at)
     event.is_candidate = summary.confidence < settings.CONFIG["KEYWORD_MIN_CONFIDENCE"]
     event.published = event.compute_published()
-    event.save()
