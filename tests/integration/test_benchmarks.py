@@ -22,7 +22,17 @@ def test_pipeline_benchmark_drains_with_nothing_lost_or_duplicated(allow_local, 
     assert set(result["rss_mb"]) == {"worker main", "worker child 1"} and 0 < result["rss_mb"]["worker child 1"] < 1000
     assert set(result["worker_cpu_seconds"]) == {"worker main", "worker pool"}
     assert result["worker_cpu_seconds"]["worker pool"] > 0
-    assert "outside_stages_seconds" in result
+    assert not Source.objects.filter(name__startswith="bench ").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stage_benchmark_prints_each_stage_cpu_and_removes_its_sources(capsys, tmp_path):
+    call_command("benchmark", "stages", "--docs", "300", "--per-feed", "150", "--json", "--profile",
+                 str(tmp_path / "p"))
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["docs"] == 300 and figures["batches"] == 2
+    assert all(figures["cpu_seconds"][stage] > 0 for stage in ("parse", "match", "persist"))
+    assert {p.name for p in tmp_path.iterdir()} == {"p.parse", "p.match", "p.persist"}
     assert not Source.objects.filter(name__startswith="bench ").exists()
 
 
