@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from api import changes, response_cache
@@ -245,24 +245,43 @@ def persist_batch(batch: dict) -> PersistOutcome:
                           change_ids=change_ids)
 
 
+_DOCUMENT_COLUMNS = ("source_id", "external_id", "url", "title", "text", "author", "lang", "published_at",
+                     "date_missing", "fetched_at", "content_hash", "matched")
+
+
 def _store_documents(source_id: int, documents: list[dict]) -> dict[str, int]:
-    now = timezone.now()
-    Document.objects.bulk_create(
-        [
-            Document(
-                source_id=source_id, external_id=d["external_id"], url=d["url"], title=d["title"], text=d["text"],
-                author=d["author"], lang=d.get("lang", ""), published_at=datetime.fromisoformat(d["published_at"]),
-                date_missing=d.get("date_missing", False), fetched_at=now,
-                content_hash=d.get("content_hash") or NormalizedDocument.from_dict(d).content_hash,
-            )
-            for d in documents
-        ],
-        ignore_conflicts=True,
-    )
-    return dict(
-        Document.objects.filter(source_id=source_id, external_id__in=[d["external_id"] for d in documents])
-        .values_list("external_id", "id")
-    )
+    """Insert the batch's new documents; returns the id of each of its documents, new or stored before.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per chunk (PostgreSQL and SQLite both have it) gives the ids of
+    the rows it stored; only documents stored before (a redelivered or re-read batch) take a SELECT. The ORM's
+    ``bulk_create`` cannot return ids when it ignores conflicts, and building a model per row was a third of persist's
+    CPU."""
+    adapt = connection.ops.adapt_datetimefield_value
+    now = adapt(timezone.now())
+    rows = [
+        (source_id, d["external_id"], d["url"], d["title"], d["text"], d["author"], d.get("lang", ""),
+         adapt(datetime.fromisoformat(d["published_at"])), d.get("date_missing", False), now,
+         d.get("content_hash") or NormalizedDocument.from_dict(d).content_hash, False)
+        for d in documents
+    ]
+    fields = [field for field in Document._meta.concrete_fields if field.column in _DOCUMENT_COLUMNS]
+    size = max(1, connection.ops.bulk_batch_size(fields, rows))
+    quote = connection.ops.quote_name
+    insert = (f"INSERT INTO {quote(Document._meta.db_table)} ({', '.join(map(quote, _DOCUMENT_COLUMNS))}) VALUES "
+              "{values} ON CONFLICT (source_id, external_id) DO NOTHING RETURNING external_id, id")
+    row_marks = "(" + ", ".join(["%s"] * len(_DOCUMENT_COLUMNS)) + ")"
+    ids: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start:start + size]
+            cursor.execute(insert.format(values=", ".join([row_marks] * len(chunk))),
+                           [value for row in chunk for value in row])
+            ids.update(cursor.fetchall())
+    stored_before = [d["external_id"] for d in documents if d["external_id"] not in ids]
+    if stored_before:
+        ids.update(Document.objects.filter(source_id=source_id, external_id__in=stored_before)
+                   .values_list("external_id", "id"))
+    return ids
 
 
 def _store_shadow_scores(batch: dict, doc_ids: dict[str, int]) -> None:
@@ -305,8 +324,7 @@ def _store_mentions(batch: dict, found: list[tuple[int, Match]],
     Document.objects.filter(pk__in=[doc_id for doc_id, _ in found]).update(matched=True)
 
     unique = {e.pk: e for e in events.values()}
-    for event in unique.values():
-        refresh_event(event)
+    refresh_events(unique.values())
     timing = _publication_times(batch, found, events)
     source_kind = Source.objects.filter(pk=source_id).values_list("kind", flat=True).first() or ""
     recorded = [
@@ -354,19 +372,37 @@ def events_changed() -> None:
     transaction.on_commit(response_cache.invalidate_events)
 
 
+_RECOMPUTED_FIELDS = ("date_sequence", "confidence", "status", "tge_date", "chain", "venues", "mention_count",
+                      "source_count", "first_seen_at", "last_seen_at", "is_candidate", "published")
+
+
 def refresh_event(event: TGEEvent) -> None:
-    """Recompute an event from all its mentions: counts never drift, whatever was redelivered. Syndicated copies
+    """Recompute an event from all its mentions (``refresh_events``)."""
+    refresh_events([event])
+
+
+def refresh_events(events: Iterable[TGEEvent]) -> None:
+    """Recompute events from all their mentions: counts never drift, whatever was redelivered. Syndicated copies
     among them are grouped first (``copies.group_copies``, oldest report first), so corroboration counts independent
-    reports."""
-    rows = list(
-        Mention.objects.filter(event=event).order_by("document__published_at", "document_id").values_list(
-            "source__name", "confidence", "kind", "tge_date", "created_at", "chain", "venues", "pk", "document_id",
-            "copy_signature", "copy_group",
-        )
-    )
-    groups = copies.group_copies([(row[8], bytes(row[9] or b"")) for row in rows])
-    moved = [Mention(pk=row[7], copy_group=groups[row[8]]) for row in rows if row[10] != groups[row[8]]]
+    reports. Three queries whatever the number of events (their mentions, the copy groups that moved, the events)."""
+    events = list(events)
+    mentions: dict[int, list[tuple]] = {event.pk: [] for event in events}
+    for row in (Mention.objects.filter(event__in=list(mentions))
+                .order_by("document__published_at", "document_id")
+                .values_list("event_id", "source__name", "confidence", "kind", "tge_date", "created_at", "chain",
+                             "venues", "pk", "document_id", "copy_signature", "copy_group")):
+        mentions[row[0]].append(row[1:])
+    moved = []
+    for event in events:
+        rows = mentions[event.pk]
+        groups = copies.group_copies([(row[8], bytes(row[9] or b"")) for row in rows])
+        moved += [Mention(pk=row[7], copy_group=groups[row[8]]) for row in rows if row[10] != groups[row[8]]]
+        _recompute(event, rows, groups)
     Mention.objects.bulk_update(moved, ["copy_group"])
+    TGEEvent.objects.bulk_update(events, _RECOMPUTED_FIELDS)
+
+
+def _recompute(event: TGEEvent, rows: list[tuple], groups: dict) -> None:
     facts = [
         MentionFacts(source=src, confidence=conf, kind=kind, tge_date=tge_date, seen_at=seen, chain=chain or None,
                      venues=tuple(venues or ()), copy_group=groups[doc_id])
@@ -386,4 +422,3 @@ def refresh_event(event: TGEEvent) -> None:
     event.last_seen_at = max((row[4] for row in rows), default=event.last_seen_at)
     event.is_candidate = summary.confidence < settings.CONFIG["KEYWORD_MIN_CONFIDENCE"]
     event.published = event.compute_published()
-    event.save()

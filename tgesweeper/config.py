@@ -140,7 +140,8 @@ VARIABLES: tuple[Variable, ...] = (
              "− 120 s)", bounds=(1, 43200)),
     Variable("SCRAPING_INTERVAL", int, 300, "seconds between fetches of a source whose YAML entry names no interval",
              yaml=("scraping.interval",), bounds=(10, 86400)),
-    Variable("SCRAPING_BATCH_SIZE", int, 50, "documents per parse → match → persist message",
+    Variable("SCRAPING_BATCH_SIZE", int, 250, "documents per parse → match → persist message (250: measured, "
+             "docs/benchmarks.md)",
              yaml=("scraping.batch_size", "performance.batch_size"), bounds=(1, 1000)),
     Variable("SCRAPING_TIMEOUT", float, 30, "total deadline of one fetch, s",
              yaml=("scraping.timeout", "resilience.circuit_breaker.timeout"), bounds=(1, 300)),

@@ -17,8 +17,22 @@ def test_pipeline_benchmark_drains_with_nothing_lost_or_duplicated(allow_local, 
     result = run_pipeline_benchmark(400, per_feed=200, concurrency=1, worker_env=worker_env, timeout=120)
     assert result["finished"]
     assert (result["lost"], result["duplicated"], result["unexpected"]) == (0, 0, 0)
-    assert result["batches"] == 8  # two feeds of 200 items in batches of 50 (the default)
+    assert result["batches"] == 2  # two feeds of 200 items in batches of up to 250 (the default)
     assert result["mentions"] > 0
+    assert set(result["rss_mb"]) == {"worker main", "worker child 1"} and 0 < result["rss_mb"]["worker child 1"] < 1000
+    assert set(result["worker_cpu_seconds"]) == {"worker main", "worker pool"}
+    assert result["worker_cpu_seconds"]["worker pool"] > 0
+    assert not Source.objects.filter(name__startswith="bench ").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stage_benchmark_prints_each_stage_cpu_and_removes_its_sources(capsys, tmp_path):
+    call_command("benchmark", "stages", "--docs", "300", "--per-feed", "150", "--json", "--profile",
+                 str(tmp_path / "p"))
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["docs"] == 300 and figures["batches"] == 2
+    assert all(figures["cpu_seconds"][stage] > 0 for stage in ("parse", "match", "persist"))
+    assert {p.name for p in tmp_path.iterdir()} == {"p.parse", "p.match", "p.persist"}
     assert not Source.objects.filter(name__startswith="bench ").exists()
 
 

@@ -32,7 +32,7 @@ def test_it_reads_the_defaults():
     config = load_config({})
     assert config["KEYWORD_MIN_CONFIDENCE"] == 0.85
     assert config["KEYWORD_CONTEXT_WINDOW"] == 100
-    assert config["SCRAPING_BATCH_SIZE"] == 50
+    assert config["SCRAPING_BATCH_SIZE"] == 250
     assert config["SCRAPING_TIMEOUT"] == 30
     assert {s["name"] for s in config.default_sources} >= {"CoinDesk", "Cointelegraph"}
     assert config.keyword_matching["patterns"]["tge_keywords"][0] == "token generation event"

@@ -23,7 +23,7 @@ from django.db.models import Avg, Max
 
 from api.models import PipelineBatch, Source, SweepSource
 from tgesweeper.bench.feedserver import RSS_TYPE, FeedServer, render_rss
-from tgesweeper.bench.local_worker import LocalWorker
+from tgesweeper.bench.local_worker import LocalWorker, RssSampler
 from tgesweeper.bench.pipeline_benchmark import count_ledger, generate_items
 from workers import sweeps
 
@@ -96,48 +96,6 @@ class SlowFeeds:
 
         self.server.add_route(path, answer)
         return self.server.url(path)
-
-
-class RssSampler:
-    """The largest RSS seen of each worker process (the main process and its pool children), sampled every
-    ``every`` seconds in a thread, and the CPU seconds each had used at the last sample."""
-
-    def __init__(self, workers: dict[str, LocalWorker], every: float = 0.25) -> None:
-        self.workers, self.every = workers, every
-        self.peak: dict[str, int] = {}
-        self.cpu: dict[str, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(self.every)
-
-    def sample(self) -> None:
-        import psutil  # noqa: PLC0415 - a development requirement: the other benchmarks run without it (the image)
-
-        for name, worker in self.workers.items():
-            if worker.process is None:
-                continue
-            try:
-                main = psutil.Process(worker.process.pid)
-                processes = [("main", main)] + [(f"child {n}", c) for n, c in enumerate(main.children(), 1)]
-                for label, process in processes:
-                    key = f"{name} {label}"
-                    self.peak[key] = max(self.peak.get(key, 0), process.memory_info().rss)
-                    times = process.cpu_times()
-                    self.cpu[key] = times.user + times.system
-            except psutil.NoSuchProcess:
-                continue
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def run_fetch_benchmark(sources: int = 200, *, delay: float = 1.0, items_per_feed: int = 10, threads: int = 20,

@@ -3,6 +3,12 @@
 It counts like Jepsen's total-queue checker: every generated item carries a tag; after the sweep
 drains, ``lost`` is tags never stored, ``duplicated`` is tags stored more than once, ``unexpected``
 is stored rows that carry no tag of this run. All three must be 0.
+
+Where the time went: each stage's own seconds (wall time: the ledger's fetch and parse, the batches' match and
+persist), and the CPU seconds the worker used during the sweep, split into its main process (Celery's consumer:
+reading the broker, handing messages to the pool, acks) and its pool (the tasks, stages included), with the peak RSS
+of each process. On a machine whose cores are busy with other work stage seconds include the wait for a core; the CPU
+seconds do not.
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from django.db.models import Count, Sum
 
 from api.models import Document, Mention, PipelineBatch, Source, SweepSource
 from tgesweeper.bench.feedserver import FeedServer, render_rss
-from tgesweeper.bench.local_worker import LocalWorker
+from tgesweeper.bench.local_worker import LocalWorker, RssSampler
 from tgesweeper.celery import app
 from workers import sweeps
 
@@ -86,13 +92,16 @@ def run_pipeline_benchmark(docs: int, *, per_feed: int = 500, concurrency: int =
         if spawn_worker:
             worker.start()
         try:
-            started = time.monotonic()
-            run_id = sweeps.start_sweep([s.pk for s in sources])
-            finished = sweeps.wait_for_sweep(run_id, timeout=timeout, poll=0.1)
-            wall = time.monotonic() - started
+            with RssSampler({"worker": worker}) as processes:
+                started = time.monotonic()
+                run_id = sweeps.start_sweep([s.pk for s in sources])
+                finished = sweeps.wait_for_sweep(run_id, timeout=timeout, poll=0.1)
+                wall = time.monotonic() - started
+                processes.sample()
         finally:
             worker.stop()
         result = _measure(run_id, sources, tag, docs, wall, finished)
+        result.update(_worker_figures(processes))
         if not keep:
             Source.objects.filter(pk__in=[s.pk for s in sources]).delete()
     return result
@@ -131,6 +140,17 @@ def _measure(run_id: int, sources: list[Source], tag: str, docs: int, wall: floa
         **count_ledger(sources, tag, docs),
         "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
         "broker": _broker_scheme(),
+    }
+
+
+def _worker_figures(processes: RssSampler) -> dict:
+    """Peak RSS and CPU seconds of each worker process during the sweep (none with ``--use-running-workers``)."""
+    if not processes.cpu:
+        return {}
+    cpu = processes.cpu_since_start()
+    return {
+        "worker_cpu_seconds": {name: round(used, 2) for name, used in sorted(cpu.items())},
+        "rss_mb": {name: round(peak / 2**20, 1) for name, peak in sorted(processes.peak.items())},
     }
 
 

@@ -10,15 +10,24 @@ With no DTD there is nothing to expand: billion laughs, quadratic blowup and ext
 entities (file or network) all turn into undefined-entity errors, feedparser falls back to
 its loose parser, and the references stay inert literal text. A legitimate feed with a
 harmless DOCTYPE (e.g. Netscape RSS 0.91) still parses.
+
+A plain RSS 2.0 feed (no namespaces, no attributes but the usual few, items of text-only title, link,
+description, guid, author, pubDate, category, comments, RFC 822 dates) is read by lxml's strict parser into the
+same entries feedparser would give, about ten times faster (``_plain_rss_entries``); anything else, or anything that
+parser refuses (an undefined entity, a syntax error), goes to feedparser as before.
 """
 from __future__ import annotations
 
+import email.utils
 import re
 import time
 from datetime import datetime, timezone
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
+from feedparser.html import _cp1252 as CP1252_CONTROLS
+from feedparser.urls import _urljoin as feedparser_urljoin
+from lxml import etree
 
 from tgesweeper.sources import NO_OPTIONS_SCHEMA, SourceKind, fetch_url
 from tgesweeper.sources.documents import NormalizedDocument
@@ -47,14 +56,9 @@ def parse_feed(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: i
         raise FeedError(f"the feed is {len(body):,} bytes, over the {MAX_BODY_BYTES:,}-byte limit")
     fetched_at = utc(fetched_at).replace(microsecond=0)
     data = _truncate_items(defuse(body), max_items)
-    parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
-    entries = parsed.get("entries") or []
-    if not entries:
-        if parsed.get("bozo"):
-            raise FeedError(f"not a readable RSS/Atom feed: {parsed.get('bozo_exception')}")
-        if not parsed.get("version"):
-            raise FeedError("the document is not an RSS or Atom feed")
-        return []
+    entries = _plain_rss_entries(data)
+    if entries is None:
+        entries = _feedparser_entries(data)
     documents: dict[str, NormalizedDocument] = {}
     for entry in entries:
         document = _normalize(entry, feed_url, fetched_at)
@@ -63,6 +67,120 @@ def parse_feed(body: bytes, *, feed_url: str, fetched_at: datetime, max_items: i
             if len(documents) >= max_items:
                 break
     return list(documents.values())
+
+
+def _feedparser_entries(data: bytes) -> list[dict]:
+    parsed = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+    entries = parsed.get("entries") or []
+    if not entries:
+        if parsed.get("bozo"):
+            raise FeedError(f"not a readable RSS/Atom feed: {parsed.get('bozo_exception')}")
+        if not parsed.get("version"):
+            raise FeedError("the document is not an RSS or Atom feed")
+    return entries
+
+
+# --- the plain RSS 2.0 fast path -------------------------------------------------------------------------
+
+_STRICT_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                                 remove_comments=True, remove_pis=True)
+# Item fields → feedparser's entry keys; each at most once per item, text only.
+_ITEM_FIELDS = {"title": "title", "link": "link", "description": "summary", "guid": "id", "author": "author",
+                "pubDate": "published"}
+_ITEM_IGNORED = frozenset({"category", "comments"})
+_CHANNEL_FIELDS = frozenset({"title", "link", "description", "language", "copyright", "managingEditor", "webMaster",
+                             "pubDate", "lastBuildDate", "category", "generator", "docs", "ttl", "image", "item"})
+_IMAGE_FIELDS = frozenset({"url", "title", "link", "width", "height", "description"})
+_ALLOWED_ATTRIBUTES = {"rss": {"version"}, "guid": {"isPermaLink"}, "category": {"domain"}}
+_RFC822_DATE = re.compile(r"(?:[A-Z][a-z]{2}, )?\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}(?::\d{2})? "
+                          r"(?:GMT|UTC?|Z|[+-]\d{4})")
+
+
+class _NotPlain(Exception):
+    """The feed is not the plain RSS 2.0 the fast path reads exactly as feedparser does."""
+
+
+def _plain_rss_entries(data: bytes) -> list[dict] | None:
+    """Entries as feedparser gives them (the keys ``_normalize`` reads) for a plain RSS 2.0 feed, else None."""
+    try:
+        root = etree.fromstring(data, _STRICT_PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    try:
+        _check_attributes(root)
+        if root.tag != "rss" or root.get("version") != "2.0" or root.text and root.text.strip():
+            raise _NotPlain
+        [channel] = root
+        if channel.tag != "channel":
+            raise _NotPlain
+        entries = []
+        for element in channel:
+            if element.tag not in _CHANNEL_FIELDS:
+                raise _NotPlain
+            if element.tag == "item":
+                entries.append(_plain_item(element))
+            elif element.tag == "image":
+                if any(part.tag not in _IMAGE_FIELDS or len(part) for part in element):
+                    raise _NotPlain
+            elif len(element):
+                raise _NotPlain
+    except (_NotPlain, ValueError):
+        return None
+    return entries or None
+
+
+def _check_attributes(root: etree._Element) -> None:
+    """No namespaces (``{uri}tag``), no xml:base or xml:lang, no attribute feedparser would read differently."""
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag.startswith("{") or element.nsmap:
+            raise _NotPlain
+        if element.attrib and not set(element.attrib) <= _ALLOWED_ATTRIBUTES.get(element.tag, set()):
+            raise _NotPlain
+
+
+def _plain_item(item: etree._Element) -> dict:
+    guid = item.find("guid")
+    guid_is_link = guid is not None and guid.get("isPermaLink", "true") == "true"
+    entry: dict = {}
+    for field in item:
+        if field.tag in _ITEM_IGNORED:
+            continue
+        key = _ITEM_FIELDS.get(field.tag)
+        if key is None or key in entry or len(field):
+            raise _NotPlain
+        entry[key] = _as_feedparser_text(field.text or "", uri=key == "link" or key == "id" and guid_is_link)
+    if "link" in entry:
+        entry["link"] = _LINK_REFERENCE.sub(r"&\g<1>", entry["link"].replace("&amp;", "&"))
+    elif guid_is_link:
+        entry["link"] = entry.get("id", "")
+    if "published" in entry:
+        entry["published_parsed"] = _rfc822(entry["published"])
+    return entry
+
+
+_LINK_REFERENCE = re.compile("&([A-Za-z0-9_]+);")
+
+
+def _as_feedparser_text(text: str, *, uri: bool) -> str:
+    """What feedparser's ``pop`` makes of an element's text: stripped, a URI joined as its ``_urljoin`` does,
+    latin-1 mojibake of UTF-8 undone, and the C1 controls of windows-1252 mapped to their characters."""
+    text = text.strip()
+    if uri and text:
+        text = feedparser_urljoin("", text)
+    try:
+        text = text.encode("iso-8859-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass
+    return text.translate(CP1252_CONTROLS)
+
+
+def _rfc822(value: str) -> time.struct_time:
+    if not _RFC822_DATE.fullmatch(value):
+        raise _NotPlain
+    when = email.utils.parsedate_to_datetime(value)
+    if when.tzinfo is None:  # "-0000": no zone given
+        raise _NotPlain
+    return when.astimezone(timezone.utc).timetuple()
 
 
 # --- hostile-input defences -----------------------------------------------------------------

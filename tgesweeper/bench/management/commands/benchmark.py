@@ -16,6 +16,7 @@ from tgesweeper.bench.latency_benchmark import run_latency_benchmark
 from tgesweeper.bench.match_benchmark import run_match_benchmark
 from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
 from tgesweeper.bench.push_benchmark import run_push_benchmark
+from tgesweeper.bench.stage_cpu_benchmark import run_stage_cpu_benchmark
 from tgesweeper.bench.stage_engine import stage_engine
 from tgesweeper.config import PROJECT_DIR
 from tgesweeper.matching import MatchEngine
@@ -37,6 +38,12 @@ class Command(BaseCommand):
                               help="do not start a worker; use the ones already consuming the broker")
         pipeline.add_argument("--keep", action="store_true", help="keep the generated sources and documents")
         pipeline.add_argument("--json", action="store_true")
+        stages = sub.add_parser("stages", help="CPU seconds of parse, match and persist in this process (no Celery)")
+        stages.add_argument("--docs", type=int, default=10000)
+        stages.add_argument("--per-feed", type=int, default=500, help="items per generated feed (default 500)")
+        stages.add_argument("--profile", metavar="PATH", help="write cProfile statistics to PATH.parse, .match, "
+                                                              ".persist")
+        stages.add_argument("--json", action="store_true")
         fetch = sub.add_parser("fetch", help="N slow feeds through a threaded fetch worker and the CPU-stage workers")
         fetch.add_argument("--sources", type=int, default=200)
         fetch.add_argument("--delay", type=float, default=1.0, help="seconds each feed waits before answering (default 1)")
@@ -92,6 +99,11 @@ class Command(BaseCommand):
             self._counted(lambda: run_pipeline_benchmark(
                 options["docs"], per_feed=options["per_feed"], concurrency=options["concurrency"],
                 spawn_worker=not options["use_running_workers"], keep=options["keep"]), options["json"])
+        elif which == "stages":
+            if options["docs"] < 1 or options["per_feed"] < 1:
+                raise CommandError("--docs and --per-feed must be at least 1")
+            self._print(run_stage_cpu_benchmark(options["docs"], per_feed=options["per_feed"],
+                                                profile=options["profile"]), options["json"])
         elif which == "fetch":
             if min(options["sources"], options["items"], options["threads"], options["cpu_concurrency"],
                    options["io_concurrency"]) < 1 or options["delay"] < 0:
