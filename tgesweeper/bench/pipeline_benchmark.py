@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psutil
 from django.conf import settings
 from django.db.models import Count, Sum
 
@@ -110,7 +111,7 @@ def run_pipeline_benchmark(docs: int, *, per_feed: int = 500, concurrency: int =
             rig.feeds.add(f"/bench/{tag}/{n}.xml", render_rss(f"Benchmark feed {n}", feed_items))
             sources.append(Source.objects.create(name=f"bench {tag} #{n}", url=rig.feeds.url(f"/bench/{tag}/{n}.xml"),
                                                  enabled=False))
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), psutil.Process().cpu_times()
         with app.connection_for_write(rig.broker_url) as conn:
             run_id = sweeps.start_sweep([s.pk for s in sources], connection=conn)
         killed = None
@@ -131,6 +132,8 @@ def run_pipeline_benchmark(docs: int, *, per_feed: int = 500, concurrency: int =
         result = _measure(run_id, sources, tag, docs, wall, finished)
         if isinstance(rig, HostRig):
             result.update(rig.report(killed))
+            cpu = psutil.Process().cpu_times()  # the feed server and the forwarders run in this process
+            result["benchmark_process_cpu_seconds"] = round(cpu.user + cpu.system - cpu_started.user - cpu_started.system, 1)
             result["broker"] = "redis (a private redis-server)"
     return result
 

@@ -5,8 +5,8 @@ from a connection of its own.
 """
 from __future__ import annotations
 
-import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -356,10 +356,11 @@ def kill_worker_holding_a_recorded_message(pid: int, broker: redis.Redis, tasks:
         with lock:
             verb, recorded = next(((verb, rest) for address, port, verb, rest in reversed(seen)
                                    if (address, port) in endpoints), ("", ""))
-        message = json.loads(recorded.split(" ", 1)[1])[0] if verb == "HSET" else None
-        if message is None or message["headers"]["task"] not in tasks:
+        # MONITOR quotes and escapes what it shows: read the message's headers, never its body (base64).
+        task, task_id = (re.search(rf'"{key}\\?"\s*:\s*\\?"([\w.-]+)', recorded) for key in ("task", "id"))
+        if verb != "HSET" or not (task and task_id) or task.group(1) not in tasks:
             return None
-        return HeldMessage(message["headers"]["task"], message["headers"]["id"])
+        return HeldMessage(task.group(1), task_id.group(1))
 
     threading.Thread(target=monitor, name="redis-monitor", daemon=True).start()
     try:
@@ -378,7 +379,7 @@ def kill_worker_holding_a_recorded_message(pid: int, broker: redis.Redis, tasks:
                 return processes, message
             for process in processes:
                 process.resume()
-        raise AssertionError(f"worker {pid} ran none of {tasks} at a moment it could be stopped in {timeout:g} s")
+        raise RuntimeError(f"worker {pid} ran none of {tasks} at a moment it could be stopped in {timeout:g} s")
     finally:
         watching.clear()
         broker.ping()  # one more command, so that the monitor's next_command returns and its thread ends
