@@ -1,4 +1,5 @@
-"""End-to-end pipeline benchmark: generated feeds on 127.0.0.1 → real workers → the configured database.
+"""End-to-end pipeline benchmark: generated feeds on 127.0.0.1 → real workers → the configured database. With
+``hosts``, the workers run on hosts of their own (network namespaces, ``worker_hosts``) on a private Redis.
 
 It counts like Jepsen's total-queue checker: every generated item carries a tag; after the sweep
 drains, ``lost`` is tags never stored, ``duplicated`` is tags stored more than once, ``unexpected``
@@ -162,9 +163,12 @@ def local_rig(directory: Path, concurrency: int, env: dict[str, str], spawn_work
 
 @dataclass
 class HostRig(Rig):
-    network: HostNetwork | PlainHosts = None  # type: ignore[assignment]
-    broker: RedisServer = None  # type: ignore[assignment]
-    database: TcpProxy | None = None
+    """Workers on hosts of their own, their private broker, the forwarder to the database (None: reached directly), and
+    the client addresses the broker has seen."""
+
+    network: HostNetwork | PlainHosts
+    broker: RedisServer
+    database: TcpProxy | None
     seen_by_broker: set[str] = field(default_factory=set)
 
     def broker_clients(self) -> set[str]:

@@ -110,11 +110,11 @@ class HostNetwork:
         self.remove()
 
     def _claim_subnet(self) -> int:
-        """The first K whose subnet no interface uses and whose bridge this call could create (two benchmarks at once
-        each get their own)."""
-        used = _ip("-o", "-4", "addr", "show")
+        """The first K whose subnet no interface and whose names no namespace uses, and whose bridge this call could
+        create (two benchmarks at once each get their own; the leftovers of a benchmark killed -9 are skipped)."""
+        used, namespaces = _ip("-o", "-4", "addr", "show"), _ip("netns", "list")
         for k in range(256):
-            if f" {SUBNETS}.{k}." in used:
+            if f" {SUBNETS}.{k}." in used or f"{NAMESPACE_PREFIX}{k}-" in namespaces:
                 continue
             try:
                 _ip("link", "add", f"tgebr{k}", "type", "bridge")
