@@ -1,5 +1,6 @@
 """The benchmark commands run for real and count what they should (figures are printed, never asserted on speed)."""
 import json
+import subprocess
 
 import pytest
 from django.core.management import call_command
@@ -7,6 +8,7 @@ from django.core.management import call_command
 from api.models import Source
 from tests.conftest import needs_postgres
 from tgesweeper.bench.pipeline_benchmark import generate_items, run_pipeline_benchmark
+from tgesweeper.bench.worker_hosts import NAMESPACE_PREFIX, namespaces_unavailable
 from tgesweeper.config import SHIPPED_DETECTOR_MODEL
 
 pytestmark = pytest.mark.services
@@ -51,6 +53,31 @@ def test_match_benchmark_with_a_shadow_model_matches_the_same_documents(capsys):
     call_command("benchmark", "match", "--docs", "300", "--json", "--shadow", SHIPPED_DETECTOR_MODEL)
     shadowed = json.loads(capsys.readouterr().out)
     assert shadowed["matched"] == alone["matched"] > 0
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_pipeline_benchmark_on_two_worker_hosts_survives_the_kill_of_one(allow_local, capsys):
+    """Two hosts, each a network namespace of its own: both take work over the network; one is killed -9 mid-task, the
+    broker hands its message to the other, nothing is lost or stored twice, and no namespace or veth is left."""
+    if why := namespaces_unavailable():
+        pytest.skip(f"network namespaces cannot be created here: {why}")
+    call_command("benchmark", "pipeline", "--docs", "300", "--per-feed", "50", "--hosts", "2", "--concurrency", "1",
+                 "--kill-host", "--json")
+    result = json.loads(capsys.readouterr().out)
+    assert result["finished"] and (result["lost"], result["duplicated"], result["unexpected"]) == (0, 0, 0)
+    hosts = result["hosts"]
+    addresses = {host["address"] for host in hosts.values()}
+    assert len(hosts) == 2 and len(addresses) == 2 and "127.0.0.1" not in addresses
+    assert all(host["broker_saw_it"] and host["database_connections"] and host["tasks_run"] for host in hosts.values())
+    assert [label for label, host in hosts.items() if host["killed"]] == ["host 1"]
+    assert result["killed"]["ran_again_on"] == "host 2"  # the killed host's task, redelivered
+    assert result["killed"]["recover_seconds"] >= result["killed"]["visibility_timeout"] - 1
+    left = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    links = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True, check=True).stdout
+    assert NAMESPACE_PREFIX not in left
+    assert not [line for line in links.splitlines() if line.startswith("tge")], links
+    assert not Source.objects.filter(name__startswith="bench ").exists()
 
 
 def test_generated_news_is_mostly_noise_with_tagged_launches():

@@ -1,6 +1,6 @@
 """A tiny local HTTP server that serves feeds for ``make demo``, benchmarks and tests.
 
-It binds to 127.0.0.1 on an ephemeral port, answers conditional requests the way a good
+It binds to 127.0.0.1 (or the address it is given) on an ephemeral port, answers conditional requests the way a good
 feed host does (strong ETag, Last-Modified, 304), and counts requests per path so callers
 can prove what was (or was not) fetched.
 """
@@ -45,7 +45,8 @@ class FeedServer:
     (slow, endless, redirects); such handlers should stop when ``stopping`` is set.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self._resources: dict[str, _Resource] = {}
         self._routes: dict[str, Handler] = {}
         self._lock = threading.Lock()
@@ -85,7 +86,7 @@ class FeedServer:
             feed_server = server
 
         self.stopping.clear()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self._httpd = ThreadingHTTPServer((self.host, 0), RequestHandler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -114,10 +115,10 @@ class FeedServer:
     @property
     def address(self) -> str:
         """``"127.0.0.1:port"``, the form ``FetchPolicy.allow_addresses`` expects."""
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def _lookup(self, path: str) -> _Resource | Handler | None:
         with self._lock:

@@ -1,10 +1,12 @@
-"""Servers and faults for the fault benchmark and the fault tests: each piece starts its own process or socket on
-127.0.0.1 and stops only what it started. Never the shared Redis, RabbitMQ or PostgreSQL: a private ``redis-server``,
-a private RabbitMQ node, a TCP proxy in front of PostgreSQL, a row lock held from a connection of its own.
+"""Servers and faults for the fault and pipeline benchmarks and the fault tests: each piece starts its own process or
+socket on 127.0.0.1 (or the address it is given) and stops only what it started. Never the shared Redis, RabbitMQ or
+PostgreSQL: a private ``redis-server``, a private RabbitMQ node, a TCP proxy in front of PostgreSQL, a row lock held
+from a connection of its own.
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -12,6 +14,8 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -31,11 +35,14 @@ def wait_until(predicate, timeout: float, poll: float = 0.1, message: str = "") 
 
 
 class RedisServer:
-    """A private ``redis-server`` on a free port; ``appendonly`` (fsync always) lets a restart keep every write."""
+    """A private ``redis-server`` on a free port; ``appendonly`` (fsync always) lets a restart keep every write.
+    ``also_on`` adds listen addresses beyond 127.0.0.1 (a private bridge that worker hosts reach it through; protected
+    mode, which would refuse them, is off: the bridge reaches no other machine)."""
 
-    def __init__(self, directory: Path, *, appendonly: bool = False):
+    def __init__(self, directory: Path, *, appendonly: bool = False, also_on: tuple[str, ...] = ()):
         self.directory = Path(directory)
         self.appendonly = appendonly
+        self.also_on = also_on
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -48,7 +55,8 @@ class RedisServer:
 
     def start(self, timeout: float = 10.0) -> RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir",
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", *self.also_on,
+                   "--protected-mode", "no" if self.also_on else "yes", "--save", "", "--dir",
                    str(self.directory), "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "always"]
         with (self.directory / "redis.log").open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -156,12 +164,13 @@ class RabbitMQServer:
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:``port`` to ``target``. ``cut()`` drops every connection and refuses new ones (the
-    server is unreachable) until ``restore()``."""
+    """Forwards ``host``:``port`` to ``target``. ``cut()`` drops every connection and refuses new ones (the
+    server is unreachable) until ``restore()``. ``peers`` counts the connections per client address."""
 
-    def __init__(self, target: tuple[str, int]):
-        self.target = target
+    def __init__(self, target: tuple[str, int], host: str = "127.0.0.1"):
+        self.target, self.host = target, host
         self.port = free_port()
+        self.peers: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
@@ -170,7 +179,7 @@ class TcpProxy:
     def start(self) -> TcpProxy:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
+        listener.bind((self.host, self.port))
         listener.listen(64)
         listener.settimeout(0.1)
         self._listener = listener
@@ -182,7 +191,7 @@ class TcpProxy:
     def _accept(self, listener: socket.socket) -> None:
         while self._listener is listener:
             try:
-                client, _ = listener.accept()
+                client, peer = listener.accept()
             except TimeoutError:
                 continue
             except OSError:
@@ -197,6 +206,7 @@ class TcpProxy:
             with self._lock:
                 self._sockets |= {client, upstream}
                 self.connections += 1
+                self.peers[peer[0]] += 1
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
@@ -288,3 +298,88 @@ def kill_processes(processes: list[psutil.Process]) -> None:
         process.send_signal(signal.SIGKILL)
     gone, alive = psutil.wait_procs(processes, timeout=10)
     assert not alive, alive
+
+
+def tcp_endpoints(pid: int) -> set[tuple[str, int]]:
+    """The local (address, port) of each IPv4 TCP socket of ``pid``, read from its own ``/proc`` view (psutil sees
+    only the sockets of this process's network namespace)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    endpoints = set()
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[9] in inodes:
+            address, port = fields[1].split(":")
+            endpoints.add((socket.inet_ntoa(int(address, 16).to_bytes(4, "little")), int(port, 16)))
+    return endpoints
+
+
+@dataclass(frozen=True)
+class HeldMessage:
+    task: str
+    task_id: str
+
+
+def kill_worker_holding_a_recorded_message(pid: int, broker: redis.Redis, tasks: tuple[str, ...],
+                                           timeout: float = 60.0) -> tuple[list[psutil.Process], HeldMessage]:
+    """``kill -9`` a worker of prefetch 1 (main process and pool children) on a Redis broker, under load, while it runs
+    a task of ``tasks`` whose message the broker has recorded as unacked — so that the broker must hand it to another
+    worker, and the work waits for that.
+
+    kombu records a message as unacked (HSET ``unacked``) only after its BRPOP returned: a kill between the two loses
+    the message (the gap docs/operations.md describes; RabbitMQ has none). MONITOR shows the main process's commands
+    as Redis runs them: once the recording of a message is its last (no ack, HDEL, and no BRPOP since), the worker is
+    stopped (SIGSTOP, children too, mid-task), and if after a pause that is still so, killed."""
+    seen: list[tuple[str, int, str, str]] = []
+    lock = threading.Lock()
+    watching = threading.Event()
+
+    def monitor() -> None:
+        with broker.monitor() as stream:
+            watching.set()
+            while watching.is_set():
+                command = stream.next_command()
+                verb = command["command"].split(" ", 2)
+                if verb[0] == "BRPOP" or verb[:2] in (["HSET", "unacked"], ["HDEL", "unacked"]):
+                    with lock:
+                        seen.append((command["client_address"], int(command["client_port"]), verb[0], verb[-1]))
+
+    def held() -> HeldMessage | None:
+        """The message the main process recorded last, unless it acked it or popped another since."""
+        endpoints = tcp_endpoints(pid)
+        with lock:
+            verb, recorded = next(((verb, rest) for address, port, verb, rest in reversed(seen)
+                                   if (address, port) in endpoints), ("", ""))
+        # MONITOR quotes and escapes what it shows: read the message's headers, never its body (base64).
+        task, task_id = (re.search(rf'"{key}\\?"\s*:\s*\\?"([\w.-]+)', recorded) for key in ("task", "id"))
+        if verb != "HSET" or not (task and task_id) or task.group(1) not in tasks:
+            return None
+        return HeldMessage(task.group(1), task_id.group(1))
+
+    threading.Thread(target=monitor, name="redis-monitor", daemon=True).start()
+    try:
+        watching.wait(5)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if held() is None:
+                time.sleep(0.001)
+                continue
+            processes = worker_processes(pid)
+            for process in processes:
+                process.suspend()
+            time.sleep(0.3)  # what it sent before the stop reaches Redis and the monitor
+            if message := held():
+                kill_processes(processes)
+                return processes, message
+            for process in processes:
+                process.resume()
+        raise RuntimeError(f"worker {pid} ran none of {tasks} at a moment it could be stopped in {timeout:g} s")
+    finally:
+        watching.clear()
+        broker.ping()  # one more command, so that the monitor's next_command returns and its thread ends

@@ -18,6 +18,7 @@ from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
 from tgesweeper.bench.push_benchmark import run_push_benchmark
 from tgesweeper.bench.stage_cpu_benchmark import run_stage_cpu_benchmark
 from tgesweeper.bench.stage_engine import stage_engine
+from tgesweeper.bench.worker_hosts import namespaces_unavailable
 from tgesweeper.config import PROJECT_DIR
 from tgesweeper.matching import MatchEngine
 from tgesweeper.matching.detector import Detector, DetectorError
@@ -33,7 +34,13 @@ class Command(BaseCommand):
         pipeline = sub.add_parser("pipeline", help="N generated feed items through real workers and the database")
         pipeline.add_argument("--docs", type=int, default=10000)
         pipeline.add_argument("--per-feed", type=int, default=500, help="items per generated feed (default 500)")
-        pipeline.add_argument("--concurrency", type=int, default=2, help="worker processes to start (default 2)")
+        pipeline.add_argument("--concurrency", type=int, default=2,
+                              help="worker processes to start, on each host with --hosts (default 2)")
+        pipeline.add_argument("--hosts", type=int, default=0,
+                              help="start N worker hosts, each a network namespace with its own address (root and "
+                                   "iproute2; otherwise plain processes), on a private Redis and PostgreSQL")
+        pipeline.add_argument("--kill-host", action="store_true",
+                              help="kill -9 the first host's worker once a third of the documents are stored")
         pipeline.add_argument("--use-running-workers", action="store_true",
                               help="do not start a worker; use the ones already consuming the broker")
         pipeline.add_argument("--keep", action="store_true", help="keep the generated sources and documents")
@@ -94,11 +101,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, which: str, **options):
         if which == "pipeline":
-            if options["docs"] < 1:
-                raise CommandError("--docs must be at least 1")
-            self._counted(lambda: run_pipeline_benchmark(
-                options["docs"], per_feed=options["per_feed"], concurrency=options["concurrency"],
-                spawn_worker=not options["use_running_workers"], keep=options["keep"]), options["json"])
+            self._benchmark_pipeline(options)
         elif which == "stages":
             if options["docs"] < 1 or options["per_feed"] < 1:
                 raise CommandError("--docs and --per-feed must be at least 1")
@@ -138,6 +141,18 @@ class Command(BaseCommand):
             except DetectorError as exc:
                 raise CommandError(str(exc)) from None
             self._print(run_match_benchmark(docs=options["docs"], engine=engine, shadow=shadow), options["json"])
+
+    def _benchmark_pipeline(self, options: dict) -> None:
+        if options["docs"] < 1 or options["concurrency"] < 1 or options["hosts"] < 0:
+            raise CommandError("--docs and --concurrency must be at least 1, --hosts at least 0")
+        if options["hosts"] and options["use_running_workers"]:
+            raise CommandError("--hosts starts its own workers: leave out --use-running-workers")
+        if options["hosts"] and not options["json"] and (why := namespaces_unavailable()):
+            self.stderr.write(f"network namespaces cannot be created here ({why}): the hosts are plain processes")
+        self._counted(lambda: run_pipeline_benchmark(
+            options["docs"], per_feed=options["per_feed"], concurrency=options["concurrency"],
+            spawn_worker=not options["use_running_workers"], keep=options["keep"], hosts=options["hosts"],
+            kill_host=options["kill_host"]), options["json"])
 
     def _benchmark_latency(self, options: dict) -> None:
         if options["items"] < 1 or options["interval"] < 1:
