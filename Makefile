@@ -55,11 +55,11 @@ test: install dashboard
 	cd dashboard && $(NODE_PATH_ENV) npm run --silent test
 	$(PY) tests/services.py $(PY) -m pytest $(PYTEST_ARGS)
 
-## Again the tests that start real processes, with RabbitMQ as the broker (default: 127.0.0.1:5672, guest/guest).
-## The fault tests are left out: `make test` runs each of them on a private Redis and on a private RabbitMQ node.
+## Again the tests that start real processes, with RabbitMQ as the broker (default: 127.0.0.1:5672, guest/guest); the
+## fault tests strike a private RabbitMQ node here, a private Redis in `make test`.
 test-rabbitmq: install
 	TEST_BROKER_URL=$${TEST_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672//} \
-		$(PY) tests/services.py $(PY) -m pytest -m services --ignore tests/integration/test_faults.py $(PYTEST_ARGS)
+		$(PY) tests/services.py $(PY) -m pytest -m services $(PYTEST_ARGS)
 
 ## One sweep over the sample feeds shipped in tgesweeper/bench/demo_feeds/ (served on 127.0.0.1) into the database `make run`
 ## uses; prints the events found, which `make run` then shows in the admin and the API.

@@ -36,6 +36,6 @@ def staff_key(staff_user, api_objects, queued_sweeps, fresh_cache, keep_test_con
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_every_operation_conforms_to_the_schema(case, staff_key):
     case.call_and_validate(headers={"X-API-Key": staff_key}, excluded_checks=[ignored_auth])

@@ -6,6 +6,7 @@ scenario is also checked for what it leaves behind: the ledger rows, the batches
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.db.models import Sum
 
 from api.models import Mention, PipelineBatch, SweepSource, TGEEvent
@@ -18,7 +19,12 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, nee
 NOTHING_WRONG = {"lost": 0, "duplicated": 0, "unexpected": 0}
 
 
-@pytest.fixture(params=["redis", "rabbitmq"])
+# The broker kind of the run: `make test` (Redis) strikes a private redis-server, `make test-rabbitmq` a private
+# RabbitMQ node; CI runs both.
+BROKER_KIND = "rabbitmq" if settings.CONFIG["CELERY_BROKER_URL"].startswith(("amqp://", "amqps://")) else "redis"
+
+
+@pytest.fixture(params=[BROKER_KIND])
 def rig(request, tmp_path):
     """A private broker and cache, a feed server and workers on them (``benchmark faults``'s own)."""
     if request.param == "rabbitmq" and not RabbitMQServer.installed():
