@@ -7,6 +7,8 @@ message, like a fetch's bytes, so parse, match, persist and notify are the pipel
 persist transaction make a message that arrives twice, or both pushed and listed, count once). A message that is not
 JSON, too big or of the wrong shape is logged and skipped. A dropped stream is reconnected with exponential backoff
 and full jitter. ``PushConsumer`` starts and stops the readers as sources are added, changed, disabled or removed.
+X's filtered stream is one connection per app: one reader (``XFilteredStream``) holds it for every x source that
+asks for it.
 """
 from __future__ import annotations
 
