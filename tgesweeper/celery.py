@@ -56,5 +56,7 @@ app.conf.CELERY_DB_REUSE_MAX = 1_000_000
 
 @signals.task_prerun.connect(dispatch_uid="tge-db-connections")
 @signals.task_postrun.connect(dispatch_uid="tge-db-connections-after")
-def _database_connections_as_per_request(**_) -> None:
+def _database_connections_as_per_request(task=None, **_) -> None:
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # run in the caller's process (a test, a command): the connection is the caller's
     close_old_connections()

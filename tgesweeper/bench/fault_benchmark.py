@@ -224,10 +224,10 @@ class RedisBroker:
         self._consumers("add_consumer")
 
     def _consumers(self, command: str) -> None:
-        """Every worker stops (``cancel_consumer``) or starts again (``add_consumer``) taking each of its queues;
-        asked until a worker answers (after a restart, once the workers have reconnected). The control commands go
-        through an app of this broker's own: the app's mailbox publishes on its configured broker whatever
-        connection it is given."""
+        """The rig's worker (fault 4 starts one) stops (``cancel_consumer``) or starts again (``add_consumer``)
+        taking each of its queues; asked until it answers (after a restart, once it has reconnected), and no longer:
+        the load must still flow when Redis stops. The control commands go through an app of this broker's own: the
+        app's mailbox publishes on its configured broker whatever connection it is given."""
         control_app = Celery("tgesweeper", set_as_current=False)
         control_app.config_from_object("celeryconfig")
         control_app.conf.broker_url = self.url
@@ -237,7 +237,7 @@ class RedisBroker:
 
         def answered(queue: str) -> bool:
             try:
-                return bool(control(queue, reply=True, timeout=1))
+                return bool(control(queue, reply=True, timeout=1, limit=1))
             except unreachable:  # Redis is still starting
                 return False
 
