@@ -68,18 +68,21 @@ class Selection:
 
     def __init__(self, event_ids: set[int]):
         self.events = TGEEvent.objects.filter(pk__in=event_ids).exclude(review=TGEEvent.Review.MERGED)
+        self.params: dict[int, dict[str, str]] = {}
         self.found: dict[tuple, set[int]] = {}
 
     def of(self, subscription: Subscription, *, rejected_too: bool = False) -> set[int]:
         """``rejected_too``: a rejection is news to whoever followed the event, though it is published no more."""
-        params = subscription_filters(subscription)
-        events = self.events
-        if rejected_too:
-            params["include_candidates"] = "true"
-            if not subscription.include_candidates:
-                events = events.filter(Q(published=True) | Q(review=TGEEvent.Review.REJECTED, is_candidate=False))
+        if subscription.pk not in self.params:
+            self.params[subscription.pk] = subscription_filters(subscription)
+        params = self.params[subscription.pk]
         key = (rejected_too, *sorted(params.items()))
         if key not in self.found:
+            events = self.events
+            if rejected_too:
+                params = {**params, "include_candidates": "true"}
+                if not subscription.include_candidates:
+                    events = events.filter(Q(published=True) | Q(review=TGEEvent.Review.REJECTED, is_candidate=False))
             query = QueryDict(mutable=True)
             query.update(params)
             self.found[key] = _filtered(subscription, EventFilter(data=query, queryset=events))

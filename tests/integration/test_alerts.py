@@ -357,6 +357,24 @@ def test_a_subscription_whose_saved_filters_are_refused_selects_nothing_and_the_
 
 
 @pytest.mark.django_db
+def test_a_rejected_candidate_alerts_only_the_subscriptions_that_hear_of_candidates(source, staff_user):
+    from api import alerts, review, store
+
+    key, _ = create_key("k")
+    for name, candidates in (("candidates too", True), ("published only", False)):  # else the same selection
+        subscription = Subscription.objects.create(name=name, owner_key=key, secret="whsec_AAAA",
+                                                   include_candidates=candidates)
+        Channel.objects.create(subscription=subscription, kind="webhook", url=f"https://hooks.example.com/{candidates}")
+    store.persist_batch(launch(source, "c1", "1", confidence=0.5))
+    event = EventChange.objects.get().event
+    review.set_review(event.pk, "rejected", staff_user)
+    rejected = EventChange.objects.get(kind="rejected")
+    planned = alerts.plan_deliveries([rejected.pk])
+    assert list(Delivery.objects.filter(pk__in=planned).values_list("subscription__name", flat=True)) == [
+        "candidates too"]
+
+
+@pytest.mark.django_db
 def test_candidates_and_revoked_keys_get_no_alerts_unless_asked(source):
     from api import alerts, store
 
