@@ -237,10 +237,10 @@ class XFilteredStream(PushReader):
             return
         if tweet is None:
             return
-        url = f"{self.client.base_url if self.client else ''}{x_api.STREAM_PATH}"
+        assert self.client is not None  # it is reading the line
         for source_id in tweet.source_ids:
             if source_id in self.specs and (source_id, tweet.tweet_id) not in self.seen:
-                self.send(pipeline.payload_for_parse(self.specs[source_id], Fetched(url=url, body=tweet.body)))
+                self.send(pipeline.payload_for_parse(self.specs[source_id], Fetched(url=self.client.url, body=tweet.body)))
                 self.seen[(source_id, tweet.tweet_id)] = None
         while len(self.seen) > SEEN_IDS:
             self.seen.popitem(last=False)

@@ -152,6 +152,7 @@ class GuardedStream(_GuardedRequests, tweepy.StreamingClient):
                  on_line: Callable[[bytes], None], on_connect: Callable[[], None] = lambda: None):
         tweepy.StreamingClient.__init__(self, bearer_token, return_type=dict, wait_on_rate_limit=False, max_retries=0)
         self._guard(base_url, policy)
+        self.url = f"{self.base_url}{STREAM_PATH}"
         self.on_line, self.on_connected = on_line, on_connect
         self.failure: Exception | None = None
 
@@ -179,13 +180,12 @@ class GuardedStream(_GuardedRequests, tweepy.StreamingClient):
             raise self.failure
 
     def _connect(self, method, endpoint, **kwargs):
-        url = f"{self.base_url}{STREAM_PATH}"
         self.session.headers["Authorization"] = f"Bearer {self.bearer_token}"
         self.user_agent = self.policy.user_agent
         try:
-            with net.http_stream(url, policy=self.policy):
-                BaseStream._connect(self, method, url, timeout=(self.policy.connect_timeout, STREAM_IDLE_SECONDS),
-                                           **kwargs)
+            with net.http_stream(self.url, policy=self.policy):
+                BaseStream._connect(self, method, self.url,
+                                    timeout=(self.policy.connect_timeout, STREAM_IDLE_SECONDS), **kwargs)
         except net.FetchError as exc:
             self.failure = exc
 
@@ -201,20 +201,19 @@ class GuardedStream(_GuardedRequests, tweepy.StreamingClient):
         self.on_line(raw_data)
 
     def on_request_error(self, status_code):
-        url = f"{self.base_url}{STREAM_PATH}"
         if status_code == 429:
             self._fail(net.RateLimited("X refused the filtered stream (HTTP 429: too many connections or requests)",
-                                       url=url, retry_after=None))
+                                       url=self.url, retry_after=None))
         else:
             self._fail(net.HTTPStatusError(f"X refused the filtered stream (HTTP {status_code}"
                                            f"{': the token has no filtered-stream access' if status_code == 403 else ''})",
-                                           status=status_code, url=url))
+                                           status=status_code, url=self.url))
 
     def on_connection_error(self):
-        self._fail(net.ConnectionFailed("the X filtered stream dropped or went silent", url=f"{self.base_url}{STREAM_PATH}"))
+        self._fail(net.ConnectionFailed("the X filtered stream dropped or went silent", url=self.url))
 
     def on_closed(self, response):
-        self._fail(net.ConnectionFailed("X closed the filtered stream", url=f"{self.base_url}{STREAM_PATH}"))
+        self._fail(net.ConnectionFailed("X closed the filtered stream", url=self.url))
 
     def on_exception(self, exception):
         self._fail(exception)
