@@ -24,7 +24,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 from django.conf import settings
@@ -126,26 +125,20 @@ def run_pipeline_benchmark(docs: int, *, per_feed: int = 500, concurrency: int =
         if kill_host:
             stored = Document.objects.filter(source__in=sources)
             wait_until(lambda: stored.count() >= docs // 3, timeout, message="a third of the documents stored")
-            assert isinstance(rig, HostRig)
-            rig.seen_by_broker |= rig.broker_clients()
+            rig.observe()
             killed = rig.kill(0)
         finished = sweeps.wait_for_sweep(run_id, timeout=timeout, poll=0.1)
         wall = time.monotonic() - started
         processes.sample()
         if killed:
             killed["recover_seconds"] = round(time.monotonic() - killed.pop("at"), 1)
-        if isinstance(rig, HostRig):
-            rig.seen_by_broker |= rig.broker_clients()
+        rig.observe()
         for worker in rig.workers:
             worker.stop()
-        result = _measure(run_id, sources, tag, docs, wall, finished)
-        result.update(_worker_figures(processes))
-        if isinstance(rig, HostRig):
-            result.update(rig.report(killed))
-            cpu = psutil.Process().cpu_times()  # the feed server and the forwarders run in this process
-            result["benchmark_process_cpu_seconds"] = round(cpu.user + cpu.system - cpu_started.user - cpu_started.system, 1)
-            result["broker"] = "redis (a private redis-server)"
-    return result
+        cpu = psutil.Process().cpu_times()  # the feed server (and the hosts' forwarders) run in this process
+        return {**_measure(run_id, sources, tag, docs, wall, finished), **_worker_figures(processes),
+                "benchmark_process_cpu_seconds": round(cpu.user + cpu.system - cpu_started.user - cpu_started.system, 1),
+                **rig.report(killed)}
 
 
 @dataclass
@@ -158,6 +151,16 @@ class Rig:
 
     def named_workers(self) -> dict[str, LocalWorker]:
         return {"worker": self.workers[0]}
+
+    def observe(self) -> None:
+        """Note what the run shows while it runs (the hosts' connections)."""
+
+    def kill(self, n: int) -> dict:
+        raise RuntimeError("only worker hosts are killed")
+
+    def report(self, killed: dict | None) -> dict:
+        """What the rig adds to the result."""
+        return {}
 
 
 @contextmanager
@@ -186,8 +189,9 @@ class HostRig(Rig):
     def named_workers(self) -> dict[str, LocalWorker]:
         return {host.label: worker for host, worker in zip(self.network.hosts, self.workers, strict=True)}
 
-    def broker_clients(self) -> set[str]:
-        return {client["addr"].rsplit(":", 1)[0] for client in self.broker.client().client_list()}
+    def observe(self) -> None:
+        """The client addresses the broker sees now (a killed host's are gone afterwards)."""
+        self.seen_by_broker |= {client["addr"].rsplit(":", 1)[0] for client in self.broker.client().client_list()}
 
     def kill(self, n: int) -> dict:
         """``kill -9`` of host ``n``'s worker while it holds a message the broker recorded as unacked (never inside
@@ -216,7 +220,8 @@ class HostRig(Rig):
         if killed:
             task_id = killed.pop("task_id")
             killed["ran_again_on"] = ", ".join(self.ran(task_id)) or "nobody"
-        return {"network": self.network.description, "hosts": by_host, **({"killed": killed} if killed else {})}
+        return {"network": self.network.description, "hosts": by_host, **({"killed": killed} if killed else {}),
+                "broker": "redis (a private redis-server)"}
 
 
 @contextmanager
@@ -231,10 +236,8 @@ def host_rig(count: int, directory: Path, concurrency: int, env: dict[str, str],
         database_url = database_url_for_processes()
         proxy = None
         if namespaced:
-            real = urlsplit(database_url)
-            proxy = stack.enter_context(TcpProxy((real.hostname or LOOPBACK, real.port or 5432), host=network.gateway))
-            database_url = urlunsplit(real._replace(netloc=f"{real.netloc.rsplit('@', 1)[0]}@{network.gateway}:"
-                                                           f"{proxy.port}"))
+            proxy = stack.enter_context(TcpProxy(database_url, host=network.gateway))
+            database_url = proxy.url
         broker_url = f"redis://{network.gateway}:{broker.port}/0"
         host_env = {**env, "DATABASE_URL": database_url, "REDIS_URL": broker_url, "CELERY_BROKER_URL": broker_url,
                     "SCRAPING_ALLOW_PRIVATE_NETWORKS": "true"}

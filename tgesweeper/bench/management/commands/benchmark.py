@@ -18,7 +18,6 @@ from tgesweeper.bench.pipeline_benchmark import run_pipeline_benchmark
 from tgesweeper.bench.push_benchmark import run_push_benchmark
 from tgesweeper.bench.stage_cpu_benchmark import run_stage_cpu_benchmark
 from tgesweeper.bench.stage_engine import stage_engine
-from tgesweeper.bench.worker_hosts import namespaces_unavailable
 from tgesweeper.config import PROJECT_DIR
 from tgesweeper.matching import MatchEngine
 from tgesweeper.matching.detector import Detector, DetectorError
@@ -147,8 +146,6 @@ class Command(BaseCommand):
             raise CommandError("--docs and --concurrency must be at least 1, --hosts at least 0")
         if options["hosts"] and options["use_running_workers"]:
             raise CommandError("--hosts starts its own workers: leave out --use-running-workers")
-        if options["hosts"] and not options["json"] and (why := namespaces_unavailable()):
-            self.stderr.write(f"network namespaces cannot be created here ({why}): the hosts are plain processes")
         self._counted(lambda: run_pipeline_benchmark(
             options["docs"], per_feed=options["per_feed"], concurrency=options["concurrency"],
             spawn_worker=not options["use_running_workers"], keep=options["keep"], hosts=options["hosts"],
