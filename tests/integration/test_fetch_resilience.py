@@ -144,7 +144,7 @@ def test_five_failures_open_the_circuit_and_recovery_closes_it(allow_local, feed
     assert (source.circuit_state, feed_server.hits["/flaky.xml"]) == ("open", 6)
 
     Source.objects.filter(pk=source.pk).update(circuit_opened_at=timezone.now() - timedelta(seconds=61))
-    del feed_server._routes["/flaky.xml"]
+    feed_server.remove_route("/flaky.xml")
     feed_server.add("/flaky.xml", feed("back"))
     payload = pipeline.fetch(source.pk, final_attempt=True)
     pipeline.parse(payload)

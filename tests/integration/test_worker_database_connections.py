@@ -2,7 +2,6 @@
 of opening a new PostgreSQL connection, and so a new server process, for every task."""
 import random
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -18,14 +17,12 @@ pytestmark = [pytest.mark.services, needs_postgres, pytest.mark.django_db(transa
 
 
 def test_a_worker_runs_many_tasks_on_a_connection_per_process(feed_server, start_worker):
-    real = urlsplit(database_url_for_processes())
-    with TcpProxy((real.hostname or "127.0.0.1", real.port or 5432)) as proxy:
-        proxied = urlunsplit(real._replace(netloc=real.netloc.replace(f":{real.port}", f":{proxy.port}")))
+    with TcpProxy(database_url_for_processes()) as proxy:
         tag = uuid.uuid4().hex[:8]
         feed_server.add(f"/db/{tag}.xml", render_rss("Connections", generate_items(60, tag, random.Random(tag))))
         source = Source.objects.create(name=f"connections {tag}", url=feed_server.url(f"/db/{tag}.xml"), enabled=False)
         purge_queues()
-        worker = start_worker(concurrency=2, DATABASE_URL=proxied, SCRAPING_BATCH_SIZE="10")
+        worker = start_worker(concurrency=2, DATABASE_URL=proxy.url, SCRAPING_BATCH_SIZE="10")
         assert sweeps.wait_for_sweep(sweeps.start_sweep([source.pk]), timeout=60)
         tasks = worker.log_text().count(" succeeded in ")
         assert tasks >= 14  # a fetch, a parse, six matches, six persists

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from tgesweeper.bench.local_process import wait_until
+
 TOKEN = "test-bearer-token"
 STREAM_PATH = "/2/tweets/search/stream"
 RULES_PATH = "/2/tweets/search/stream/rules"
@@ -73,11 +75,7 @@ class FakeXAPI:
             stream.put(None)
 
     def wait_for_streams(self, count: int = 1, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.streams) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(self.streams)} stream(s) open after {timeout:.0f} s, wanted {count}")
-            time.sleep(0.02)
+        wait_until(lambda: len(self.streams) >= count, timeout, poll=0.02, message=f"{count} stream(s) open")
 
     def __enter__(self) -> FakeXAPI:
         api = self

@@ -26,7 +26,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psutil
 from celery import Celery
@@ -148,15 +148,6 @@ def persist_waiting(lock: RowLock) -> tuple[int, int]:
 
 def log_lines(log: str, *parts: str) -> list[str]:
     return [line for line in log.splitlines() if all(part in line for part in parts)]
-
-
-def sweep(load: Load, broker_url: str) -> int:
-    return _sweep_sources(load.sources, broker_url)
-
-
-def _sweep_sources(sources: list[Source], broker_url: str) -> int:
-    with app.connection_for_write(broker_url) as conn:
-        return sweeps.start_sweep([s.pk for s in sources], connection=conn)
 
 
 # --- the brokers ----------------------------------------------------------------------------------------------------
@@ -299,6 +290,11 @@ class Rig:
     env: dict[str, str] = field(default_factory=dict)  # the workers' environment (broker, cache, database)
     directory: Path = Path(tempfile.gettempdir())  # logs
 
+    def sweep(self, sources: list[Source]) -> int:
+        """A sweep of ``sources``, sent on the rig's broker; its run id."""
+        with app.connection_for_write(self.broker.url) as conn:
+            return sweeps.start_sweep([s.pk for s in sources], connection=conn)
+
 
 @dataclass
 class FaultRun:
@@ -328,7 +324,7 @@ def kill_worker_child_mid_persist(rig: Rig, *, docs: int = 60) -> FaultRun:
     event = load.launch_event()
     worker = rig.start_worker()
     with lock_event(event) as lock:
-        run_id = sweep(load, rig.broker.url)
+        run_id = rig.sweep(load.sources)
         _, port = persist_waiting(lock)
         child = process_with_local_port(worker.pid, port)
         assert child is not None and child.pid != worker.pid, "persist is not running in a pool child"
@@ -344,7 +340,7 @@ def kill_whole_worker(rig: Rig, *, docs: int = 60) -> FaultRun:
     event = load.launch_event()
     worker = rig.start_worker(CELERY_VISIBILITY_TIMEOUT="3")
     with lock_event(event) as lock:
-        run_id = sweep(load, rig.broker.url)
+        run_id = rig.sweep(load.sources)
         _, port = persist_waiting(lock)
         assert process_with_local_port(worker.pid, port) is not None
         rig.broker.settle(PERSIST)
@@ -372,7 +368,7 @@ def poison_message(rig: Rig, *, docs: int = 60) -> FaultRun:
     deliveries = settings.CONFIG["TASK_MAX_DELIVERIES"]
     worker = rig.start_worker()
     main = psutil.Process(worker.pid)
-    run_id = sweep(load, rig.broker.url)
+    run_id = rig.sweep(load.sources)
     with app.connection_for_write(rig.broker.url) as conn:  # outside the sweep: a parked fetch never finishes a source
         app.send_task("workers.tasks.fetch_source", args=[deadly.pk], connection=conn)
     load.sources.append(deadly)  # removed with the load; it stores nothing, so the ledger is unchanged
@@ -397,7 +393,7 @@ def restart_broker(rig: Rig, *, docs: int = 600) -> FaultRun:
     """Fault 4: the broker (on Redis, the cache too) restarts while batches flow."""
     load = tagged_load(rig, feeds=6, per_feed=max(1, docs // 6), launch_share=0.02)
     worker = rig.start_worker(CELERY_VISIBILITY_TIMEOUT="5")
-    run_id = sweep(load, rig.broker.url)
+    run_id = rig.sweep(load.sources)
     wait_until(lambda: load.stored() > 0, 60, message="nothing stored")
     struck = time.monotonic()
     rig.broker.stop()
@@ -410,14 +406,12 @@ def restart_broker(rig: Rig, *, docs: int = 600) -> FaultRun:
 def cut_postgresql(rig: Rig, *, docs: int = 60, outage: float = 3.0) -> FaultRun:
     """Fault 5: the worker's database goes away mid-persist for ``outage`` seconds; persist retries with backoff,
     nothing of the batch is committed and its message stays on the broker until the database is back."""
-    real = urlsplit(database_url_for_processes())
-    proxy = rig.stack.enter_context(TcpProxy((real.hostname or "127.0.0.1", real.port or 5432)))
-    proxied = urlunsplit(real._replace(netloc=real.netloc.replace(f":{real.port}", f":{proxy.port}")))
+    proxy = rig.stack.enter_context(TcpProxy(database_url_for_processes()))
     load = tagged_load(rig, feeds=1, per_feed=docs, launch_share=0.02)
     event = load.launch_event()
-    worker = rig.start_worker(DATABASE_URL=proxied)
+    worker = rig.start_worker(DATABASE_URL=proxy.url)
     with lock_event(event) as lock:
-        run_id = sweep(load, rig.broker.url)
+        run_id = rig.sweep(load.sources)
         persist_waiting(lock)
         struck = time.monotonic()
         proxy.cut()
@@ -479,7 +473,7 @@ def slow_source(rig: Rig, *, docs: int = 60, deadline: float = 2.0, rest: float 
     threshold = settings.CONFIG["CIRCUIT_BREAKER_FAILURE_THRESHOLD"]
     for n in range(threshold + 1):
         started = time.monotonic()
-        run_id = _sweep_sources(load.sources if n == 0 else [slow], rig.broker.url)
+        run_id = rig.sweep(load.sources if n == 0 else [slow])
         if not sweeps.wait_for_sweep(run_id, timeout=deadline + 30, poll=0.1):
             raise AssertionError(f"sweep {n + 1} of the slow source did not finish:\n{worker.log_text()[-3000:]}")
         slow.refresh_from_db()
@@ -488,10 +482,10 @@ def slow_source(rig: Rig, *, docs: int = 60, deadline: float = 2.0, rest: float 
             assert slow.failure_count == n + 1, (n, slow.failure_count, slow.last_error)
     assert slow.circuit_state == "open" and rig.feeds.hits[path] == threshold, "the open circuit let a fetch through"
     assert load.stored() == per_feed, "the other feed was not stored meanwhile"
-    del rig.feeds._routes[path]
+    rig.feeds.remove_route(path)
     struck = time.monotonic()
     wait_until(lambda: (time.time() - slow.circuit_opened_at.timestamp()) > rest + 0.2, rest + 5)
-    run_id = _sweep_sources([slow], rig.broker.url)
+    run_id = rig.sweep([slow])
 
     def closed_again() -> None:
         slow.refresh_from_db()
@@ -516,7 +510,7 @@ def x_answers_429(rig: Rig, *, docs: int = 60, reset: float = 6.0) -> FaultRun:
     rig.loads.append(load)
     worker = rig.start_worker(X_BEARER_TOKEN=X_TOKEN, X_API_BASE_URL=api.base_url)
     api.rate_limit_reset = reset_in(int(reset))
-    run_id = _sweep_sources([source], rig.broker.url)
+    run_id = rig.sweep([source])
     wait_until(lambda: api.log, 30, message="the X API was never asked")
     struck = time.monotonic()
     wait_until(lambda: log_lines(worker.log_text(), "fetch_source[", "retry: Retry in"), 10,
@@ -547,7 +541,7 @@ def item_raises_in_match(rig: Rig, *, docs: int = 60) -> FaultRun:
                                                   error__startswith="RuntimeError: injected fault")
         wait_until(failures.exists, 10, message="the item that raised was not recorded as a pipeline failure")
 
-    return FaultRun(load, sweep(load, rig.broker.url), worker, struck, check=failure_recorded)
+    return FaultRun(load, rig.sweep(load.sources), worker, struck, check=failure_recorded)
 
 
 FAULTS: dict[int, tuple[str, Callable[..., FaultRun]]] = {

@@ -66,6 +66,11 @@ class FeedServer:
         with self._lock:
             self._routes[path] = handler
 
+    def remove_route(self, path: str) -> None:
+        """The path answers what ``add`` gave it again (or 404)."""
+        with self._lock:
+            self._routes.pop(path, None)
+
     def stall(self, handler: BaseHTTPRequestHandler, every: float = 0.2) -> None:
         """Answer 200 with a feed's headers, then trickle a space every ``every`` s until the server stops or the
         client goes away: a fetch that sits in its worker until a test kills it or its deadline fires."""

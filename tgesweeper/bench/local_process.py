@@ -17,6 +17,14 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def wait_until(predicate, timeout: float, poll: float = 0.1, message: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not after {timeout:g} s: {message}")
+        time.sleep(poll)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:

@@ -6,6 +6,8 @@ import sys
 import threading
 from pathlib import Path
 
+import psutil
+
 from celeryconfig import WORKER_QUEUES
 from tgesweeper.bench.local_process import LocalProcess
 
@@ -53,11 +55,6 @@ class RssSampler:
             self._stop.wait(self.every)
 
     def sample(self) -> None:
-        try:
-            import psutil  # noqa: PLC0415 - a development requirement: without it (the image) nothing is sampled
-        except ImportError:
-            return
-
         for name, worker in self.workers.items():
             if worker.process is None:
                 continue

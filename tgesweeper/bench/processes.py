@@ -15,26 +15,50 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 import psycopg2
 import redis
 from kombu import Connection
 
-from tgesweeper.bench.local_process import free_port
+from tgesweeper.bench.local_process import free_port, wait_until
+
+POSTGRESQL_PORT = 5432
 
 
-def wait_until(predicate, timeout: float, poll: float = 0.1, message: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not after {timeout:g} s: {message}")
-        time.sleep(poll)
+class _ServerProcess:
+    """A server process started here: ``with`` starts it and, at the end, kills it (nothing of it is kept)."""
+
+    process: subprocess.Popen | None = None
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def _raise_if_exited(self, name: str, output: Callable[[], str] = str) -> None:
+        """While it starts: a server that exited will never answer (``output``: what it said, read only then)."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            said = output()
+            raise RuntimeError(f"{name} exited with {self.process.returncode}{': ' if said else ''}{said}")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.kill()
 
 
-class RedisServer:
+class RedisServer(_ServerProcess):
     """A private ``redis-server`` on a free port; ``appendonly`` (fsync always) lets a restart keep every write.
     ``also_on`` adds listen addresses beyond 127.0.0.1 (a private bridge that worker hosts reach it through; protected
     mode, which would refuse them, is off: the bridge reaches no other machine)."""
@@ -44,7 +68,6 @@ class RedisServer:
         self.appendonly = appendonly
         self.also_on = also_on
         self.port = free_port()
-        self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -64,9 +87,7 @@ class RedisServer:
         return self
 
     def _answers(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f"redis-server exited with {self.process.returncode}")
+        self._raise_if_exited("redis-server")
         try:
             return self.client().ping()
         except redis.RedisError:
@@ -78,17 +99,8 @@ class RedisServer:
             self.process.send_signal(sig)
             self.process.wait(10)
 
-    def kill(self) -> None:
-        self.stop(signal.SIGKILL)
 
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.kill()
-
-
-class RabbitMQServer:
+class RabbitMQServer(_ServerProcess):
     """A private RabbitMQ node of the machine's ``rabbitmq-server`` on a free port, its data in a temporary folder of
     its own, so the test may stop and restart it. Started by root, the package's script runs the node as the
     ``rabbitmq`` user: the folder sits directly in the temporary directory (pytest's are private to root) and is
@@ -98,7 +110,6 @@ class RabbitMQServer:
         self.directory = Path(tempfile.mkdtemp(prefix="tgesweeper-rabbitmq-"))
         self.port, self.dist_port = free_port(), free_port()
         self.node = f"tgetest{self.port}@localhost"
-        self.process: subprocess.Popen | None = None
 
     @staticmethod
     def installed() -> bool:
@@ -126,10 +137,7 @@ class RabbitMQServer:
         return self
 
     def _answers(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f"rabbitmq-server exited with {self.process.returncode}: "
-                               f"{(self.directory / 'rabbitmq.out').read_text()[-2000:]}")
+        self._raise_if_exited("rabbitmq-server", lambda: (self.directory / "rabbitmq.out").read_text()[-2000:])
         try:
             with Connection(self.url, connect_timeout=1) as conn:
                 conn.ensure_connection(max_retries=1)
@@ -152,29 +160,31 @@ class RabbitMQServer:
             os.kill(pid, sig)
         self.process.wait(60)
 
-    def kill(self) -> None:
-        self.stop(signal.SIGKILL)
-
-    def __enter__(self) -> RabbitMQServer:
-        return self.start()
-
     def __exit__(self, *exc) -> None:
-        self.kill()
+        super().__exit__(*exc)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class TcpProxy:
-    """Forwards ``host``:``port`` to ``target``. ``cut()`` drops every connection and refuses new ones (the
+    """Forwards ``host``:``port`` to the server of ``url`` (a database URL: PostgreSQL's port unless it names one);
+    ``url`` is then the same URL through the proxy. ``cut()`` drops every connection and refuses new ones (the
     server is unreachable) until ``restore()``. ``peers`` counts the connections per client address."""
 
-    def __init__(self, target: tuple[str, int], host: str = "127.0.0.1"):
-        self.target, self.host = target, host
+    def __init__(self, url: str, host: str = "127.0.0.1"):
+        self.real = urlsplit(url)
+        self.target = (self.real.hostname or "127.0.0.1", self.real.port or POSTGRESQL_PORT)
+        self.host = host
         self.port = free_port()
         self.peers: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
         self.connections = 0
+
+    @property
+    def url(self) -> str:
+        userinfo = self.real.netloc.rpartition("@")[0]
+        return urlunsplit(self.real._replace(netloc=f"{userinfo}{'@' if userinfo else ''}{self.host}:{self.port}"))
 
     def start(self) -> TcpProxy:
         listener = socket.socket()

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
 from tgesweeper.bench.feedserver import FeedServer
-from tgesweeper.bench.local_process import LocalProcess
+from tgesweeper.bench.local_process import LocalProcess, wait_until
 from workers.push import READY_MARK
 
 TOPIC = "announcements_en"
@@ -104,11 +104,7 @@ class AnnouncementServer:
         self.subscribers.clear()
 
     def wait_for_subscribers(self, count: int = 1, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.subscribers) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{len(self.subscribers)} subscriber(s) after {timeout:.0f} s, wanted {count}")
-            time.sleep(0.05)
+        wait_until(lambda: len(self.subscribers) >= count, timeout, poll=0.05, message=f"{count} subscriber(s)")
 
     # --- internals -------------------------------------------------------------------------------
 
